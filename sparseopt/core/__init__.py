@@ -1,0 +1,50 @@
+"""Floor 1: numba kernels on plain arrays (no scikit-learn).
+
+Public functions validate their input and never modify it; the ``*_kernel``
+functions are their jitted counterparts for use inside numba code (no
+validation). Nothing is compiled at import: each kernel compiles (or loads
+from the on-disk cache) on its first call.
+"""
+
+from sparseopt.core.history import ConvergenceHistory
+from sparseopt.core.linalg import (
+    conjugate_gradient,
+    kron_matvec,
+    logdet_spd,
+    power_iteration,
+    woodbury_solve,
+)
+from sparseopt.core.projections import (
+    project_box,
+    project_l1_ball,
+    project_simplex,
+    project_sparse_simplex,
+)
+from sparseopt.core.selection import top_k_indices, top_k_mask
+from sparseopt.core.thresholds import (
+    firm_threshold,
+    group_soft_threshold,
+    hard_threshold,
+    lq_threshold,
+    soft_threshold,
+)
+
+__all__ = [
+    "ConvergenceHistory",
+    "conjugate_gradient",
+    "firm_threshold",
+    "group_soft_threshold",
+    "hard_threshold",
+    "kron_matvec",
+    "logdet_spd",
+    "lq_threshold",
+    "power_iteration",
+    "project_box",
+    "project_l1_ball",
+    "project_simplex",
+    "project_sparse_simplex",
+    "soft_threshold",
+    "top_k_indices",
+    "top_k_mask",
+    "woodbury_solve",
+]
