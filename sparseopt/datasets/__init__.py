@@ -1,2 +1,11 @@
+"""Synthetic problem generators and loaders of real data.
+
+Everything here works offline: real data either is vendored (small public
+files under ``sparseopt/datasets/data/``, provenance in ``PROVENANCE.md``)
+or ships inside an installed package such as scikit-learn.
+"""
+
+from sparseopt.datasets._loaders import load_bundled, load_vendored_csv, vendored_files
 from sparseopt.datasets._synthetic import make_sparse_regression
-__all__=["make_sparse_regression"]
+
+__all__ = ["load_bundled", "load_vendored_csv", "make_sparse_regression", "vendored_files"]

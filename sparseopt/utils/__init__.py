@@ -1,0 +1,23 @@
+"""Ground floor: validation helpers, estimator discovery, progress printing
+and the optional Dask bridge. Imports nothing from the floors above."""
+
+from sparseopt.utils.dask_bridge import get_dask_client, parallel_map
+from sparseopt.utils.discovery import all_estimators
+from sparseopt.utils.progress import ProgressBar
+from sparseopt.utils.validation import (
+    check_array_input,
+    check_integer,
+    check_random_state_seed,
+    check_scalar,
+)
+
+__all__ = [
+    "ProgressBar",
+    "all_estimators",
+    "check_array_input",
+    "check_integer",
+    "check_random_state_seed",
+    "check_scalar",
+    "get_dask_client",
+    "parallel_map",
+]

@@ -1,0 +1,153 @@
+"""``python -m sparseopt``: environment information and a tour of the estimators.
+
+``info`` prints versions, the numba cache directory and thread settings.
+``tour`` fits every estimator that exists on real or synthetic data and
+prints one table row per fit (estimator, data, quality metric, fit time).
+Each family adds its rows to :data:`TOUR`.
+"""
+
+import argparse
+import importlib
+import os
+import platform
+import sys
+import time
+from importlib import metadata
+
+import numpy as np
+
+__all__ = ["main", "TOUR"]
+
+_DEPENDENCIES = ("numpy", "scipy", "scikit-learn", "numba", "cvxpy", "pot")
+_OPTIONAL = ("skglm", "celer", "dask", "distributed", "asv", "sphinx")
+
+
+def _version(distribution):
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def info(stream=None):
+    """Print versions, numba cache location and thread settings."""
+    stream = sys.stdout if stream is None else stream
+    import numba
+
+    import sparseopt
+
+    lines = [f"sparseopt     {sparseopt.__version__}",
+             f"python        {platform.python_version()} ({sys.executable})",
+             f"platform      {platform.platform()}"]
+    lines += [f"{name:<13} {_version(name)}" for name in _DEPENDENCIES]
+    lines += ["optional:"] + [f"  {name:<11} {_version(name)}" for name in _OPTIONAL]
+    cache_dir = numba.config.CACHE_DIR or "(next to the sources, in __pycache__)"
+    lines += [
+        f"numba cache   {cache_dir}",
+        f"numba JIT     {'disabled' if numba.config.DISABLE_JIT else 'enabled'}",
+        f"threads       numba {numba.config.NUMBA_NUM_THREADS}, "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+        f"cpus {os.cpu_count()}",
+    ]
+    stream.write("\n".join(lines) + "\n")
+
+
+# ---------------------------------------------------------------------------
+# Tour: each entry returns rows (estimator, data, metric, value, fit seconds).
+# ---------------------------------------------------------------------------
+def _timed_fit(estimator, *args):
+    start = time.perf_counter()
+    estimator.fit(*args)
+    return time.perf_counter() - start
+
+
+def _tour_lasso_diabetes():
+    from sklearn.model_selection import GridSearchCV, train_test_split
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    from sparseopt.bcd import Lasso
+    from sparseopt.datasets import load_bundled
+
+    bunch = load_bundled("diabetes")
+    X = PolynomialFeatures(degree=3, include_bias=False).fit_transform(bunch.data)
+    X = StandardScaler().fit_transform(X)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, bunch.target, test_size=0.25, random_state=0
+    )
+    Lasso(alpha=1.0).fit(X_train[:20, :5], y_train[:20])  # compile outside the timing
+    search = GridSearchCV(Lasso(tol=1e-6), {"alpha": np.geomspace(0.05, 20, 12)}, cv=5)
+    seconds = _timed_fit(search, X_train, y_train)
+    return [("bcd.Lasso + GridSearchCV (60 fits)", f"diabetes poly3 {X.shape[0]}x{X.shape[1]}",
+             "test R^2", search.score(X_test, y_test), seconds)]
+
+
+def _tour_lasso_synthetic():
+    from sparseopt.bcd import Lasso
+    from sparseopt.datasets import make_sparse_regression
+
+    X, y, coef = make_sparse_regression(500, 2000, 20, rho=0.5, snr=5, random_state=0)
+    alpha = np.max(np.abs(X.T @ (y - y.mean()))) / len(y) / 10
+    rows = []
+    for selection in ("cyclic", "gsl"):
+        Lasso(alpha=1.0, selection=selection).fit(X[:20, :5], y[:20])
+        model = Lasso(alpha=alpha, selection=selection, tol=1e-8)
+        seconds = _timed_fit(model, X, y)
+        found, true = model.coef_ != 0, coef != 0
+        f1 = 2 * np.sum(found & true) / max(found.sum() + true.sum(), 1)
+        rows.append((f"bcd.Lasso({selection})", "Toeplitz(0.5) 500x2000",
+                     "support F1", f1, seconds))
+    return rows
+
+
+TOUR = [_tour_lasso_diabetes, _tour_lasso_synthetic]
+
+
+def tour(stream=None, progress_stream=None):
+    """Fit every estimator of the tour and print the results table."""
+    stream = sys.stdout if stream is None else stream
+    from sparseopt.utils.progress import ProgressBar
+
+    bar = ProgressBar(len(TOUR), stream=progress_stream)
+    rows = []
+    for entry in TOUR:
+        rows.extend(entry())
+        bar.update(entry.__name__.removeprefix("_tour_"))
+    bar.close()
+    headers = ("estimator", "data", "metric", "value", "fit time (s)")
+    table = [headers] + [
+        (name, data, metric, f"{value:.4f}", f"{seconds:.3f}")
+        for name, data, metric, value, seconds in rows
+    ]
+    widths = [max(len(row[k]) for row in table) for k in range(len(headers))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+             for row in table]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    stream.write("\n".join(lines) + "\n")
+    stream.write("fit times exclude numba compilation (each estimator is warmed up first).\n")
+    return rows
+
+
+def main(argv=None):
+    """Command-line entry point.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    status : int
+        Exit status.
+    """
+    parser = argparse.ArgumentParser(prog="python -m sparseopt", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("info", help="versions, numba cache directory and threads")
+    commands.add_parser("tour", help="fit every estimator and print a results table")
+    arguments = parser.parse_args(argv)
+    importlib.import_module("sparseopt")
+    if arguments.command == "info":
+        info()
+    else:
+        tour()
+    return 0

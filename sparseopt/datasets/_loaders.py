@@ -1,0 +1,113 @@
+"""Loaders of real data: small files vendored in this package and data sets
+shipped inside other installed packages. Nothing is downloaded."""
+
+import csv
+import io
+from importlib import resources
+
+import numpy as np
+from sklearn.utils import Bunch
+
+__all__ = ["load_vendored_csv", "load_bundled", "vendored_files"]
+
+_DATA_PACKAGE = "sparseopt.datasets"
+_BUNDLED = {
+    "diabetes": "load_diabetes",
+    "breast_cancer": "load_breast_cancer",
+    "digits": "load_digits",
+    "wine": "load_wine",
+    "iris": "load_iris",
+    "linnerud": "load_linnerud",
+}
+
+
+def vendored_files():
+    """Names of the data files vendored in :mod:`sparseopt.datasets`.
+
+    Returns
+    -------
+    names : list of str
+        CSV file names under ``sparseopt/datasets/data/``; their provenance
+        is described in ``PROVENANCE.md`` next to them.
+
+    Examples
+    --------
+    >>> from sparseopt.datasets import vendored_files
+    >>> "sachs_cd3cd28.csv" in vendored_files()
+    True
+    """
+    folder = resources.files(_DATA_PACKAGE) / "data"
+    return sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".csv"))
+
+
+def load_vendored_csv(filename):
+    """Load a numeric CSV file vendored in ``sparseopt/datasets/data/``.
+
+    The first row holds the column names; every other cell must be a number.
+
+    Parameters
+    ----------
+    filename : str
+        One of :func:`vendored_files`.
+
+    Returns
+    -------
+    bunch : sklearn.utils.Bunch
+        ``data`` (float ndarray of shape (n_rows, n_columns)),
+        ``feature_names`` (list of str), ``filename`` and ``provenance``
+        (the text of ``PROVENANCE.md``).
+
+    Raises
+    ------
+    ValueError
+        If ``filename`` is not a vendored file.
+
+    Examples
+    --------
+    >>> from sparseopt.datasets import load_vendored_csv
+    >>> load_vendored_csv("sachs_cd3cd28.csv").data.shape
+    (853, 11)
+    """
+    available = vendored_files()
+    if filename not in available:
+        raise ValueError(f"filename must be one of {available}, got {filename!r}.")
+    folder = resources.files(_DATA_PACKAGE) / "data"
+    text = (folder / filename).read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], [row for row in rows[1:] if row]
+    data = np.array(body, dtype=np.float64)
+    provenance = (folder / "PROVENANCE.md").read_text(encoding="utf-8")
+    return Bunch(data=data, feature_names=header, filename=filename, provenance=provenance)
+
+
+def load_bundled(name, **kwargs):
+    """Load a data set that ships inside scikit-learn (no download).
+
+    Parameters
+    ----------
+    name : {"diabetes", "breast_cancer", "digits", "wine", "iris", "linnerud"}
+        The data set.
+    **kwargs : dict
+        Passed to the scikit-learn loader (e.g. ``scaled=False`` for diabetes).
+
+    Returns
+    -------
+    bunch : sklearn.utils.Bunch
+        What the scikit-learn loader returns (``data``, ``target``, ...).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown.
+
+    Examples
+    --------
+    >>> from sparseopt.datasets import load_bundled
+    >>> load_bundled("diabetes").data.shape
+    (442, 10)
+    """
+    if name not in _BUNDLED:
+        raise ValueError(f"name must be one of {sorted(_BUNDLED)}, got {name!r}.")
+    import sklearn.datasets
+
+    return getattr(sklearn.datasets, _BUNDLED[name])(**kwargs)

@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from sparseopt.datasets import make_sparse_regression
+from sparseopt.solvers import bcd_lasso, lasso_dual_gap
+
+
+def test_function_form_reports_history_and_gap():
+    X, y, _ = make_sparse_regression(50, 80, 5, random_state=3)
+    alpha = np.max(np.abs(X.T @ y)) / len(y) / 5
+    coef, intercept, info = bcd_lasso(X, y, alpha, tol=1e-10)
+    assert intercept == 0.0 and info["converged"]
+    residual = y - X @ coef
+    primal, gap = lasso_dual_gap(residual @ residual, y @ residual, y @ y,
+                                 np.max(np.abs(X.T @ residual)), np.abs(coef).sum(), len(y), alpha)
+    assert gap == pytest.approx(info["dual_gap"], abs=1e-12)
+    assert info["history"].objectives[-1] == pytest.approx(primal)
+
+
+def test_dual_gap_is_zero_at_zero_above_alpha_max():
+    X, y, _ = make_sparse_regression(20, 30, 3, random_state=0)
+    n = len(y)
+    alpha = 1.5 * np.max(np.abs(X.T @ y)) / n
+    primal, gap = lasso_dual_gap(y @ y, y @ y, y @ y, np.max(np.abs(X.T @ y)), 0.0, n, alpha)
+    assert primal == pytest.approx(y @ y / (2 * n)) and gap == pytest.approx(0.0, abs=1e-14)
+
+
+def test_unknown_rule():
+    with pytest.raises(ValueError, match="selection must be one of"):
+        bcd_lasso(np.eye(3), np.ones(3), 0.1, selection="gsq")
+
+
+def test_verbose_prints_each_iteration():
+    X, y, _ = make_sparse_regression(20, 30, 3, random_state=0)
+    lines = []
+    bcd_lasso(X, y, 0.01, verbose=1, printer=lines.append)
+    assert lines and all("gap" in line for line in lines)
