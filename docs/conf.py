@@ -34,7 +34,6 @@ numpydoc_class_members_toctree = False
 intersphinx_mapping = {}
 
 html_theme = "pydata_sphinx_theme"
-html_static_path = ["_static"]
 html_title = f"sparseopt {release}"
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
 

@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sparseopt.solvers.lasso_cd import SELECTION_RULES, bcd_lasso
+from sparseopt.solvers.lasso_cd import SELECTION_RULES, solve_lasso
 
 __all__ = ["Lasso"]
 
@@ -151,7 +151,7 @@ class Lasso(RegressorMixin, BaseEstimator):
         if self.warm_start and getattr(self, "coef_", None) is not None:
             if self.coef_.shape == (X.shape[1],):
                 coef_init = self.coef_
-        coef, intercept, info = bcd_lasso(
+        coef, intercept, info = solve_lasso(
             X, y, self.alpha, fit_intercept=self.fit_intercept,
             selection=self.selection, tol=self.tol, max_iter=self.max_iter,
             max_epochs=self.max_epochs, coef_init=coef_init,

@@ -32,12 +32,14 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_consistent_length
 
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.thresholds import soft_threshold_scalar
 from sparseopt.solvers._columns import column_axpy, column_dot
+from sparseopt.utils.validation import check_integer, check_random_state_seed, check_scalar
 
-__all__ = ["bcd_lasso", "lasso_dual_gap", "SELECTION_RULES"]
+__all__ = ["bcd_lasso", "solve_lasso", "lasso_dual_gap", "SELECTION_RULES"]
 
 SELECTION_RULES = ("cyclic", "random", "gs", "gsl")
 _CYCLIC, _RANDOM, _GS, _GSL = range(4)
@@ -351,9 +353,7 @@ def bcd_lasso(X, y, alpha, *, fit_intercept=False, selection="cyclic", tol=1e-4,
     ``tol * P(0)``, where :math:`P(0) = \|y - \bar y\|^2 / (2n)` is the
     objective at zero; the gap uses the rescaled-residual dual point.
 
-    Inputs are assumed validated (see :class:`sparseopt.bcd.Lasso`): ``X``
-    is a float ndarray or scipy sparse matrix, ``y`` a float vector of the
-    same dtype. Neither is modified.
+    Neither ``X``, ``y`` nor ``coef_init`` is modified.
 
     Parameters
     ----------
@@ -404,8 +404,30 @@ def bcd_lasso(X, y, alpha, *, fit_intercept=False, selection="cyclic", tol=1e-4,
     .. [2] M. Massias, A. Gramfort, J. Salmon. "Celer: a fast solver for the
        Lasso with dual extrapolation", ICML 2018.
     """
-    from sparseopt.utils.validation import check_random_state_seed
+    X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32], order="F",
+                    input_name="X")
+    y = check_array(y, ensure_2d=False, dtype=X.dtype, input_name="y")
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D, got shape {y.shape}.")
+    check_consistent_length(X, y)
+    alpha = check_scalar(alpha, "alpha", lower=0.0)
+    tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
+    max_iter = check_integer(max_iter, "max_iter", lower=1)
+    max_epochs = check_integer(max_epochs, "max_epochs", lower=1)
+    if coef_init is not None:
+        coef_init = check_array(coef_init, ensure_2d=False, dtype=X.dtype, input_name="coef_init")
+        if coef_init.shape != (X.shape[1],):
+            raise ValueError(
+                f"coef_init must have shape ({X.shape[1]},), got {coef_init.shape}."
+            )
+    return solve_lasso(X, y, alpha, fit_intercept=fit_intercept, selection=selection, tol=tol,
+                       max_iter=max_iter, max_epochs=max_epochs, coef_init=coef_init,
+                       random_state=random_state, verbose=verbose, printer=printer)
 
+
+def solve_lasso(X, y, alpha, *, fit_intercept, selection, tol, max_iter, max_epochs,
+                coef_init, random_state, verbose, printer=None):
+    """:func:`bcd_lasso` without input validation (for already validated input)."""
     if selection not in SELECTION_RULES:
         raise ValueError(f"selection must be one of {SELECTION_RULES}, got {selection!r}.")
     rule = SELECTION_RULES.index(selection)

@@ -35,3 +35,21 @@ def test_verbose_prints_each_iteration():
     lines = []
     bcd_lasso(X, y, 0.01, verbose=1, printer=lines.append)
     assert lines and all("gap" in line for line in lines)
+
+
+def test_function_form_validates_its_input():
+    X, y, _ = make_sparse_regression(20, 30, 3, random_state=0)
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        bcd_lasso(np.where(X > 1, np.nan, X), y, 0.1)
+    with pytest.raises(ValueError, match="Input y contains infinity"):
+        bcd_lasso(X, np.r_[np.inf, y[1:]], 0.1)
+    with pytest.raises(ValueError, match="alpha must be >= 0"):
+        bcd_lasso(X, y, -0.1)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        bcd_lasso(X, y[:-1], 0.1)
+    with pytest.raises(ValueError, match=r"coef_init must have shape \(30,\)"):
+        bcd_lasso(X, y, 0.1, coef_init=np.zeros(3))
+    with pytest.raises(ValueError, match="y must be 1-D"):
+        bcd_lasso(X, y[:, None], 0.1)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        bcd_lasso(X + 1j, y, 0.1)
