@@ -194,3 +194,32 @@ def test_woodbury_errors_and_logdet():
         logdet_spd(np.array([[1.0, 2.0], [0.0, 1.0]]))
     with pytest.raises(np.linalg.LinAlgError):
         logdet_spd(-np.eye(2))
+
+
+@given(st.integers(1, 12), st.integers(1, 4), st.integers(0, 2**31 - 1))
+def test_woodbury_property(n, k, seed):
+    rng = np.random.default_rng(seed)
+    d, U, c = rng.uniform(0.1, 3, n), rng.standard_normal((n, k)), rng.uniform(0.1, 3, k)
+    rhs = rng.standard_normal(n)
+    x, logdet = woodbury_solve(d, U, c, rhs, return_logdet=True)
+    dense = np.diag(d) + (U * c) @ U.T
+    np.testing.assert_allclose(dense @ x, rhs, atol=1e-8 * (1 + np.abs(rhs).max()))
+    assert logdet == pytest.approx(np.linalg.slogdet(dense)[1], rel=1e-9, abs=1e-9)
+
+
+@given(st.integers(1, 15), st.integers(1, 15), st.integers(0, 2**31 - 1))
+def test_power_iteration_property(rows, cols, seed):
+    matrix = np.random.default_rng(seed).standard_normal((rows, cols))
+    sigma = power_iteration(matrix, tol=1e-13, max_iter=20000)
+    assert sigma <= np.linalg.norm(matrix, 2) * (1 + 1e-9)
+    assert sigma >= np.linalg.norm(matrix, 2) * (1 - 1e-4)
+
+
+@given(st.integers(1, 20), st.integers(0, 2**31 - 1))
+def test_conjugate_gradient_property(n, seed):
+    rng = np.random.default_rng(seed)
+    matrix = spd_matrix(rng, n)
+    b = rng.standard_normal(n)
+    x, info = conjugate_gradient(matrix, b, tol=1e-12)
+    assert info["converged"]
+    np.testing.assert_allclose(matrix @ x, b, atol=1e-9 * (1 + np.linalg.norm(b)) * n)
