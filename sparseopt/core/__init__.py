@@ -6,6 +6,7 @@ validation). Nothing is compiled at import: each kernel compiles (or loads
 from the on-disk cache) on its first call.
 """
 
+from sparseopt.core.forest import is_forest, solve_forest
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.linalg import (
     conjugate_gradient,
@@ -35,6 +36,7 @@ __all__ = [
     "firm_threshold",
     "group_soft_threshold",
     "hard_threshold",
+    "is_forest",
     "kron_matvec",
     "logdet_spd",
     "lq_threshold",
@@ -44,6 +46,7 @@ __all__ = [
     "project_simplex",
     "project_sparse_simplex",
     "soft_threshold",
+    "solve_forest",
     "top_k_indices",
     "top_k_mask",
     "woodbury_solve",

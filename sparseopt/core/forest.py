@@ -265,18 +265,23 @@ def _as_square_csr(A, name="A"):
 def _check_block(block, n_nodes, name="block"):
     """``block`` as a new int64 array of distinct indices in ``[0, n_nodes)``."""
     if sp.issparse(block):
-        raise TypeError(f"{name} must be a 1-D array of node indices, got a sparse matrix.")
+        raise TypeError(
+            f"{name} must be a 1-D array of node indices, got a sparse matrix."
+        )
     array = np.asarray(block)
     if array.ndim != 1:
         raise ValueError(f"{name} must have 1 dimension(s), got shape {array.shape}.")
     if array.size == 0:
         return np.empty(0, dtype=np.int64)
     if array.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold integer node indices, got dtype {array.dtype}.")
+        raise TypeError(
+            f"{name} must hold integer node indices, got dtype {array.dtype}."
+        )
     low, high = int(array.min()), int(array.max())
     if low < 0 or high >= n_nodes:
         raise ValueError(
-            f"{name} must hold node indices in [0, {n_nodes}), got values in [{low}, {high}]."
+            f"{name} must hold node indices in [0, {n_nodes}), "
+            f"got values in [{low}, {high}]."
         )
     if np.unique(array).size != array.size:
         raise ValueError(f"{name} must not contain repeated indices.")

@@ -5,7 +5,18 @@ files under ``sparseopt/datasets/data/``, provenance in ``PROVENANCE.md``)
 or ships inside an installed package such as scikit-learn.
 """
 
+from sparseopt.datasets._label_propagation import (
+    make_lattice_label_propagation,
+    make_two_moons_label_propagation,
+)
 from sparseopt.datasets._loaders import load_bundled, load_vendored_csv, vendored_files
 from sparseopt.datasets._synthetic import make_sparse_regression
 
-__all__ = ["load_bundled", "load_vendored_csv", "make_sparse_regression", "vendored_files"]
+__all__ = [
+    "load_bundled",
+    "load_vendored_csv",
+    "make_lattice_label_propagation",
+    "make_sparse_regression",
+    "make_two_moons_label_propagation",
+    "vendored_files",
+]

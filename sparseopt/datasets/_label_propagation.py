@@ -47,7 +47,8 @@ def _quadratic_from_graph(W, labelled, labels):
     labelled_index = np.flatnonzero(labelled)
     A = laplacian[unlabelled_index][:, unlabelled_index].tocsr()
     A.sort_indices()
-    b = np.asarray(W[unlabelled_index][:, labelled_index] @ labels[labelled_index]).ravel()
+    coupling = W[unlabelled_index][:, labelled_index]
+    b = np.asarray(coupling @ labels[labelled_index]).ravel()
     return A, b, unlabelled_index
 
 
@@ -112,7 +113,7 @@ def make_lattice_label_propagation(n_rows=50, n_cols=50, n_labelled=100, weight=
 
     Examples
     --------
-    >>> from sparseopt.datasets._label_propagation import make_lattice_label_propagation
+    >>> from sparseopt.datasets import make_lattice_label_propagation
     >>> data = make_lattice_label_propagation(random_state=1)
     >>> data.A.shape, data.b.shape, int(data.labelled.sum())
     ((2400, 2400), (2400,), 100)
@@ -121,7 +122,9 @@ def make_lattice_label_propagation(n_rows=50, n_cols=50, n_labelled=100, weight=
     n_cols = check_integer(n_cols, "n_cols", lower=1)
     n_nodes = n_rows * n_cols
     if n_nodes < 2:
-        raise ValueError(f"the lattice must have at least 2 nodes, got {n_rows} x {n_cols}.")
+        raise ValueError(
+            f"the lattice must have at least 2 nodes, got {n_rows} x {n_cols}."
+        )
     n_labelled = check_integer(n_labelled, "n_labelled", lower=1, upper=n_nodes - 1)
     weight = check_scalar(weight, "weight", lower=0.0, lower_inclusive=False)
     label_scale = check_scalar(label_scale, "label_scale", lower=0.0)
@@ -203,15 +206,15 @@ def make_two_moons_label_propagation(n_samples=2000, n_labelled=100, n_neighbors
 
     Examples
     --------
-    >>> from sparseopt.datasets._label_propagation import (
-    ...     make_two_moons_label_propagation)
+    >>> from sparseopt.datasets import make_two_moons_label_propagation
     >>> data = make_two_moons_label_propagation(random_state=0)
     >>> data.A.shape, data.X.shape, sorted(set(data.y.tolist()))
     ((1900, 1900), (2000, 2), [1, 2])
     """
     n_samples = check_integer(n_samples, "n_samples", lower=3)
     n_labelled = check_integer(n_labelled, "n_labelled", lower=1, upper=n_samples - 1)
-    n_neighbors = check_integer(n_neighbors, "n_neighbors", lower=1, upper=n_samples - 1)
+    n_neighbors = check_integer(n_neighbors, "n_neighbors", lower=1,
+                                upper=n_samples - 1)
     noise = check_scalar(noise, "noise", lower=0.0)
     rng = check_random_state(random_state)
 
@@ -225,7 +228,8 @@ def make_two_moons_label_propagation(n_samples=2000, n_labelled=100, n_neighbors
     X = X + noise * rng.standard_normal((n_samples, 2))
     labelled_nodes = rng.permutation(n_samples)[:n_labelled]
 
-    neighbours = kneighbors_graph(X, n_neighbors, mode="connectivity", include_self=False)
+    neighbours = kneighbors_graph(X, n_neighbors, mode="connectivity",
+                                  include_self=False)
     W = neighbours.maximum(neighbours.T).tocsr().astype(np.float64)
     W.sort_indices()
 

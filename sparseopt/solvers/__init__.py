@@ -4,6 +4,21 @@ Each solver has a plain function API (no estimator needed) and reports its
 progress in a :class:`~sparseopt.core.ConvergenceHistory`.
 """
 
+from sparseopt.solvers.graph_blocks import (
+    greedy_forest_block,
+    lattice_comb_blocks,
+    lattice_red_black_blocks,
+    red_black_blocks,
+    tree_partition_blocks,
+)
 from sparseopt.solvers.lasso_cd import bcd_lasso, lasso_dual_gap
 
-__all__ = ["bcd_lasso", "lasso_dual_gap"]
+__all__ = [
+    "bcd_lasso",
+    "greedy_forest_block",
+    "lasso_dual_gap",
+    "lattice_comb_blocks",
+    "lattice_red_black_blocks",
+    "red_black_blocks",
+    "tree_partition_blocks",
+]

@@ -79,7 +79,9 @@ def greedy_colouring_kernel(indptr, indices, order):
                 forbidden[colours[neighbour]] = step
         best = -1
         for colour in range(n_colours):
-            if forbidden[colour] != step and (best < 0 or counts[colour] < counts[best]):
+            if forbidden[colour] == step:
+                continue
+            if best < 0 or counts[colour] < counts[best]:
                 best = colour
         if best < 0:
             best = n_colours
@@ -142,7 +144,8 @@ def tree_partition_kernel(indptr, indices, order):
         chosen = n_forests
         for label in range(n_forests):
             stamp += 1
-            if _keeps_forest(indptr, indices, node, assignment, label, parent, mark, stamp):
+            if _keeps_forest(indptr, indices, node, assignment, label, parent, mark,
+                             stamp):
                 chosen = label
                 break
         if chosen == n_forests:
@@ -212,12 +215,16 @@ def _default_order(diagonal):
 def _check_order(order, n_nodes, *, permutation):
     """``order`` as a new int64 array of distinct node ids (all of them if asked)."""
     if sp.issparse(order):
-        raise TypeError("order must be a 1-D array of node indices, got a sparse matrix.")
+        raise TypeError(
+            "order must be a 1-D array of node indices, got a sparse matrix."
+        )
     array = np.asarray(order)
     if array.ndim != 1:
         raise ValueError(f"order must have 1 dimension(s), got shape {array.shape}.")
     if array.size and array.dtype.kind not in "iu":
-        raise TypeError(f"order must hold integer node indices, got dtype {array.dtype}.")
+        raise TypeError(
+            f"order must hold integer node indices, got dtype {array.dtype}."
+        )
     array = np.array(array, dtype=np.int64)
     if array.size:
         low, high = int(array.min()), int(array.max())
@@ -230,7 +237,8 @@ def _check_order(order, n_nodes, *, permutation):
             raise ValueError("order must not contain repeated indices.")
     if permutation and array.size != n_nodes:
         raise ValueError(
-            f"order must be a permutation of the {n_nodes} nodes, got {array.size} indices."
+            f"order must be a permutation of the {n_nodes} nodes, "
+            f"got {array.size} indices."
         )
     return array
 
@@ -257,7 +265,9 @@ def _check_lattice(n_rows, n_cols, labelled):
             raise TypeError("labelled must be a boolean mask, got a sparse matrix.")
         labelled = np.asarray(labelled)
         if labelled.dtype != np.bool_:
-            raise TypeError(f"labelled must be a boolean mask, got dtype {labelled.dtype}.")
+            raise TypeError(
+                f"labelled must be a boolean mask, got dtype {labelled.dtype}."
+            )
         if labelled.shape != (n_nodes,):
             raise ValueError(
                 f"labelled must have shape ({n_nodes},) (n_rows * n_cols), "
@@ -267,7 +277,7 @@ def _check_lattice(n_rows, n_cols, labelled):
 
 
 def _remove_labelled(blocks, labelled):
-    """Drop labelled nodes, renumber the rest in the unlabelled numbering, drop empties."""
+    """Drop labelled nodes, renumber the others among the unlabelled, drop empties."""
     if labelled is not None:
         new_id = np.cumsum(~labelled) - 1
         blocks = [new_id[block[~labelled[block]]].astype(np.int64) for block in blocks]
@@ -316,7 +326,7 @@ def red_black_blocks(A, order=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sparseopt.solvers.graph_blocks import red_black_blocks
+    >>> from sparseopt.solvers import red_black_blocks
     >>> path = np.diag([2.0] * 4) - np.eye(4, k=1) - np.eye(4, k=-1)
     >>> [block.tolist() for block in red_black_blocks(path)]
     [[0, 2], [1, 3]]
@@ -360,8 +370,9 @@ def tree_partition_blocks(A, order=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sparseopt.solvers.graph_blocks import tree_partition_blocks
-    >>> cycle = 3 * np.eye(4) - np.roll(np.eye(4), 1, axis=1) - np.roll(np.eye(4), -1, axis=1)
+    >>> from sparseopt.solvers import tree_partition_blocks
+    >>> ring = np.roll(np.eye(4), 1, axis=1)
+    >>> cycle = 3 * np.eye(4) - ring - ring.T  # the 4-cycle 0-1-2-3-0
     >>> [block.tolist() for block in tree_partition_blocks(cycle)]
     [[0, 1, 2], [3]]
     """
@@ -407,10 +418,12 @@ def greedy_forest_block(A, order, max_size=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sparseopt.solvers.graph_blocks import greedy_forest_block
-    >>> cycle = 3 * np.eye(4) - np.roll(np.eye(4), 1, axis=1) - np.roll(np.eye(4), -1, axis=1)
+    >>> from sparseopt.solvers import greedy_forest_block
+    >>> ring = np.roll(np.eye(4), 1, axis=1)
+    >>> cycle = 3 * np.eye(4) - ring - ring.T  # the 4-cycle 0-1-2-3-0
     >>> gradient = np.array([0.1, -2.0, 0.5, 1.0])
-    >>> greedy_forest_block(cycle, np.argsort(-np.abs(gradient), kind="stable")).tolist()
+    >>> order = np.argsort(-np.abs(gradient), kind="stable")  # 1, 3, 2, 0
+    >>> greedy_forest_block(cycle, order).tolist()
     [1, 2, 3]
     """
     indptr, indices, diagonal = _graph_of(A)
@@ -458,7 +471,7 @@ def lattice_comb_blocks(n_rows, n_cols, labelled=None):
 
     Examples
     --------
-    >>> from sparseopt.solvers.graph_blocks import lattice_comb_blocks
+    >>> from sparseopt.solvers import lattice_comb_blocks
     >>> [block.tolist() for block in lattice_comb_blocks(3, 3)]
     [[0, 1, 3, 6, 7], [2, 4, 5, 8]]
     """
@@ -493,7 +506,7 @@ def lattice_red_black_blocks(n_rows, n_cols, labelled=None):
 
     Examples
     --------
-    >>> from sparseopt.solvers.graph_blocks import lattice_red_black_blocks
+    >>> from sparseopt.solvers import lattice_red_black_blocks
     >>> [block.tolist() for block in lattice_red_black_blocks(2, 3)]
     [[0, 3, 4], [1, 2, 5]]
     """
