@@ -1,0 +1,15 @@
+"""The generic block coordinate descent engine of Nutini, Laradji & Schmidt.
+
+``bcd_minimize(datafit, penalty, ...)`` with a data fit from
+:mod:`~sparseopt.solvers.bcd.datafits`, a penalty from
+:mod:`~sparseopt.solvers.bcd.penalties` and the block, selection and update
+options documented in :mod:`~sparseopt.solvers.bcd.engine` and
+:mod:`~sparseopt.solvers.bcd.selection`.
+"""
+
+from sparseopt.solvers.bcd.datafits import GLMDatafit, QuadraticDatafit
+from sparseopt.solvers.bcd.engine import BLOCKS, SELECTIONS, UPDATES, bcd_minimize
+from sparseopt.solvers.bcd.penalties import ElasticNetPenalty
+
+__all__ = ["BLOCKS", "SELECTIONS", "UPDATES", "ElasticNetPenalty", "GLMDatafit",
+           "QuadraticDatafit", "bcd_minimize"]
