@@ -5,6 +5,7 @@ files under ``sparseopt/datasets/data/``, provenance in ``PROVENANCE.md``)
 or ships inside an installed package such as scikit-learn.
 """
 
+from sparseopt.datasets._bcd_paper import make_bcd_problem
 from sparseopt.datasets._label_propagation import (
     make_lattice_label_propagation,
     make_two_moons_label_propagation,
@@ -15,6 +16,7 @@ from sparseopt.datasets._synthetic import make_sparse_regression
 __all__ = [
     "load_bundled",
     "load_vendored_csv",
+    "make_bcd_problem",
     "make_lattice_label_propagation",
     "make_sparse_regression",
     "make_two_moons_label_propagation",

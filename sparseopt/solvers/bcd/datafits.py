@@ -182,13 +182,22 @@ class GLMDatafit:
             self._bound_norm = factor * self.scale * sigma**2
         return self._bound_norm
 
+    def jacobi_bound_norm(self):
+        r""":math:`\lambda_{max}(D^{-1} \tilde H D^{-1})` with :math:`D^2` the coordinate constants."""
+        norms = np.sqrt(self.column_squared_norms)
+        inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        scaled = self.matrix @ sp.diags(inverse) if self.is_sparse else self.matrix * inverse
+        factor = {kernels.LEAST_SQUARES: 1.0, kernels.LOGISTIC: 1.0,
+                  kernels.MULTINOMIAL: 2.0}[self.loss]
+        return factor * power_iteration(scaled, tol=1e-8) ** 2
+
     @property
     def is_quadratic(self):
         """Whether the Hessian is constant (least squares)."""
         return self.loss == kernels.LEAST_SQUARES
 
     def change(self, state, block, delta):
-        """:math:`f(w + \delta_b) - f(w)`, computed row by row (state unchanged)."""
+        r""":math:`f(w + \delta_b) - f(w)`, computed row by row (state unchanged)."""
         return float(kernels.block_step_change(self.loss, *self._arrays(), state.z,
                                                self.target, self.scale, block, delta))
 

@@ -159,7 +159,7 @@ def bcd_minimize(datafit, penalty, coef_init=None, *, blocks="fixed", block_size
     history.append(0, objective, criterion)
     converged = criterion <= tol
     previous_support, active_phase, active_iteration = None, False, None
-    iteration = 0
+    iteration, checking = 0, True
     while not converged and iteration < max_iter:
         iteration += 1
         if active_phase:
