@@ -6,7 +6,16 @@ from sparseopt.utils import all_estimators
 
 
 def _instances():
-    return [cls() for _, cls in all_estimators()]
+    """Every estimator with its defaults, plus the block-engine configurations."""
+    from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD
+
+    engine = [
+        Lasso(blocks="variable", block_size=2, selection="gsl", update="newton"),
+        ElasticNet(blocks="sorted", block_size=2, selection="gsq", update="lipschitz_matrix"),
+        LeastSquaresBCD(alpha=0.1, blocks="fixed", block_size=1, selection="gs_r"),
+        Lasso(selection="lipschitz", active_set=True),
+    ]
+    return [cls() for _, cls in all_estimators()] + engine
 
 
 def test_every_estimator_is_discovered():

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from sparseopt.bcd import Lasso
 from sparseopt.datasets import make_sparse_regression
-from sparseopt.solvers import lasso_dual_gap
+from sparseopt.solvers import enet_dual_gap
 
 from .common import Benchmark, is_installed
 
@@ -25,8 +25,7 @@ IMPLEMENTATIONS = ["sparseopt", "sklearn", "skglm", "celer"]
 def relative_gap(X, y, coef, alpha):
     residual = y - np.asarray(X @ coef).ravel()
     gradient = np.asarray(X.T @ residual).ravel()
-    _, gap = lasso_dual_gap(residual @ residual, y @ residual, y @ y,
-                            np.max(np.abs(gradient)), np.abs(coef).sum(), len(y), alpha)
+    _, gap = enet_dual_gap(residual @ residual, y @ residual, gradient, coef, len(y), alpha, 0.0)
     return gap / (y @ y / (2 * len(y)))
 
 

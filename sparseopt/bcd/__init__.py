@@ -1,12 +1,12 @@
 """Block coordinate descent (Nutini, Laradji & Schmidt, JMLR 2022).
 
-Holds the coordinate / block coordinate descent estimators: for now
-:class:`Lasso` with cyclic, random, Gauss-Southwell and
-Gauss-Southwell-Lipschitz rules over working sets. Variable blocks, block
-Newton and message-passing updates, ElasticNet, sparse logistic and
-multinomial regression and graph label propagation are coming.
+Estimators over one engine whose three building blocks are parameters:
+``blocks`` (fixed, sorted, variable, tree), ``selection`` (cyclic, random,
+Lipschitz sampling and the greedy GS, GSL, GSD, GSQ and GS-r rules) and
+``update`` (gradient, Lipschitz matrix, Newton, message passing), plus an
+active-set phase for l1 problems.
 """
 
-from sparseopt.bcd._lasso import Lasso
+from sparseopt.bcd._linear import ElasticNet, Lasso, LeastSquaresBCD
 
-__all__ = ["Lasso"]
+__all__ = ["ElasticNet", "Lasso", "LeastSquaresBCD"]

@@ -11,12 +11,15 @@ from sparseopt.solvers.graph_blocks import (
     red_black_blocks,
     tree_partition_blocks,
 )
-from sparseopt.solvers.lasso_cd import bcd_lasso, lasso_dual_gap
+from sparseopt.solvers.bcd import bcd_minimize
+from sparseopt.solvers.enet_cd import bcd_enet, bcd_lasso, enet_dual_gap
 
 __all__ = [
+    "bcd_enet",
     "bcd_lasso",
+    "bcd_minimize",
+    "enet_dual_gap",
     "greedy_forest_block",
-    "lasso_dual_gap",
     "lattice_comb_blocks",
     "lattice_red_black_blocks",
     "red_black_blocks",

@@ -237,3 +237,36 @@ def weighted_block_gram(columns, column_of, output_of, weights):
             out[t, u] = total
             out[u, t] = total
     return out
+
+
+@njit(cache=True, nogil=True)
+def _entropy(p):
+    return -p * np.log(p) if p > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def conjugate_sum(loss, deriv, target, scale, factor):
+    """``-sum_i f_i^*(-theta_i)`` at the dual point ``theta = -factor * deriv``.
+
+    Least squares: ``theta_i y_i - theta_i^2 / (2 scale)``; logistic:
+    ``scale * H(p_i)`` with ``p_i = y_i theta_i / scale`` (binary entropy);
+    multinomial: ``scale * H(q_i)`` with ``q_i = e_{y_i} - theta_i / scale``.
+    Requires ``0 <= factor <= 1`` (so that ``p`` and ``q`` stay probabilities).
+    """
+    n_outputs, n_samples = deriv.shape
+    total = 0.0
+    for i in range(n_samples):
+        if loss == LEAST_SQUARES:
+            theta = -factor * deriv[0, i]
+            total += theta * target[i] - theta * theta / (2.0 * scale)
+        elif loss == LOGISTIC:
+            p = min(max(-factor * deriv[0, i] * target[i] / scale, 0.0), 1.0)
+            total += scale * (_entropy(p) + _entropy(1.0 - p))
+        else:
+            label = int(target[i])
+            for k in range(n_outputs):
+                q = factor * deriv[k, i] / scale
+                if k == label:
+                    q += 1.0 - factor
+                total += scale * _entropy(min(max(q, 0.0), 1.0))
+    return total

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sparseopt.datasets import make_sparse_regression
-from sparseopt.solvers import bcd_lasso, lasso_dual_gap
+from sparseopt.solvers import bcd_lasso, enet_dual_gap
 
 
 def test_function_form_reports_history_and_gap():
@@ -11,8 +11,8 @@ def test_function_form_reports_history_and_gap():
     coef, intercept, info = bcd_lasso(X, y, alpha, tol=1e-10)
     assert intercept == 0.0 and info["converged"]
     residual = y - X @ coef
-    primal, gap = lasso_dual_gap(residual @ residual, y @ residual, y @ y,
-                                 np.max(np.abs(X.T @ residual)), np.abs(coef).sum(), len(y), alpha)
+    primal, gap = enet_dual_gap(residual @ residual, y @ residual, X.T @ residual, coef,
+                                len(y), alpha, 0.0)
     assert gap == pytest.approx(info["dual_gap"], abs=1e-12)
     assert info["history"].objectives[-1] == pytest.approx(primal)
 
@@ -21,7 +21,7 @@ def test_dual_gap_is_zero_at_zero_above_alpha_max():
     X, y, _ = make_sparse_regression(20, 30, 3, random_state=0)
     n = len(y)
     alpha = 1.5 * np.max(np.abs(X.T @ y)) / n
-    primal, gap = lasso_dual_gap(y @ y, y @ y, y @ y, np.max(np.abs(X.T @ y)), 0.0, n, alpha)
+    primal, gap = enet_dual_gap(y @ y, y @ y, X.T @ y, np.zeros(30), n, alpha, 0.0)
     assert primal == pytest.approx(y @ y / (2 * n)) and gap == pytest.approx(0.0, abs=1e-14)
 
 
