@@ -8,5 +8,12 @@ active-set phase for l1 problems.
 """
 
 from sparseopt.bcd._linear import ElasticNet, Lasso, LeastSquaresBCD
+from sparseopt.bcd._logistic import MultinomialLogisticRegression, SparseLogisticRegression
 
-__all__ = ["ElasticNet", "Lasso", "LeastSquaresBCD"]
+__all__ = [
+    "ElasticNet",
+    "Lasso",
+    "LeastSquaresBCD",
+    "MultinomialLogisticRegression",
+    "SparseLogisticRegression",
+]

@@ -40,6 +40,7 @@ from sklearn.utils import check_array, check_consistent_length
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.thresholds import soft_threshold_scalar
 from sparseopt.solvers._columns import column_axpy, column_dot
+from sparseopt.solvers._working_sets import select_working_set, working_set_size
 from sparseopt.utils.validation import check_integer, check_random_state_seed, check_scalar
 
 __all__ = ["bcd_lasso", "bcd_enet", "solve_enet", "enet_dual_gap", "SELECTION_RULES"]
@@ -47,7 +48,6 @@ __all__ = ["bcd_lasso", "bcd_enet", "solve_enet", "enet_dual_gap", "SELECTION_RU
 SELECTION_RULES = ("cyclic", "random", "gs", "gsl")
 _CYCLIC, _RANDOM, _GS, _GSL = range(4)
 _ANDERSON_MEMORY = 5
-_WORKING_SET_START = 10
 _INNER_TOL_RATIO = 0.3
 
 
@@ -448,19 +448,6 @@ def _gap_safe_screen(correlation, coef, col_norms_sq, primal, residual_norm_sq,
     return projection + radius * np.sqrt(col_norms_sq + beta) < 1.0
 
 
-def _select_working_set(violations, support, size):
-    """The support plus the largest KKT violations, at most ``size`` features, sorted.
-
-    Only features that violate the optimality conditions or are non-zero are
-    candidates (selection among them is O(p)).
-    """
-    candidates = np.flatnonzero(support | (violations > 0))
-    if candidates.size > size:
-        scores = np.where(support[candidates], np.inf, violations[candidates])
-        candidates = np.sort(candidates[np.argpartition(scores, -size)[-size:]])
-    return candidates
-
-
 def _kkt_violations(correlation_scaled, coef, l1, l2, positive):
     """Per-coordinate distance of ``X_c^T r / n - l2 w`` to ``l1 d||w||_1`` (+ cone)."""
     g = correlation_scaled - l2 * coef
@@ -642,7 +629,7 @@ def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic
     unregularised = l1 == 0.0 and l2 == 0.0
     history = ConvergenceHistory("kkt_violation" if unregularised else "duality_gap")
     screened = np.zeros(n_features, dtype=bool)
-    working_set_size = 0
+    size = 0
     n_epochs_total = 0.0
     converged = False
     gap = kkt = np.inf
@@ -671,7 +658,7 @@ def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic
         history.append(n_iter - 1, primal, criterion)
         if verbose:
             printer(f"[bcd_enet] iter {n_iter - 1:4d}  objective {primal:.10e}  "
-                    f"gap {gap:.3e}  kkt {kkt:.3e}  ws {working_set_size}  "
+                    f"gap {gap:.3e}  kkt {kkt:.3e}  ws {size}  "
                     f"screened {int(screened.sum())}")
         if criterion <= threshold:
             converged = True
@@ -688,9 +675,8 @@ def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic
                                correlation, gram if precompute else None)
                 violations[newly] = 0.0
         support = coef != 0
-        working_set_size = max(min(_WORKING_SET_START, n_features),
-                               min(2 * int(support.sum()), n_features))
-        working_set = _select_working_set(violations, support, working_set_size)
+        size = working_set_size(int(support.sum()), n_features)
+        working_set = select_working_set(violations, support, size)
         if working_set.size == 0:
             break
         tol_in = _INNER_TOL_RATIO * kkt * n_samples
@@ -702,8 +688,8 @@ def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic
             coef_ws = coef64[working_set].copy()
             n_updates = gram_inner_solve(block_gram, gradient_ws, coef_ws, scaled_l1,
                                          scaled_l2, positive, tol_in,
-                                         max_epochs * working_set_size, rule, seed)
-            n_epochs_total += n_updates / working_set_size
+                                         max_epochs * size, rule, seed)
+            n_epochs_total += n_updates / size
             delta = coef_ws - coef64[working_set]
             moved = delta != 0
             coef[working_set] = coef_ws

@@ -11,7 +11,7 @@ with ``l2 = 0`` the constraint ``|x_j^T theta| <= l1 omega_j`` is met by the
 scaling ``c = min(1, min_j l1 omega_j / |x_j^T theta|)``. Unpenalised
 coordinates (an intercept) need ``x_j^T theta = 0``, which holds only when
 they are optimal; the criterion therefore also includes their gradient,
-relative to its value at the start.
+relative to the largest gradient entry at the start.
 """
 
 import numpy as np
@@ -78,7 +78,8 @@ def glm_gap_monitor(datafit, penalty, objective_at_zero, centre_least_squares=Fa
         criterion = gap / max(objective_at_zero, np.finfo(float).tiny)
         if unpenalised.any() and not centre_least_squares:
             intercept_gradient = float(np.max(np.abs(correlation[unpenalised])))
-            initial.setdefault("intercept", max(intercept_gradient, np.finfo(float).tiny))
+            initial.setdefault("intercept", max(float(np.max(np.abs(correlation))),
+                                                np.finfo(float).tiny))
             criterion = max(criterion, intercept_gradient / initial["intercept"])
         return objective, criterion
 
