@@ -37,7 +37,7 @@ default="cyclic"
         Block-selection rule (see the user guide).
     blocks : {"fixed", "sorted", "variable"} or list of arrays, default="fixed"
         Block partition (an intercept is the last coordinate(s)).
-    update : {"gradient", "lipschitz_matrix", "newton"}
+    update : {"gradient", "lipschitz_matrix", "newton"}, default="newton"
         Block update: proximal gradient step with the block Lipschitz
         constant, exact minimisation of the model with the constant Hessian
         bound, or proximal Newton with a line search.
@@ -332,9 +332,11 @@ class MultinomialLogisticRegression(_LogisticBase):
 
     over :math:`W \in \mathbb{R}^{p \times K}` by block coordinate descent
     where, by default, a block is one feature's :math:`K` class coefficients
-    (the paper's softmax experiments), updated with the constant bound
-    :math:`\tilde H_b = \frac{\|x_j\|^2}{n} \frac12 (I - \frac{1}{K}11^\top)`
-    of its Hessian (Boehning's bound).
+    (the paper's softmax experiments), updated by a proximal Newton step with
+    a line search (``update="lipschitz_matrix"`` uses instead the constant
+    bound :math:`\tilde H_b = \frac{\|x_j\|^2}{n} \frac12 (I - \frac{1}{K}11^\top)`
+    of the block Hessian, Boehning's bound, which needs no line search but
+    converges slower when the classes are well separated).
 
     Parameters
     ----------""" + _PARAMETERS.replace('default="fixed"\n        Block partition',
@@ -359,7 +361,7 @@ class MultinomialLogisticRegression(_LogisticBase):
     """
 
     def __init__(self, alpha=0.01, *, l1_ratio=1.0, fit_intercept=True, selection="cyclic",
-                 blocks="fixed", block_size=None, update="lipschitz_matrix", active_set=False,
+                 blocks="fixed", block_size=None, update="newton", active_set=False,
                  tol=1e-4, max_iter=1000, warm_start=False, random_state=None, verbose=0):
         self.alpha = alpha
         self.l1_ratio = l1_ratio

@@ -265,8 +265,9 @@ def conjugate_sum(loss, deriv, target, scale, factor):
         else:
             label = int(target[i])
             for k in range(n_outputs):
+                # deriv = scale (p - e_y): q = e_y + factor (p - e_y)
                 q = factor * deriv[k, i] / scale
                 if k == label:
-                    q += 1.0 - factor
+                    q += 1.0
                 total += scale * _entropy(min(max(q, 0.0), 1.0))
     return total

@@ -14,7 +14,6 @@ block quadratic model ``min_d g^T d + 1/2 d^T H d + g(w_b + d)``.
 
 import numpy as np
 from numba import njit
-from scipy.linalg import cho_factor, cho_solve
 
 from sparseopt.core.thresholds import soft_threshold_scalar
 
@@ -221,12 +220,26 @@ class ElasticNetPenalty:
         model_gradient = gradient + hessian @ (candidate - coef)
         violation = violations_block(model_gradient, candidate, l1, l2, self.positive)
         slack = 1e-9 * (1.0 + np.max(np.abs(gradient)))
-        return candidate if np.all(violation <= slack) else None
+        if not np.all(violation <= slack):
+            return None
+        # keep the polish only if it does not lose against coordinate descent
+        if _model_value(hessian, gradient, coef, candidate, l1, l2) > _model_value(
+                hessian, gradient, coef, u, l1, l2):
+            return None
+        return candidate
+
+
+def _model_value(hessian, gradient, coef, u, l1, l2):
+    """``g^T (u - w) + 1/2 (u - w)^T H (u - w) + pen(u) - pen(w)``."""
+    step = u - coef
+    return float(gradient @ step + 0.5 * step @ hessian @ step
+                 + penalty_change(coef, step, l1, l2))
 
 
 def _solve_symmetric(matrix, rhs):
-    """Solve a symmetric PSD system by Cholesky, least squares if singular."""
-    try:
-        return cho_solve(cho_factor(matrix), rhs)
-    except np.linalg.LinAlgError:
-        return np.linalg.lstsq(matrix, rhs, rcond=None)[0]
+    """Minimum-norm solution of a symmetric PSD system (eigenvalues below
+    ``1e-12 * max`` are treated as zero, so singular bounds are safe)."""
+    values, vectors = np.linalg.eigh(matrix)
+    cutoff = 1e-12 * max(float(values[-1]), 0.0) if values.size else 0.0
+    inverse = np.divide(1.0, values, out=np.zeros_like(values), where=values > cutoff)
+    return vectors @ (inverse * (vectors.T @ rhs))

@@ -1,0 +1,135 @@
+import cvxpy as cp
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+from sparseopt.bcd import MultinomialLogisticRegression, SparseLogisticRegression
+from sparseopt.datasets import make_sparse_regression
+from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
+from sparseopt.solvers.bcd.monitors import glm_gap_monitor
+
+
+@pytest.fixture(scope="module")
+def binary_problem():
+    X, y, _ = make_sparse_regression(120, 40, 6, rho=0.4, random_state=3)
+    labels = np.where(y > np.median(y), "yes", "no")
+    return X, labels
+
+
+def cvxpy_logistic(X, signs, l1, l2, fit_intercept):
+    n, p = X.shape
+    w, b = cp.Variable(p), cp.Variable()
+    margins = cp.multiply(signs, X @ w + (b if fit_intercept else 0))
+    objective = cp.sum(cp.logistic(-margins)) / n + l1 * cp.norm1(w) + 0.5 * l2 * cp.sum_squares(w)
+    cp.Problem(cp.Minimize(objective)).solve(solver=cp.CLARABEL, tol_gap_abs=1e-12,
+                                             tol_gap_rel=1e-12, tol_feas=1e-12)
+    return w.value, (b.value if fit_intercept else 0.0)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_binary_matches_cvxpy(binary_problem, fit_intercept, sparse, l1_ratio):
+    X, labels = binary_problem
+    alpha = 0.02
+    signs = np.where(labels == "yes", 1.0, -1.0)
+    w_ref, b_ref = cvxpy_logistic(X, signs, alpha * l1_ratio, alpha * (1 - l1_ratio),
+                                  fit_intercept)
+    design = sp.csc_matrix(X) if sparse else X
+    model = SparseLogisticRegression(alpha=alpha, l1_ratio=l1_ratio,
+                                     fit_intercept=fit_intercept, tol=1e-12).fit(design, labels)
+    np.testing.assert_allclose(model.coef_.ravel(), w_ref, atol=2e-6)
+    assert model.intercept_[0] == pytest.approx(b_ref, abs=2e-6)
+    assert list(model.classes_) == ["no", "yes"]
+
+
+def test_binary_matches_liblinear_and_engine_paths(binary_problem):
+    X, labels = binary_problem
+    n, alpha = X.shape[0], 0.02
+    reference = LogisticRegression(C=1 / (n * alpha), l1_ratio=1.0, solver="liblinear",
+                                   fit_intercept=False, tol=1e-12, max_iter=100_000).fit(X, labels)
+    fast = SparseLogisticRegression(alpha=alpha, fit_intercept=False, tol=1e-12).fit(X, labels)
+    np.testing.assert_allclose(fast.coef_, reference.coef_, atol=1e-6)
+    for options in ({"selection": "gsl", "blocks": "variable", "block_size": 5},
+                    {"selection": "gsq", "blocks": "sorted", "block_size": 4,
+                     "update": "lipschitz_matrix"},
+                    {"selection": "cyclic", "update": "gradient", "active_set": True}):
+        engine = SparseLogisticRegression(alpha=alpha, fit_intercept=True, tol=1e-10,
+                                          max_iter=5000, **options).fit(X, labels)
+        fast_intercept = SparseLogisticRegression(alpha=alpha, tol=1e-12).fit(X, labels)
+        np.testing.assert_allclose(engine.coef_, fast_intercept.coef_, atol=1e-6)
+        np.testing.assert_allclose(engine.intercept_, fast_intercept.intercept_, atol=1e-6)
+
+
+def test_binary_probabilities_and_errors(binary_problem):
+    X, labels = binary_problem
+    model = SparseLogisticRegression(alpha=0.01).fit(X, labels)
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(model.predict(X), model.classes_[np.argmax(proba, axis=1)])
+    assert model.score(X, labels) > 0.8
+    with pytest.raises(ValueError, match="at least two classes"):
+        SparseLogisticRegression().fit(X, np.zeros(len(labels)))
+    with pytest.raises(ValueError, match="Only binary classification"):
+        SparseLogisticRegression().fit(X, np.arange(len(labels)) % 3)
+    with pytest.raises(ValueError, match="block_size must be in"):
+        SparseLogisticRegression(block_size=100).fit(X, labels)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return (X - X.mean(0)) / X.std(0), y
+
+
+@pytest.mark.parametrize("update", ["newton", "lipschitz_matrix", "gradient"])
+def test_multinomial_l2_matches_sklearn(iris, update):
+    X, y = iris
+    n, alpha = len(y), 0.01
+    reference = LogisticRegression(C=1 / (n * alpha), tol=1e-12, max_iter=100_000).fit(X, y)
+    model = MultinomialLogisticRegression(alpha=alpha, l1_ratio=0.0, update=update, tol=1e-11,
+                                          max_iter=20_000).fit(X, y)
+    # the intercepts are defined up to a common shift: compare the scores
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-5)
+    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-5)
+
+
+def test_multinomial_l1_matches_cvxpy(iris):
+    X, y = iris
+    n, p, k = X.shape[0], X.shape[1], 3
+    alpha = 0.01
+    W, b = cp.Variable((p, k)), cp.Variable(k)
+    scores = X @ W + np.ones((n, 1)) @ cp.reshape(b, (1, k), order="C")
+    onehot = np.eye(k)[y]
+    loss = cp.sum(cp.log_sum_exp(scores, axis=1)) - cp.sum(cp.multiply(onehot, scores))
+    cp.Problem(cp.Minimize(loss / n + alpha * cp.sum(cp.abs(W)))).solve(
+        solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+    model = MultinomialLogisticRegression(alpha=alpha, tol=1e-11, max_iter=20_000).fit(X, y)
+    np.testing.assert_allclose(model.coef_.T, W.value, atol=2e-5)
+    assert model.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize("loss", ["least_squares", "logistic", "multinomial"])
+@pytest.mark.parametrize("l2", [0.0, 0.05])
+def test_gap_monitor_is_a_certificate(loss, l2):
+    """The gap bounds P(w) - P* from above everywhere and vanishes at the optimum."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 8))
+    n_outputs = 3 if loss == "multinomial" else 1
+    target = {"least_squares": rng.standard_normal(60), "logistic": np.sign(
+        rng.standard_normal(60)), "multinomial": rng.integers(0, 3, 60).astype(float)}[loss]
+    datafit = GLMDatafit(X, target, loss, 1 / 60, n_outputs=n_outputs)
+    penalty = ElasticNetPenalty(0.05, l2, np.ones(8 * n_outputs))
+    at_zero = datafit.value(datafit.start(np.zeros(8 * n_outputs), False))
+    monitor = glm_gap_monitor(datafit, penalty, at_zero)
+    optimum, info = bcd_minimize(datafit, penalty, blocks="variable", block_size=4,
+                                 selection="gsl", update="newton", max_iter=3000, tol=1e-13,
+                                 monitor=monitor)
+    assert info["converged"]
+    best = info["objective"]
+    for _ in range(5):
+        state = datafit.start(optimum + 0.3 * rng.standard_normal(optimum.size), False)
+        objective, criterion = monitor(state)
+        assert criterion * at_zero >= objective - best - 1e-12
