@@ -7,13 +7,17 @@ Lipschitz sampling and the greedy GS, GSL, GSD, GSQ and GS-r rules) and
 active-set phase for l1 problems.
 """
 
+from sparseopt.bcd._graph import GraphLabelPropagation
 from sparseopt.bcd._linear import ElasticNet, Lasso, LeastSquaresBCD
 from sparseopt.bcd._logistic import MultinomialLogisticRegression, SparseLogisticRegression
+from sparseopt.bcd._path import lasso_path
 
 __all__ = [
     "ElasticNet",
+    "GraphLabelPropagation",
     "Lasso",
     "LeastSquaresBCD",
     "MultinomialLogisticRegression",
     "SparseLogisticRegression",
+    "lasso_path",
 ]

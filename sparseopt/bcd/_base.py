@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from sparseopt.solvers.bcd import BLOCKS, SELECTIONS, UPDATES
 
-__all__ = ["BCD_CONSTRAINTS", "append_intercept_column", "check_block_size", "epochs_to_updates"]
+__all__ = ["BCD_CONSTRAINTS", "append_intercept_column", "check_block_size"]
 
 BCD_CONSTRAINTS = {
     "selection": [StrOptions(set(SELECTIONS))],
@@ -21,25 +21,6 @@ BCD_CONSTRAINTS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
-
-BCD_PARAMETERS_DOC = """
-    selection : {"cyclic", "random", "lipschitz", "gs", "gsl", "gsd", "gsq", "gs_r"}
-        Block-selection rule: cyclic order, uniform or Lipschitz-proportional
-        sampling, or one of the greedy Gauss-Southwell rules of Nutini et al.
-        (GS, GS-Lipschitz, GS-diagonal, GS-quadratic, proximal GS-r). See the
-        user guide for which to pick.
-    blocks : {"fixed", "sorted", "variable"} or list of arrays
-        Block partition: contiguous blocks, blocks grouping coordinates of
-        similar Lipschitz constants, blocks chosen afresh at every iteration
-        by the selection rule, or an explicit partition of the coordinates.
-    block_size : int or None
-        Number of coordinates per block.
-    update : {"gradient", "lipschitz_matrix", "newton"}
-        Block update: proximal gradient step with the block Lipschitz
-        constant, exact minimisation of the model with the matrix upper bound
-        of the Hessian, or proximal Newton with a line search.
-"""
-
 
 def check_block_size(block_size, n_coords, what="n_features"):
     """``block_size`` must lie in ``[1, n_coords]``."""
@@ -55,8 +36,3 @@ def append_intercept_column(X):
     if sp.issparse(X):
         return sp.hstack([X, sp.csc_matrix(ones)], format="csc")
     return np.asfortranarray(np.hstack([np.asarray(X, dtype=np.float64), ones]))
-
-
-def epochs_to_updates(max_iter, n_coords, block_size):
-    """Block updates allowed by ``max_iter`` epochs (passes over the coordinates)."""
-    return int(max_iter) * max(1, -(-n_coords // max(block_size or 1, 1)))

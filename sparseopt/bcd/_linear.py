@@ -13,7 +13,6 @@ from sparseopt.bcd._base import (
     BCD_CONSTRAINTS,
     append_intercept_column,
     check_block_size,
-    epochs_to_updates,
 )
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
@@ -120,7 +119,7 @@ class _LeastSquaresBCD(RegressorMixin, BaseEstimator):
         coef_all, info = bcd_minimize(
             datafit, penalty, start, blocks=self.blocks, block_size=self.block_size,
             selection=self.selection, update=self.update,
-            max_iter=epochs_to_updates(self.max_iter, n_coords, self.block_size), tol=tol,
+            max_epochs=self.max_iter, tol=tol,
             monitor=monitor, criterion_name=name, active_set=self.active_set,
             random_state=np.random.default_rng(
                 np.random.RandomState(self.random_state).randint(2**31 - 1)

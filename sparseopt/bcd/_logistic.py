@@ -16,7 +16,6 @@ from sparseopt.bcd._base import (
     BCD_CONSTRAINTS,
     append_intercept_column,
     check_block_size,
-    epochs_to_updates,
 )
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
@@ -126,8 +125,7 @@ class _LogisticBase(ClassifierMixin, BaseEstimator):
         coef, info = bcd_minimize(
             datafit, penalty, start, blocks=self.blocks, block_size=self.block_size,
             selection=self.selection, update=self.update,
-            max_iter=epochs_to_updates(self.max_iter, n_coords, self.block_size),
-            tol=self.tol, monitor=monitor, criterion_name="relative_criterion",
+            max_epochs=self.max_iter, tol=self.tol, monitor=monitor, criterion_name="relative_criterion",
             active_set=self.active_set, random_state=_rng(self.random_state))
         if not info["converged"]:
             warnings.warn(

@@ -595,14 +595,18 @@ coef_init, random_state, verbose, printer
 
 def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic",
                precompute="auto", screening=True, tol=1e-4, max_iter=100, max_epochs=50_000,
-               coef_init=None, random_state=None, verbose=0, printer=None):
+               coef_init=None, random_state=None, verbose=0, printer=None, cache=None):
     """:func:`bcd_enet` on already validated input, with ``l1 = alpha rho`` and
-    ``l2 = alpha (1 - rho)``."""
+    ``l2 = alpha (1 - rho)``. ``cache`` (a dict) keeps the prepared design and
+    Gram matrix between calls on the same data (regularisation paths)."""
     if selection not in SELECTION_RULES:
         raise ValueError(f"selection must be one of {SELECTION_RULES}, got {selection!r}.")
     rule = SELECTION_RULES.index(selection)
     printer = print if printer is None else printer
-    design = _Design(X, fit_intercept)
+    cache = {} if cache is None else cache
+    if "design" not in cache:
+        cache["design"] = _Design(X, fit_intercept)
+    design = cache["design"]
     n_samples, n_features = design.n_samples, design.n_features
     if precompute == "auto":
         precompute = (not design.is_sparse and n_samples > 2 * n_features
@@ -618,7 +622,9 @@ def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic
     scaled_l1, scaled_l2 = n_samples * l1, n_samples * l2
     seeds = np.random.default_rng(check_random_state_seed(random_state))
     if precompute:
-        gram = design.centred_gram()
+        if "gram" not in cache:
+            cache["gram"] = design.centred_gram()
+        gram = cache["gram"]
         target_correlation = design.centred_rmatvec(target, 0.0)
         correlation = target_correlation - gram @ coef.astype(np.float64)
         residual = shift_box = None

@@ -308,16 +308,25 @@ class QuadraticDatafit:
         return self.matrix @ vector
 
     def bound_norm(self):
-        """:math:`\\lambda_{max}(A)` (power iteration, cached)."""
+        r""":math:`\lambda_{max}(A)` (power iteration, cached)."""
         if self._bound_norm is None:  # A is symmetric PSD: sigma_max = lambda_max
             self._bound_norm = power_iteration(self.matrix, tol=1e-8)
         return self._bound_norm
 
-    def trial_value(self, state, block, delta):
-        """:math:`f(x + \\delta_b) = f + g_b^\\top\\delta + \\tfrac12\\delta^\\top A_{bb}\\delta`."""
+    is_quadratic = True
+
+    def change(self, state, block, delta):
+        r""":math:`f(x + \delta_b) - f(x) = g_b^\top\delta + \tfrac12\delta^\top A_{bb}\delta`."""
         quadratic = _block_quadratic_form(self.indptr, self.indices, self.data, block, delta,
                                           self.n_coords)
-        return self.value(state) + float(state.gradient[block] @ delta) + 0.5 * quadratic
+        return float(state.gradient[block] @ delta) + 0.5 * quadratic
+
+    def jacobi_bound_norm(self):
+        r""":math:`\lambda_{max}(D^{-1} A D^{-1})` with :math:`D^2 = \mathrm{diag}(A)`."""
+        inverse = np.divide(1.0, np.sqrt(self.diagonal), out=np.zeros_like(self.diagonal),
+                            where=self.diagonal > 0)
+        scaling = sp.diags(inverse)
+        return power_iteration(scaling @ self.matrix @ scaling, tol=1e-8)
 
     def step(self, state, block, delta):
         """Add ``delta`` to the block; update the gradient in O(degree)."""

@@ -90,7 +90,7 @@ def default_monitor(datafit, penalty):
 def bcd_minimize(datafit, penalty, coef_init=None, *, blocks="fixed", block_size=1,
                  selection="cyclic", update="gradient", max_iter=1000, tol=0.0,
                  monitor=None, criterion_name="kkt_violation", check_every=None,
-                 record_every=None, active_set=False, random_state=None):
+                 record_every=None, active_set=False, random_state=None, max_epochs=None):
     """Block coordinate descent on ``datafit + penalty``.
 
     Parameters
@@ -112,6 +112,9 @@ def bcd_minimize(datafit, penalty, coef_init=None, *, blocks="fixed", block_size
         Block update.
     max_iter : int
         Maximum number of block updates.
+    max_epochs : int, optional
+        If given, replaces ``max_iter`` by ``max_epochs`` epochs (an epoch is
+        ``check_every`` updates: the number of blocks by default).
     tol : float
         Absolute threshold on the monitored criterion.
     monitor : callable, optional
@@ -134,8 +137,9 @@ def bcd_minimize(datafit, penalty, coef_init=None, *, blocks="fixed", block_size
     coef : ndarray of shape (n_coords,)
         Final iterate.
     info : dict
-        ``n_iter``, ``converged``, ``objective``, ``criterion``, ``history``
-        and ``active_set_iteration`` (``None`` if never identified).
+        ``n_iter``, ``converged``, ``objective``, ``criterion``, ``history``,
+        ``active_set_iteration`` (``None`` if never identified) and
+        ``updates_per_epoch``.
     """
     check_bcd_options(datafit, penalty, blocks, block_size, selection, update)
     rng = np.random.default_rng(random_state)
@@ -143,8 +147,9 @@ def bcd_minimize(datafit, penalty, coef_init=None, *, blocks="fixed", block_size
     lipschitz = datafit.coordinate_lipschitz()
     partition = make_partition(blocks, block_size or 1, n_coords, lipschitz, datafit)
     tree_blocks = isinstance(blocks, str) and blocks in ("tree",)
-    selector = BlockSelector(selection, partition, block_size or 1, datafit, penalty,
-                             lipschitz, rng, tree_blocks=tree_blocks)
+    size = block_size if tree_blocks else (block_size or 1)  # None: unbounded forests
+    selector = BlockSelector(selection, partition, size,
+                             datafit, penalty, lipschitz, rng, tree_blocks=tree_blocks)
     coef = np.zeros(n_coords) if coef_init is None else np.array(coef_init, dtype=np.float64)
     track = selection in GREEDY_RULES or active_set
     state = datafit.start(coef, track_gradient=track)
@@ -152,6 +157,8 @@ def bcd_minimize(datafit, penalty, coef_init=None, *, blocks="fixed", block_size
     if check_every is None:
         check_every = len(partition) if partition is not None else -(-n_coords // (block_size or 1))
     record_every = check_every if record_every is None else record_every
+    if max_epochs is not None:
+        max_iter = max_epochs * check_every
     use_active = active_set and not penalty.is_smooth
 
     history = ConvergenceHistory(criterion_name)
@@ -185,7 +192,7 @@ def bcd_minimize(datafit, penalty, coef_init=None, *, blocks="fixed", block_size
         converged = criterion <= tol
     info = {"n_iter": iteration, "converged": converged, "objective": objective,
             "criterion": criterion, "history": history,
-            "active_set_iteration": active_iteration}
+            "active_set_iteration": active_iteration, "updates_per_epoch": check_every}
     return state.coef, info
 
 

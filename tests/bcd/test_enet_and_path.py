@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import ElasticNet as SklearnElasticNet
+from sklearn.linear_model import lasso_path as sklearn_lasso_path
+
+from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD, lasso_path
+from sparseopt.datasets import make_sparse_regression
+
+
+@pytest.fixture(scope="module")
+def problem():
+    X, y, _ = make_sparse_regression(70, 120, 8, rho=0.5, random_state=4)
+    return X, y + 1.0
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("l1_ratio", [0.2, 0.7, 1.0])
+def test_elastic_net_matches_sklearn(problem, sparse, positive, fit_intercept, l1_ratio):
+    X, y = problem
+    design = sp.csc_matrix(X) if sparse else X
+    options = {"alpha": 0.05, "l1_ratio": l1_ratio, "positive": positive,
+               "fit_intercept": fit_intercept}
+    reference = SklearnElasticNet(tol=1e-15, max_iter=1_000_000, **options).fit(design, y)
+    model = ElasticNet(tol=1e-14, **options).fit(design, y)
+    # objective-level agreement is at rounding level; coefficients to 1e-6
+    # (the strong convexity alpha (1 - l1_ratio) bounds how far they can move)
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-6)
+    assert model.intercept_ == pytest.approx(reference.intercept_, abs=1e-6)
+    if positive:
+        assert np.all(model.coef_ >= 0)
+
+
+@pytest.mark.parametrize("options", [{"precompute": True}, {"screening": False},
+                                     {"selection": "gs", "precompute": True},
+                                     {"selection": "random", "precompute": True}])
+def test_gram_mode_and_screening_give_the_same_solution(options):
+    X, y, _ = make_sparse_regression(400, 30, 5, rho=0.5, random_state=0)
+    reference = Lasso(alpha=0.01, tol=1e-12, precompute=False).fit(X, y)
+    model = Lasso(alpha=0.01, tol=1e-12, random_state=0, **options).fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-9)
+
+
+def test_screening_discards_features_and_keeps_the_solution():
+    from sparseopt.solvers import bcd_lasso
+
+    X, y, _ = make_sparse_regression(100, 500, 5, rho=0.0, random_state=1)
+    alpha = np.max(np.abs(X.T @ y)) / 100 / 2
+    coef, _, info = bcd_lasso(X, y, alpha, tol=1e-12)
+    assert info["n_screened"] > 400
+    reference, _, _ = bcd_lasso(X, y, alpha, tol=1e-12, screening=False)
+    np.testing.assert_allclose(coef, reference, atol=1e-10)
+
+
+def test_lasso_path_matches_sklearn(problem):
+    X, y = problem
+    alphas, coefs, gaps = lasso_path(X, y, n_alphas=20, tol=1e-12)
+    reference_alphas, reference_coefs, _ = sklearn_lasso_path(X, y, n_alphas=20, tol=1e-14,
+                                                              max_iter=1_000_000)
+    np.testing.assert_allclose(alphas, reference_alphas, rtol=1e-12)
+    np.testing.assert_allclose(coefs, reference_coefs, atol=1e-7)
+    assert not coefs[:, 0].any() and np.all(gaps >= 0)
+    given = lasso_path(X, y, alphas=[0.01, 0.1, 0.05], tol=1e-10, return_n_iter=True)
+    np.testing.assert_allclose(given[0], [0.1, 0.05, 0.01])
+    assert given[3].shape == (3,)
+    with pytest.raises(ValueError, match="alphas must be a 1-D array"):
+        lasso_path(X, y, alphas=[-1.0])
+
+
+def test_ridge_least_squares_matches_closed_form(problem):
+    X, y = problem
+    n = len(y)
+    for alpha, options in ((0.1, {}), (0.1, {"blocks": "variable", "block_size": 10,
+                                              "selection": "gsq", "update": "newton"})):
+        model = LeastSquaresBCD(alpha=alpha, tol=1e-15, fit_intercept=False,
+                                max_iter=100_000, **options).fit(X, y)
+        closed = np.linalg.solve(X.T @ X / n + alpha * np.eye(X.shape[1]), X.T @ y / n)
+        np.testing.assert_allclose(model.coef_, closed, atol=1e-6)
+    tall = X[:, :20]
+    model = LeastSquaresBCD(tol=1e-12).fit(tall, y)
+    reference = np.linalg.lstsq(np.column_stack([tall, np.ones(n)]), y, rcond=None)[0]
+    np.testing.assert_allclose(model.coef_, reference[:-1], atol=1e-8)
+
+
+def test_float32_elastic_net():
+    X, y, _ = make_sparse_regression(300, 30, 8, rho=0.3, random_state=5)
+    model = ElasticNet(alpha=0.05, tol=1e-7).fit(X.astype(np.float32), y.astype(np.float32))
+    reference = ElasticNet(alpha=0.05, tol=1e-12).fit(X, y)
+    assert model.coef_.dtype == np.float32
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-4)
