@@ -34,3 +34,17 @@ def column_axpy(dense, data, indices, indptr, is_sparse, j, scale, vector):
     else:
         for i in range(dense.shape[0]):
             vector[i] += scale * dense[i, j]
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def column_weighted_dot(dense, data, indices, indptr, is_sparse, j, weights, vector):
+    """``sum_i X[i, j] weights[i] vector[i]`` (touches only the column's non-zeros)."""
+    total = 0.0
+    if is_sparse:
+        for position in range(indptr[j], indptr[j + 1]):
+            row = indices[position]
+            total += data[position] * weights[row] * vector[row]
+    else:
+        for i in range(dense.shape[0]):
+            total += dense[i, j] * weights[i] * vector[i]
+    return total

@@ -25,7 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.thresholds import soft_threshold_scalar
-from sparseopt.solvers._columns import column_axpy, column_dot
+from sparseopt.solvers._columns import column_axpy, column_dot, column_weighted_dot
 from sparseopt.solvers._working_sets import select_working_set, working_set_size
 from sparseopt.solvers.bcd._glm_kernels import LOGISTIC, conjugate_sum
 
@@ -33,7 +33,7 @@ __all__ = ["solve_logistic"]
 
 _INNER_TOL_RATIO = 0.3
 _MAX_NEWTON = 50
-_MAX_MODEL_EPOCHS = 50
+_MAX_MODEL_EPOCHS = 5
 _ARMIJO = 1e-4
 _RESOLUTION = 1e3 * np.finfo(float).eps
 
@@ -66,7 +66,6 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, z, coef,
     inverse_n = 1.0 / n_samples
     deriv = np.empty(n_samples)
     hess = np.empty(n_samples)
-    weighted = np.empty(n_samples)
     gradient = np.empty(size)
     curvature = np.empty(size)
     delta = np.empty(size)
@@ -111,10 +110,8 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, z, coef,
                 if curvature[k] <= 0.0:
                     continue
                 j = working_set[k]
-                for i in range(n_samples):
-                    weighted[i] = hess[i] * xdelta[i]
-                partial = gradient[k] + column_dot(dense, data, indices, indptr, is_sparse, j,
-                                                   weighted)
+                partial = gradient[k] + column_weighted_dot(dense, data, indices, indptr,
+                                                            is_sparse, j, hess, xdelta)
                 current = coef[j] + delta[k]
                 new = soft_threshold_scalar(curvature[k] * current - partial, l1) / (
                     curvature[k] + l2)
