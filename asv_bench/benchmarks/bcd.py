@@ -1,10 +1,10 @@
-"""Lasso: sparseopt.bcd.Lasso against scikit-learn, skglm and celer.
+"""Block coordinate descent: sparseopt against scikit-learn, skglm and celer.
 
-All implementations solve (1/2n)||y - Xw||^2 + alpha ||w||_1 without intercept
-to the same target, a duality gap of at most 1e-6 * P(0), measured by one
-formula for all (rescaled-residual dual point). Each anchor's own ``tol``
-means something different, so ``setup_cache`` calibrates it once: the loosest
-tol, on a factor-2 grid, whose solution meets the target.
+Every solver of a suite reaches the same target, a duality gap of at most
+1e-6 * P(0) measured by one formula for all (rescaled-residual / Fenchel dual
+point). Each library's own ``tol`` means something different, so
+``setup_cache`` calibrates it once: the loosest tol, on a factor-2 grid from
+1e-2, whose solution meets the target. Timings are single-thread, numba warm.
 """
 
 import warnings
@@ -12,24 +12,56 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from sparseopt.bcd import Lasso
+from sparseopt.bcd import Lasso, SparseLogisticRegression, lasso_path
+from sparseopt.datasets import make_bcd_problem, make_lattice_label_propagation
 from sparseopt.datasets import make_sparse_regression
-from sparseopt.solvers import enet_dual_gap
+from sparseopt.solvers import enet_dual_gap, lattice_comb_blocks, lattice_red_black_blocks
+from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, QuadraticDatafit, bcd_minimize
+from sparseopt.solvers.logistic_pn import _logistic_gap
 
 from .common import Benchmark, is_installed
 
 TARGET_GAP = 1e-6
-IMPLEMENTATIONS = ["sparseopt", "sklearn", "skglm", "celer"]
 
 
-def relative_gap(X, y, coef, alpha):
+def lasso_relative_gap(X, y, coef, alpha):
     residual = y - np.asarray(X @ coef).ravel()
-    gradient = np.asarray(X.T @ residual).ravel()
-    _, gap = enet_dual_gap(residual @ residual, y @ residual, gradient, coef, len(y), alpha, 0.0)
+    correlation = np.asarray(X.T @ residual).ravel()
+    _, gap = enet_dual_gap(residual @ residual, y @ residual, correlation, coef, len(y), alpha,
+                           0.0)
     return gap / (y @ y / (2 * len(y)))
 
 
-def make_estimator(implementation, alpha, tol):
+def logistic_relative_gap(X, y, coef, alpha):
+    n = len(y)
+    z = np.asarray(X @ coef).ravel()
+    deriv = -y / (1.0 + np.exp(np.clip(y * z, -700, 700))) / n
+    _, gap = _logistic_gap(y, z, -np.asarray(X.T @ deriv).ravel(), coef, alpha, 0.0, n)
+    return gap / np.log(2.0)
+
+
+def calibrate(make, fit_and_gap):
+    """Loosest tol (factor-2 grid from 1e-2) meeting the target gap."""
+    tol = 1e-2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        while tol > 1e-14:
+            if fit_and_gap(make(tol)) <= TARGET_GAP:
+                return tol
+            tol /= 2
+    return tol
+
+
+def small_problem(sparse, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((20, 30))
+    return (sp.csc_matrix(X) if sparse else np.asfortranarray(X)), rng.standard_normal(20)
+
+
+# ---------------------------------------------------------------------------
+# Lasso
+# ---------------------------------------------------------------------------
+def make_lasso(implementation, alpha, tol):
     if implementation == "sparseopt":
         return Lasso(alpha=alpha, fit_intercept=False, tol=tol)
     if implementation == "sklearn":
@@ -45,39 +77,37 @@ def make_estimator(implementation, alpha, tol):
     return celer.Lasso(alpha=alpha, fit_intercept=False, tol=tol, max_iter=1000)
 
 
-def calibrate(implementation, X, y, alpha):
-    """Loosest tol (factor-2 grid from 1e-2) meeting the target gap."""
-    tol = 1e-2
+def warm_up_lasso(implementation, sparse):
+    """Compile numba code (sparseopt, skglm) below alpha_max, so inner loops run."""
+    X, y = small_problem(sparse)
+    alpha = np.max(np.abs(X.T @ y)) / 20 / 10
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        while tol > 1e-14:
-            model = make_estimator(implementation, alpha, tol).fit(X, y)
-            if relative_gap(X, y, model.coef_, alpha) <= TARGET_GAP:
-                return tol
-            tol /= 2
-    return tol
+        make_lasso(implementation, alpha, 1e-8).fit(X, y)
 
 
 class _LassoSuite(Benchmark):
-    params = (IMPLEMENTATIONS,)
+    params = (["sparseopt", "sklearn", "skglm", "celer"],)
     param_names = ["implementation"]
     problem = None  # (n_samples, n_features, kwargs of make_sparse_regression)
-    alpha_ratio = 20
 
     def prepare(self):
-        """Data, alpha and calibrated tolerances (called by each ``setup_cache``:
-        asv keys its cache on the defining function, so each subclass needs its own)."""
+        """Data, alpha = alpha_max / 20 and calibrated tolerances (called by each
+        ``setup_cache``: asv keys its cache on the defining function)."""
         n_samples, n_features, kwargs = self.problem
         X, y, _ = make_sparse_regression(n_samples, n_features, random_state=0, **kwargs)
-        alpha = np.max(np.abs(X.T @ y)) / n_samples / self.alpha_ratio
+        alpha = np.max(np.abs(X.T @ y)) / n_samples / 20
         tols = {}
-        for implementation in IMPLEMENTATIONS:
+        for implementation in self.params[0]:
             if implementation != "sparseopt" and not is_installed(implementation):
                 continue
-            warm_up(implementation, X, y)
-            tols[implementation] = (
-                TARGET_GAP if implementation == "sparseopt" else calibrate(implementation, X, y, alpha)
-            )
+            warm_up_lasso(implementation, sp.issparse(X))
+            if implementation == "sparseopt":
+                tols[implementation] = TARGET_GAP
+            else:
+                tols[implementation] = calibrate(
+                    lambda tol, impl=implementation: make_lasso(impl, alpha, tol),
+                    lambda model: lasso_relative_gap(X, y, model.fit(X, y).coef_, alpha))
         return X, y, alpha, tols
 
     def setup(self, cache, implementation):
@@ -85,8 +115,8 @@ class _LassoSuite(Benchmark):
         if implementation not in tols:
             raise NotImplementedError(f"{implementation} is not installed")
         self.single_thread()
-        warm_up(implementation, X, y)
-        self.estimator = make_estimator(implementation, alpha, tols[implementation])
+        warm_up_lasso(implementation, sp.issparse(X))
+        self.estimator = make_lasso(implementation, alpha, tols[implementation])
 
     def time_fit(self, cache, implementation):
         X, y, _, _ = cache
@@ -94,30 +124,15 @@ class _LassoSuite(Benchmark):
 
     def track_relative_gap(self, cache, implementation):
         X, y, alpha, _ = cache
-        self.estimator.fit(X, y)
-        return relative_gap(X, y, self.estimator.coef_, alpha)
+        return lasso_relative_gap(X, y, self.estimator.fit(X, y).coef_, alpha)
 
     track_relative_gap.unit = "gap / P(0)"
 
     def track_support_size(self, cache, implementation):
         X, y, _, _ = cache
-        self.estimator.fit(X, y)
-        return int(np.count_nonzero(self.estimator.coef_))
+        return int(np.count_nonzero(self.estimator.fit(X, y).coef_))
 
     track_support_size.unit = "features"
-
-
-def warm_up(implementation, X, y):
-    """Compile numba code (sparseopt, skglm) on a tiny problem of the same kind."""
-    rng = np.random.default_rng(0)
-    small_X = rng.standard_normal((20, 30))
-    small_X = sp.csc_matrix(small_X) if sp.issparse(X) else np.asfortranarray(small_X)
-    small_y = rng.standard_normal(20)
-    # below alpha_max, so that the solvers' inner loops run (and compile)
-    alpha = np.max(np.abs(small_X.T @ small_y)) / 20 / 10
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        make_estimator(implementation, alpha, 1e-8).fit(small_X, small_y)
 
 
 class LassoDenseToeplitz(_LassoSuite):
@@ -136,3 +151,195 @@ class LassoSparse(_LassoSuite):
 
     def setup_cache(self):
         return self.prepare()
+
+
+# ---------------------------------------------------------------------------
+# Lasso path
+# ---------------------------------------------------------------------------
+def run_path(implementation, X, y, alphas, tol):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if implementation == "sparseopt":
+            return lasso_path(X, y, alphas=alphas, tol=tol)[1]
+        if implementation == "sklearn":
+            from sklearn.linear_model import lasso_path as sklearn_path
+
+            return sklearn_path(X, y, alphas=alphas, tol=tol, max_iter=100_000)[1]
+        import skglm
+
+        return skglm.Lasso(fit_intercept=False, tol=tol).path(X, y, alphas)[1]
+
+
+class LassoPath(Benchmark):
+    """50 alphas from alpha_max to alpha_max / 20, dense Toeplitz(0.6) 1000 x 5000,
+    warm starts; every solution to the target gap."""
+
+    params = (["sparseopt", "sklearn", "skglm"],)
+    param_names = ["implementation"]
+
+    def setup_cache(self):
+        X, y, _ = make_sparse_regression(1000, 5000, 250, rho=0.6, random_state=0)
+        alpha_max = np.max(np.abs(X.T @ y)) / len(y)
+        alphas = np.geomspace(alpha_max, alpha_max / 20, 50)
+        tols = {}
+        for implementation in self.params[0]:
+            if implementation != "sparseopt" and not is_installed(implementation):
+                continue
+            warm_up_lasso(implementation if implementation != "sklearn" else "sklearn", False)
+            if implementation == "sparseopt":
+                tols[implementation] = TARGET_GAP
+                continue
+
+            def worst_gap(tol, impl=implementation):
+                coefs = run_path(impl, X, y, alphas, tol)
+                return max(lasso_relative_gap(X, y, coefs[:, k], a) for k, a in enumerate(alphas))
+
+            tols[implementation] = calibrate(lambda tol: tol, worst_gap)
+        return X, y, alphas, tols
+
+    def setup(self, cache, implementation):
+        if implementation not in cache[3]:
+            raise NotImplementedError(f"{implementation} is not installed")
+        self.single_thread()
+        warm_up_lasso(implementation, False)
+
+    def time_path(self, cache, implementation):
+        X, y, alphas, tols = cache
+        run_path(implementation, X, y, alphas, tols[implementation])
+
+    def track_worst_relative_gap(self, cache, implementation):
+        X, y, alphas, tols = cache
+        coefs = run_path(implementation, X, y, alphas, tols[implementation])
+        return max(lasso_relative_gap(X, y, coefs[:, k], a) for k, a in enumerate(alphas))
+
+    track_worst_relative_gap.unit = "gap / P(0)"
+
+
+# ---------------------------------------------------------------------------
+# l1 logistic regression
+# ---------------------------------------------------------------------------
+def make_logistic(implementation, alpha, n_samples, tol):
+    if implementation == "sparseopt":
+        return SparseLogisticRegression(alpha=alpha, fit_intercept=False, tol=tol)
+    if implementation == "skglm":
+        import skglm
+
+        return skglm.SparseLogisticRegression(alpha=alpha, fit_intercept=False, tol=tol,
+                                              max_iter=1000)
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=1 / (n_samples * alpha), l1_ratio=1.0, solver="liblinear",
+                              fit_intercept=False, tol=tol, max_iter=100_000)
+
+
+class SparseLogisticL1(Benchmark):
+    """Sparse CSC 2000 x 10000 (1% density), labels sign(X w* + noise),
+    alpha = alpha_max / 20 (about 1300 non-zeros)."""
+
+    params = (["sparseopt", "skglm", "liblinear"],)
+    param_names = ["implementation"]
+
+    def setup_cache(self):
+        X, y, _ = make_sparse_regression(2000, 10000, 100, sparse_density=0.01, random_state=0)
+        labels = np.where(y > 0, 1.0, -1.0)
+        n = len(labels)
+        alpha = np.max(np.abs(X.T @ (labels / 2))) / n / 20
+        tols = {}
+        for implementation in self.params[0]:
+            if implementation == "skglm" and not is_installed("skglm"):
+                continue
+            self.warm_up(implementation)
+            tols[implementation] = calibrate(
+                lambda tol, impl=implementation: make_logistic(impl, alpha, n, tol),
+                lambda model: logistic_relative_gap(X, labels, model.fit(X, labels).coef_.ravel(),
+                                                    alpha))
+        return X, labels, alpha, tols
+
+    @staticmethod
+    def warm_up(implementation):
+        X, y = small_problem(True)
+        labels = np.where(y > 0, 1.0, -1.0)
+        alpha = np.max(np.abs(X.T @ labels)) / 2 / 20 / 10
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            make_logistic(implementation, alpha, 20, 1e-8).fit(X, labels)
+
+    def setup(self, cache, implementation):
+        X, labels, alpha, tols = cache
+        if implementation not in tols:
+            raise NotImplementedError(f"{implementation} is not installed")
+        self.single_thread()
+        self.warm_up(implementation)
+        self.estimator = make_logistic(implementation, alpha, len(labels), tols[implementation])
+
+    def time_fit(self, cache, implementation):
+        X, labels, _, _ = cache
+        self.estimator.fit(X, labels)
+
+    def track_relative_gap(self, cache, implementation):
+        X, labels, alpha, _ = cache
+        return logistic_relative_gap(X, labels, self.estimator.fit(X, labels).coef_.ravel(),
+                                     alpha)
+
+    track_relative_gap.unit = "gap / P(0)"
+
+
+# ---------------------------------------------------------------------------
+# the paper's findings (quality per rule, 500 / 60 iterations)
+# ---------------------------------------------------------------------------
+class PaperRules(Benchmark):
+    """Dataset A recipe (1000 x 2000), variable blocks of 5, 500 iterations:
+    relative suboptimality f / f(0) (f* = 0) per selection rule and update."""
+
+    params = (["random", "cyclic", "lipschitz", "gs", "gsl", "gsd", "gsq"],
+              ["gradient", "lipschitz_matrix"])
+    param_names = ["selection", "update"]
+    timeout = 300
+
+    def setup_cache(self):
+        X, y, _ = make_bcd_problem("least_squares", 1000, 2000, random_state=0)
+        return X, y
+
+    def track_relative_suboptimality(self, cache, selection, update):
+        X, y = cache
+        datafit = GLMDatafit(X, y, "least_squares", 1.0)
+        penalty = ElasticNetPenalty(0.0, 0.0, np.ones(X.shape[1]))
+        _, info = bcd_minimize(datafit, penalty, blocks="variable", block_size=5,
+                               selection=selection, update=update, max_iter=500,
+                               check_every=500, random_state=0)
+        return info["objective"] / (0.5 * y @ y)
+
+    track_relative_suboptimality.unit = "f / f(0)"
+
+
+class PaperLattice(Benchmark):
+    """50 x 50 lattice label propagation (the paper's f* reproduced):
+    (f - f*) / (f(0) - f*) after 60 message-passing updates, and their time."""
+
+    params = (["trees", "red_black"],)
+    param_names = ["partition"]
+
+    def setup_cache(self):
+        problem = make_lattice_label_propagation(random_state=1)
+        return problem.A, problem.b, problem.labelled
+
+    def setup(self, cache, partition):
+        A, b, labelled = cache
+        builder = lattice_comb_blocks if partition == "trees" else lattice_red_black_blocks
+        self.blocks = builder(50, 50, labelled=labelled)
+        self.datafit = QuadraticDatafit(A, b)
+        self.penalty = ElasticNetPenalty(0.0, 0.0, np.ones(A.shape[0]))
+        self.run()  # compile
+
+    def run(self):
+        return bcd_minimize(self.datafit, self.penalty, blocks=self.blocks,
+                            update="message_passing", max_iter=60, check_every=60)[1]
+
+    def time_60_updates(self, cache, partition):
+        self.run()
+
+    def track_relative_suboptimality(self, cache, partition):
+        optimum = -1045999575.2270696  # the authors' f*, reproduced by our solve
+        return (self.run()["objective"] - optimum) / -optimum
+
+    track_relative_suboptimality.unit = "(f - f*) / (f(0) - f*)"

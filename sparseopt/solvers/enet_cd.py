@@ -298,6 +298,16 @@ def gram_inner_solve(gram, gradient, coef_ws, l1, l2, positive, tol_in, max_upda
 # ---------------------------------------------------------------------------
 # designs: residual mode (dense / CSC, implicit centering) and Gram mode
 # ---------------------------------------------------------------------------
+def _column_sums(values, indptr):
+    """Sums of ``values`` over each CSC column (empty columns give 0)."""
+    sums = np.zeros(indptr.shape[0] - 1)
+    lengths = np.diff(indptr)
+    nonempty = lengths > 0
+    if values.size:
+        sums[nonempty] = np.add.reduceat(values, indptr[:-1][nonempty])
+    return sums
+
+
 class _Design:
     """A centred design matrix for the kernels (dense or CSC).
 
@@ -311,14 +321,14 @@ class _Design:
         dtype = X.dtype
         if self.is_sparse:
             X = sp.csc_matrix(X)
-            X.sort_indices()
             self.matrix = X
             self.dense = np.empty((0, 0), dtype=dtype, order="F")
             self.data = X.data
             self.indices = X.indices.astype(np.int64)
             self.indptr = X.indptr.astype(np.int64)
-            squared_norms = np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel()
-            means = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
+            squared_norms = _column_sums(X.data.astype(np.float64) ** 2, self.indptr)
+            means = (_column_sums(X.data.astype(np.float64), self.indptr) / self.n_samples
+                     if fit_intercept else None)
         else:
             self.matrix = np.asfortranarray(X)
             self.dense = self.matrix
@@ -326,7 +336,7 @@ class _Design:
             self.indices = np.empty(0, dtype=np.int64)
             self.indptr = np.empty(0, dtype=np.int64)
             squared_norms = np.einsum("ij,ij->j", X, X, dtype=np.float64)
-            means = X.mean(axis=0, dtype=np.float64)
+            means = X.mean(axis=0, dtype=np.float64) if fit_intercept else None
         self.offsets = means if fit_intercept else np.zeros(self.n_features)
         centred = squared_norms - self.n_samples * self.offsets**2
         # A column that is constant (zero once centred) carries no information.
