@@ -99,7 +99,51 @@ def _tour_lasso_synthetic():
     return rows
 
 
-TOUR = [_tour_lasso_diabetes, _tour_lasso_synthetic]
+def _split_standardised(bunch):
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, X_test, y_train, y_test = train_test_split(
+        bunch.data, bunch.target, test_size=0.25, random_state=0, stratify=bunch.target)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def _tour_logistic():
+    from sparseopt.bcd import MultinomialLogisticRegression, SparseLogisticRegression
+    from sparseopt.datasets import load_bundled
+
+    rows = []
+    for name, estimator, data in (
+        ("bcd.SparseLogisticRegression", SparseLogisticRegression(alpha=0.01),
+         "breast_cancer"),
+        ("bcd.MultinomialLogisticRegression", MultinomialLogisticRegression(alpha=0.002),
+         "digits"),
+    ):
+        X_train, X_test, y_train, y_test = _split_standardised(load_bundled(data))
+        type(estimator)(alpha=0.1).fit(X_train[:40, :5], y_train[:40])  # compile first
+        seconds = _timed_fit(estimator, X_train, y_train)
+        shape = f"{data} {X_train.shape[0] + X_test.shape[0]}x{X_train.shape[1]}"
+        rows.append((name, shape, "test accuracy", estimator.score(X_test, y_test), seconds))
+    return rows
+
+
+def _tour_label_propagation():
+    from sparseopt.bcd import GraphLabelPropagation
+    from sparseopt.datasets import make_two_moons_label_propagation
+
+    problem = make_two_moons_label_propagation(n_samples=2000, n_labelled=100, random_state=0)
+    y = np.where(problem.labelled, problem.labels, np.nan)
+    GraphLabelPropagation(n_neighbors=5).fit(problem.X[:200], y[:200])
+    model = GraphLabelPropagation(n_neighbors=5, tol=1e-8)
+    seconds = _timed_fit(model, problem.X, y)
+    predicted = np.where(model.transduction_ > 1.5, 2, 1)
+    accuracy = float(np.mean(predicted[~problem.labelled] == problem.y[~problem.labelled]))
+    return [("bcd.GraphLabelPropagation", "two moons 2000 pts, 100 labels",
+             "accuracy (unlabelled)", accuracy, seconds)]
+
+
+TOUR = [_tour_lasso_diabetes, _tour_lasso_synthetic, _tour_logistic, _tour_label_propagation]
 
 
 def tour(stream=None, progress_stream=None):

@@ -51,10 +51,10 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
     alpha : float, default=0.0
         Ridge weight on the unlabelled values (makes the problem strictly
         convex even where a component of the graph carries no label).
-    selection : {"cyclic", "random", "lipschitz", "gs", "gsl", "gsd", "gsq", "gs_r"}, \
-default="cyclic"
-        Block-selection rule; greedy rules with ``blocks="tree"`` grow one
-        forest per iteration by decreasing score (the paper's greedy trees).
+    selection : str, default="cyclic"
+        Block-selection rule, one of "cyclic", "random", "lipschitz", "gs",
+        "gsl", "gsd", "gsq", "gs_r"; greedy rules with ``blocks="tree"`` grow
+        one forest per iteration by decreasing score (the paper's greedy trees).
     blocks : {"tree", "red_black", "fixed", "sorted", "variable"} or list, default="tree"
         ``"tree"``: a greedy partition of the nodes into forests;
         ``"red_black"``: a greedy colouring (independent sets, for which
@@ -62,9 +62,9 @@ default="cyclic"
         engine, or an explicit list of blocks (indices of unlabelled nodes).
     block_size : int or None, default=None
         Block size for the flat partitions; cap on greedy forests.
-    update : {"message_passing", "gradient", "lipschitz_matrix", "newton"}, \
-default="message_passing"
-        Block update; message passing needs forest blocks.
+    update : str, default="message_passing"
+        Block update, one of "message_passing" (needs forest blocks),
+        "gradient", "lipschitz_matrix", "newton".
     tol : float, default=1e-6
         Stop when :math:`\|A x_U - b\|_\infty \le \mathrm{tol}\,\|b\|_\infty`.
     max_iter : int, default=1000

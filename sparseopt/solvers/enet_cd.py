@@ -584,9 +584,10 @@ def bcd_lasso(X, y, alpha, *, fit_intercept=False, positive=False, selection="cy
         Target.
     alpha : float
         Regularisation strength, ``alpha >= 0``.
-    fit_intercept, positive, selection, precompute, screening, tol, max_iter, max_epochs, \
-coef_init, random_state, verbose, printer
-        As in :func:`bcd_enet`.
+    **options
+        ``fit_intercept``, ``positive``, ``selection``, ``precompute``,
+        ``screening``, ``tol``, ``max_iter``, ``max_epochs``, ``coef_init``,
+        ``random_state``, ``verbose``, ``printer``: as in :func:`bcd_enet`.
 
     Returns
     -------
