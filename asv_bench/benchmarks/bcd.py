@@ -13,8 +13,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from sparseopt.bcd import Lasso, SparseLogisticRegression, lasso_path
-from sparseopt.datasets import make_bcd_problem, make_lattice_label_propagation
-from sparseopt.datasets import make_sparse_regression
+from sparseopt.datasets import (
+    make_bcd_problem,
+    make_lattice_label_propagation,
+    make_sparse_regression,
+)
 from sparseopt.solvers import enet_dual_gap, lattice_comb_blocks, lattice_red_black_blocks
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, QuadraticDatafit, bcd_minimize
 from sparseopt.solvers.logistic_pn import _logistic_gap

@@ -10,12 +10,18 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils import check_array, check_consistent_length, column_or_1d
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sparseopt.solvers.bcd import BLOCKS, SELECTIONS, UPDATES
-from sparseopt.solvers.bcd import ElasticNetPenalty, QuadraticDatafit, bcd_minimize
+from sparseopt.solvers.bcd import (
+    BLOCKS,
+    SELECTIONS,
+    UPDATES,
+    ElasticNetPenalty,
+    QuadraticDatafit,
+    bcd_minimize,
+)
 
 __all__ = ["GraphLabelPropagation"]
 

@@ -20,6 +20,7 @@ from sparseopt.bcd._base import (
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
 from sparseopt.solvers.logistic_pn import solve_logistic
+from sparseopt.solvers.multinomial_cd import solve_multinomial
 
 __all__ = ["SparseLogisticRegression", "MultinomialLogisticRegression"]
 
@@ -125,7 +126,8 @@ class _LogisticBase(ClassifierMixin, BaseEstimator):
         coef, info = bcd_minimize(
             datafit, penalty, start, blocks=self.blocks, block_size=self.block_size,
             selection=self.selection, update=self.update,
-            max_epochs=self.max_iter, tol=self.tol, monitor=monitor, criterion_name="relative_criterion",
+            max_epochs=self.max_iter, tol=self.tol, monitor=monitor,
+            criterion_name="relative_criterion",
             active_set=self.active_set, random_state=_rng(self.random_state))
         if not info["converged"]:
             warnings.warn(
@@ -348,7 +350,13 @@ class MultinomialLogisticRegression(_LogisticBase):
     coef_ : ndarray of shape (n_classes, n_features)
         Coefficients.
     intercept_ : ndarray of shape (n_classes,)
-        Intercepts.""" + _ATTRIBUTES + _REFERENCES + """
+        Intercepts.""" + _ATTRIBUTES + """
+    Notes
+    -----
+    The default configuration (cyclic fixed blocks of one feature, Newton
+    updates) runs a compiled loop (:mod:`sparseopt.solvers.multinomial_cd`);
+    every other combination runs the generic block engine.
+""" + _REFERENCES + """
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -374,6 +382,11 @@ class MultinomialLogisticRegression(_LogisticBase):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+
+    def _uses_fast_solver(self, n_classes):
+        return (isinstance(self.blocks, str) and self.blocks == "fixed"
+                and self.block_size in (None, n_classes) and self.selection == "cyclic"
+                and self.update == "newton" and not self.active_set)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -403,13 +416,24 @@ class MultinomialLogisticRegression(_LogisticBase):
             start[:n_features] = self.coef_.T
             if self.fit_intercept:
                 start[-1] = self.intercept_
-        original = self.block_size
-        self.block_size = block_size
-        try:
-            full = self._engine(X, encoded.astype(np.float64), "multinomial", n_classes,
-                                start.ravel()).reshape(n_rows, n_classes)
-        finally:
-            self.block_size = original
+        if self._uses_fast_solver(n_classes):
+            full, info = solve_multinomial(
+                X, encoded, n_classes, self.alpha * self.l1_ratio,
+                self.alpha * (1.0 - self.l1_ratio), fit_intercept=self.fit_intercept,
+                tol=self.tol, max_iter=self.max_iter, coef_init=start, verbose=self.verbose)
+            self.n_iter_ = max(info["n_iter"], 1)
+            self.dual_gap_ = info["dual_gap"]
+            self.kkt_violation_ = info["kkt_violation"]
+            self.history_ = info["history"]
+            self.active_set_iteration_ = None
+        else:
+            original = self.block_size
+            self.block_size = block_size
+            try:
+                full = self._engine(X, encoded.astype(np.float64), "multinomial", n_classes,
+                                    start.ravel()).reshape(n_rows, n_classes)
+            finally:
+                self.block_size = original
         self.coef_ = np.ascontiguousarray(full[:n_features].T)
         self.intercept_ = full[-1].copy() if self.fit_intercept else np.zeros(n_classes)
         return self

@@ -506,9 +506,11 @@ def woodbury_solve(diagonal, factor, weights, rhs, *, return_logdet=False):
     rhs = check_array_input(rhs, "rhs", ndim=(1, 2), dtype=np.float64)
     n, k = factor.shape
     if diagonal.shape[0] != n:
-        raise ValueError(f"diagonal must have {n} entries (rows of factor), got {diagonal.shape[0]}.")
+        raise ValueError(
+            f"diagonal must have {n} entries (rows of factor), got {diagonal.shape[0]}.")
     if weights.shape[0] != k:
-        raise ValueError(f"weights must have {k} entries (columns of factor), got {weights.shape[0]}.")
+        raise ValueError(
+            f"weights must have {k} entries (columns of factor), got {weights.shape[0]}.")
     if rhs.shape[0] != n:
         raise ValueError(f"rhs must have {n} rows, got shape {rhs.shape}.")
     if np.any(diagonal <= 0):

@@ -4,6 +4,8 @@ Each solver has a plain function API (no estimator needed) and reports its
 progress in a :class:`~sparseopt.core.ConvergenceHistory`.
 """
 
+from sparseopt.solvers.bcd import bcd_minimize
+from sparseopt.solvers.enet_cd import bcd_enet, bcd_lasso, enet_dual_gap
 from sparseopt.solvers.graph_blocks import (
     greedy_forest_block,
     lattice_comb_blocks,
@@ -11,8 +13,6 @@ from sparseopt.solvers.graph_blocks import (
     red_black_blocks,
     tree_partition_blocks,
 )
-from sparseopt.solvers.bcd import bcd_minimize
-from sparseopt.solvers.enet_cd import bcd_enet, bcd_lasso, enet_dual_gap
 
 __all__ = [
     "bcd_enet",

@@ -150,7 +150,7 @@ def cd_inner_solve(dense, data, indices, indptr, is_sparse, offsets, col_norms_s
     n_samples = residual.shape[0]
     size = working_set.shape[0]
     if selection == _RANDOM:
-        np.random.seed(seed)
+        np.random.seed(seed)  # noqa: NPY002 (numba: only the legacy generator)
     use_anderson = selection == _CYCLIC
     memory = _ANDERSON_MEMORY + 1
     coef_buffer = np.empty((memory, size))
@@ -164,7 +164,7 @@ def cd_inner_solve(dense, data, indices, indptr, is_sparse, offsets, col_norms_s
         violation = 0.0
         for step in range(size):
             if selection == _RANDOM:
-                j = working_set[np.random.randint(0, size)]
+                j = working_set[np.random.randint(0, size)]  # noqa: NPY002
             else:
                 j = working_set[step]
             lipschitz = col_norms_sq[j]
@@ -243,7 +243,7 @@ def gram_inner_solve(gram, gradient, coef_ws, l1, l2, positive, tol_in, max_upda
     """
     size = coef_ws.shape[0]
     if selection == _RANDOM:
-        np.random.seed(seed)
+        np.random.seed(seed)  # noqa: NPY002 (numba: only the legacy generator)
     greedy = selection == _GS or selection == _GSL
     update = 0
     while update < max_updates:
@@ -269,7 +269,8 @@ def gram_inner_solve(gram, gradient, coef_ws, l1, l2, positive, tol_in, max_upda
                 return update
             order = np.array([best])
         else:
-            order = np.random.randint(0, size, size) if selection == _RANDOM else np.arange(size)
+            order = (np.random.randint(0, size, size)  # noqa: NPY002
+                     if selection == _RANDOM else np.arange(size))
         violation = 0.0
         for k in order:
             lipschitz = gram[k, k]
@@ -644,6 +645,7 @@ def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic
         shift_box = np.array([float(np.dot(design.offsets, coef))])
 
     unregularised = l1 == 0.0 and l2 == 0.0
+    kkt_at_start = None
     history = ConvergenceHistory("kkt_violation" if unregularised else "duality_gap")
     screened = np.zeros(n_features, dtype=bool)
     size = 0
@@ -668,7 +670,7 @@ def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic
         violations[screened] = 0.0
         kkt = float(violations.max(initial=0.0))
         if unregularised:  # plain least squares: no dual bound, stop on the KKT violation
-            kkt_at_start = kkt if n_iter == 1 else kkt_at_start
+            kkt_at_start = kkt if kkt_at_start is None else kkt_at_start
             criterion, threshold = kkt, tol * kkt_at_start
         else:
             criterion, threshold = gap, tol * objective_at_zero

@@ -104,7 +104,7 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, z, coef,
         delta[:] = 0.0
         xdelta[:] = 0.0
         delta_b = 0.0
-        for epoch in range(_MAX_MODEL_EPOCHS):
+        for _ in range(_MAX_MODEL_EPOCHS):
             largest = 0.0
             for k in range(size):
                 if curvature[k] <= 0.0:

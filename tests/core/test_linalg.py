@@ -134,9 +134,11 @@ def test_conjugate_gradient_preconditioner_helps_and_complex():
     x, jacobi = conjugate_gradient(matrix, b, tol=1e-10, preconditioner=1.0 / np.diag(matrix))
     assert jacobi["n_iter"] < plain["n_iter"]
     np.testing.assert_allclose(matrix @ x, b, atol=1e-6)
-    hermitian = matrix + 1j * (np.triu(np.ones((50, 50)), 1) - np.tril(np.ones((50, 50)), -1)) * 0.01
+    skew = np.triu(np.ones((50, 50)), 1) - np.tril(np.ones((50, 50)), -1)
+    hermitian = matrix + 0.01j * skew
     bc = b + 1j * rng.standard_normal(50)
-    xc, info = conjugate_gradient(hermitian, bc, tol=1e-12, preconditioner=lambda r: r / np.diag(matrix))
+    xc, info = conjugate_gradient(hermitian, bc, tol=1e-12,
+                                  preconditioner=lambda r: r / np.diag(matrix))
     np.testing.assert_allclose(xc, np.linalg.solve(hermitian, bc), atol=1e-8)
     assert info["converged"]
 

@@ -133,11 +133,11 @@ def test_greedy_rules_order_guaranteed_progress():
                                      np.random.default_rng(0))
             chosen[rule] = selector.next(state, 1)[0]
 
-        def lipschitz_progress(block):
+        def lipschitz_progress(block, state=state, datafit=datafit):
             g = state.gradient[block]
             return g @ g / (2 * np.linalg.eigvalsh(datafit.bound_matrix(block))[-1])
 
-        def matrix_progress(block):
+        def matrix_progress(block, state=state, datafit=datafit):
             g = state.gradient[block]
             return 0.5 * g @ np.linalg.solve(datafit.bound_matrix(block), g)
 

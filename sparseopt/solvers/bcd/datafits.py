@@ -183,7 +183,7 @@ class GLMDatafit:
         return self._bound_norm
 
     def jacobi_bound_norm(self):
-        r""":math:`\lambda_{max}(D^{-1} \tilde H D^{-1})` with :math:`D^2` the coordinate constants."""
+        r""":math:`\lambda_{max}(D^{-1} \tilde H D^{-1})`, :math:`D^2` the coordinate constants."""
         norms = np.sqrt(self.column_squared_norms)
         inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         scaled = self.matrix @ sp.diags(inverse) if self.is_sparse else self.matrix * inverse
