@@ -1,7 +1,39 @@
-"""DAG structure estimation (coming).
+"""DAG structure estimation for linear structural equation models.
 
-Will hold CoLiDE-EV / CoLiDE-NV (Saboksayr, Mateos & Tepper), a DAGMA-linear
-baseline, graph metrics (SHD, SID, ...) and linear SEM simulators.
+:class:`ColideEV` and :class:`ColideNV` implement CoLiDE (Saboksayr, Mateos &
+Tepper, ICLR 2024): a concomitant score that estimates the noise scale(s)
+with the graph, so the l1 weight adapts to the noise level.
+:class:`DagmaLinear` is the DAGMA baseline. All use the log-det acyclicity
+function and central-path continuation, return guaranteed DAGs, and take
+forbidden / required edges. Graph metrics live in :mod:`sparseopt.dag.metrics`;
+:func:`simulate_dag`, :func:`simulate_weights` and :func:`simulate_sem`
+generate linear SEM data.
 """
 
-__all__ = []
+from sparseopt.dag._estimators import ColideEV, ColideNV, DagmaLinear
+from sparseopt.dag.metrics import (
+    count_accuracy,
+    cpdag_shd,
+    dag_to_cpdag,
+    is_dag,
+    structural_hamming_distance,
+    structural_intervention_distance,
+    to_dag,
+)
+from sparseopt.dag.simulate import simulate_dag, simulate_sem, simulate_weights
+
+__all__ = [
+    "ColideEV",
+    "ColideNV",
+    "DagmaLinear",
+    "count_accuracy",
+    "cpdag_shd",
+    "dag_to_cpdag",
+    "is_dag",
+    "simulate_dag",
+    "simulate_sem",
+    "simulate_weights",
+    "structural_hamming_distance",
+    "structural_intervention_distance",
+    "to_dag",
+]

@@ -10,11 +10,17 @@ from sparseopt.datasets._label_propagation import (
     make_lattice_label_propagation,
     make_two_moons_label_propagation,
 )
-from sparseopt.datasets._loaders import load_bundled, load_vendored_csv, vendored_files
+from sparseopt.datasets._loaders import (
+    load_bundled,
+    load_sachs,
+    load_vendored_csv,
+    vendored_files,
+)
 from sparseopt.datasets._synthetic import make_sparse_regression
 
 __all__ = [
     "load_bundled",
+    "load_sachs",
     "load_vendored_csv",
     "make_bcd_problem",
     "make_lattice_label_propagation",

@@ -8,7 +8,7 @@ from importlib import resources
 import numpy as np
 from sklearn.utils import Bunch
 
-__all__ = ["load_vendored_csv", "load_bundled", "vendored_files"]
+__all__ = ["load_vendored_csv", "load_bundled", "load_sachs", "vendored_files"]
 
 _DATA_PACKAGE = "sparseopt.datasets"
 _BUNDLED = {
@@ -53,7 +53,7 @@ def load_vendored_csv(filename):
     Returns
     -------
     bunch : sklearn.utils.Bunch
-        ``data`` (float ndarray of shape (n_rows, n_columns)),
+        ``data`` (ndarray of shape (n_rows, n_columns)),
         ``feature_names`` (list of str), ``filename`` and ``provenance``
         (the text of ``PROVENANCE.md``).
 
@@ -75,7 +75,10 @@ def load_vendored_csv(filename):
     text = (folder / filename).read_text(encoding="utf-8")
     rows = list(csv.reader(io.StringIO(text)))
     header, body = rows[0], [row for row in rows[1:] if row]
-    data = np.array(body, dtype=np.float64)
+    try:
+        data = np.array(body, dtype=np.float64)
+    except ValueError:  # a table of names (e.g. an edge list)
+        data = np.array(body, dtype=object)
     provenance = (folder / "PROVENANCE.md").read_text(encoding="utf-8")
     return Bunch(data=data, feature_names=header, filename=filename, provenance=provenance)
 
@@ -111,3 +114,38 @@ def load_bundled(name, **kwargs):
     import sklearn.datasets
 
     return getattr(sklearn.datasets, _BUNDLED[name])(**kwargs)
+
+
+def load_sachs():
+    """The Sachs et al. (2005) flow-cytometry data with its consensus graph.
+
+    853 single-cell measurements (raw values) of 11 phosphorylated proteins
+    and phospholipids in human T cells under the CD3/CD28 stimulation (the
+    observational condition), and the 17-arc consensus network used as ground
+    truth by the DAGMA and CoLiDE papers. Provenance:
+    ``sparseopt/datasets/data/PROVENANCE.md``.
+
+    Returns
+    -------
+    bunch : sklearn.utils.Bunch
+        ``data`` (853 x 11 float array), ``target`` (11 x 11 0/1 adjacency
+        matrix, ``target[i, j] = 1`` for an edge ``i -> j``),
+        ``feature_names`` (the 11 measured variables, in column order) and
+        ``provenance``.
+
+    Examples
+    --------
+    >>> from sparseopt.datasets import load_sachs
+    >>> sachs = load_sachs()
+    >>> sachs.data.shape, int(sachs.target.sum())
+    ((853, 11), 17)
+    """
+    measurements = load_vendored_csv("sachs_cd3cd28.csv")
+    edges = load_vendored_csv("sachs_consensus_edges.csv")
+    names = measurements.feature_names
+    index = {name: k for k, name in enumerate(names)}
+    target = np.zeros((len(names), len(names)), dtype=np.int64)
+    for cause, effect in edges.data:
+        target[index[cause], index[effect]] = 1
+    return Bunch(data=measurements.data, target=target, feature_names=names,
+                 provenance=measurements.provenance)
