@@ -143,7 +143,36 @@ def _tour_label_propagation():
              "accuracy (unlabelled)", accuracy, seconds)]
 
 
-TOUR = [_tour_lasso_diabetes, _tour_lasso_synthetic, _tour_logistic, _tour_label_propagation]
+def _tour_dag():
+    from sparseopt.dag import (
+        ColideEV,
+        ColideNV,
+        simulate_dag,
+        simulate_sem,
+        simulate_weights,
+        structural_hamming_distance,
+    )
+    from sparseopt.datasets import load_sachs
+
+    sachs = load_sachs()
+    ColideEV(T=1, warm_iter=10, max_iter=10).fit(sachs.data[:30, :4])  # compile first
+    rows = []
+    for estimator in (ColideNV(), ColideEV()):
+        seconds = _timed_fit(estimator, sachs.data)
+        rows.append((f"dag.{type(estimator).__name__}", "Sachs 853x11 (17-arc truth)",
+                     "SHD", structural_hamming_distance(sachs.target, estimator.adjacency_),
+                     seconds))
+    B = simulate_dag(20, 40, random_state=0)
+    X = simulate_sem(simulate_weights(B, random_state=0), 1000, random_state=0)
+    model = ColideEV()
+    seconds = _timed_fit(model, X)
+    rows.append(("dag.ColideEV", "ER2 d=20, n=1000", "SHD",
+                 structural_hamming_distance(B, model.adjacency_), seconds))
+    return rows
+
+
+TOUR = [_tour_lasso_diabetes, _tour_lasso_synthetic, _tour_logistic, _tour_label_propagation,
+        _tour_dag]
 
 
 def tour(stream=None, progress_stream=None):

@@ -333,7 +333,7 @@ class ColideNV(ColideEV):
 
 
 class DagmaLinear(_CentralPathDAG):
-    __doc__ = r"""DAGMA for linear SEMs: least-squares or logistic score with the log-det acyclicity.
+    __doc__ = r"""DAGMA for linear SEMs: least-squares or logistic score, log-det acyclicity.
 
     Minimises along the central path
 

@@ -280,3 +280,45 @@ def central_path_fit(X, score, *, lambda1, T, mu_init, mu_factor, s, warm_iter, 
     elif code == _EV:
         sigma = sigma[:1]
     return W, sigma, {"n_iter": total, "history": history, "s": s}
+
+
+def objective_and_gradient(X, W, sigma, score, mu=1.0, lambda1=0.0, s=1.0):
+    r"""Objective :math:`\mu(Q + \lambda_1\|W\|_1) + h_s` and its smooth gradient.
+
+    Evaluates the same kernels as the optimisation loop (for checks and
+    plots). The gradient is that of :math:`\mu Q + h_s` (the l1 subgradient
+    is left out); for the CoLiDE scores ``sigma`` is held fixed.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, d)
+        Data (centred for the least-squares scores).
+    W : ndarray of shape (d, d)
+        Weights, inside the domain (:math:`sI - W\circ W` an M-matrix).
+    sigma : ndarray of shape (1,) or (d,)
+        Noise scale(s); ignored by ``"l2"`` and ``"logistic"``.
+    score : {"l2", "logistic", "colide_ev", "colide_nv"}
+        The score.
+    mu, lambda1, s : float
+        Weights and log-det parameter.
+
+    Returns
+    -------
+    objective : float
+        The objective.
+    gradient : ndarray of shape (d, d)
+        Gradient of the smooth part.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    W = np.ascontiguousarray(W, dtype=np.float64)
+    d = W.shape[0]
+    code = SCORES.index(score)
+    sigma = np.broadcast_to(np.asarray(sigma, dtype=np.float64), (d,)).copy()
+    C = X.T @ X / X.shape[0]
+    difference = np.eye(d) - W
+    product = C @ difference
+    _, columns = _noise_scales(_NV, difference, product, 0.0)
+    value = _objective(code, X, W, columns, sigma, mu, lambda1, np.ones((d, d)), s)
+    inverse = np.linalg.inv(s * np.eye(d) - W * W)
+    gradient = _score_gradient(code, X, C, W, product, sigma, mu) + 2.0 * W * inverse.T
+    return float(value), gradient

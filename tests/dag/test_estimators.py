@@ -1,0 +1,172 @@
+"""The DAG estimators against the official CoLiDE and DAGMA outputs (fixtures
+produced by running those implementations, see fixtures/README.md), the
+paper's Sachs numbers and the paper's claims."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sparseopt.dag import (
+    ColideEV,
+    ColideNV,
+    DagmaLinear,
+    is_dag,
+    simulate_dag,
+    simulate_sem,
+    simulate_weights,
+    structural_hamming_distance,
+)
+from sparseopt.datasets import load_sachs
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PAPER = {"lambda1": 0.05, "T": 4, "s": (1.0, 0.9, 0.8, 0.7), "warm_iter": 20000,
+         "max_iter": 70000, "lr": 3e-4}
+ESTIMATORS = {"colide_ev": ColideEV, "colide_nv": ColideNV, "dagma": DagmaLinear}
+
+
+def load(name):
+    return dict(np.load(FIXTURES / f"{name}.npz", allow_pickle=False))
+
+
+@pytest.mark.parametrize("name", ["er2_d10_s0", "er2_d10_s1", "er2_d20_s0", "er2_d20_s1"])
+@pytest.mark.parametrize("method", ["colide_ev", "colide_nv", "dagma"])
+def test_matches_the_official_implementations(name, method):
+    reference = load(name)
+    X = reference["X"]
+    model = ESTIMATORS[method](**PAPER).fit(X)
+    official = reference[f"{method}_W_raw"]
+    edges = (np.abs(official) > 0.3) | (np.abs(model.raw_adjacency_) > 0.3)
+    # The sign subgradient makes sub-threshold entries chatter at the scale of lr:
+    # there the two trajectories may differ by up to 2e-3 (rounding, see the
+    # fixtures' README); weights of edges agree to 1e-3.
+    assert np.max(np.abs(model.raw_adjacency_ - official)[edges]) <= 1e-3
+    assert np.max(np.abs(model.raw_adjacency_ - official)) <= 2e-3
+    key = f"{method}_W_todag" if method == "dagma" else f"{method}_W_post"
+    np.testing.assert_array_equal(model.adjacency_ != 0, reference[key] != 0)
+    assert structural_hamming_distance(reference["B_true"], model.adjacency_) == \
+        structural_hamming_distance(reference["B_true"], reference[key])
+    if method != "dagma":
+        np.testing.assert_allclose(np.atleast_1d(model.noise_scale_),
+                                   reference[f"{method}_sigma"], rtol=1e-4)
+
+
+def test_quick_fixture_matches_to_rounding():
+    reference = load("short_d10_s0")
+    settings = {**PAPER, "T": 2, "s": (1.0, 0.9), "warm_iter": 1500, "max_iter": 2500}
+    for method, estimator in ESTIMATORS.items():
+        model = estimator(**settings).fit(reference["X"])
+        np.testing.assert_allclose(model.raw_adjacency_, reference[f"{method}_W_raw"],
+                                   atol=1e-8)
+
+
+def test_sachs_reproduces_the_paper():
+    """Table 3 of the CoLiDE paper: SHD 12 (NV) and 13 (EV) on the 853
+    observational samples (raw values) against the 17-arc consensus graph."""
+    sachs = load_sachs()
+    assert structural_hamming_distance(sachs.target, ColideNV().fit(sachs.data).adjacency_) == 12
+    model = ColideEV().fit(sachs.data)
+    assert structural_hamming_distance(sachs.target, model.adjacency_) == 13
+    reference = load("sachs")
+    np.testing.assert_array_equal(model.adjacency_ != 0, reference["colide_ev_W_post"] != 0)
+
+
+def test_er2_accuracy_and_noise_estimate():
+    shds, sigmas = [], []
+    for seed in range(5):
+        B = simulate_dag(20, 40, random_state=seed)
+        X = simulate_sem(simulate_weights(B, random_state=seed), 1000, random_state=seed)
+        model = ColideEV().fit(X)
+        shds.append(structural_hamming_distance(B, model.adjacency_))
+        sigmas.append(model.noise_scale_)
+    assert np.median(shds) <= 1
+    np.testing.assert_allclose(sigmas, 1.0, atol=0.05)
+
+
+def test_inputs_untouched_repeatable_and_permutation_equivariant():
+    B = simulate_dag(10, 20, random_state=3)
+    X = simulate_sem(simulate_weights(B, random_state=3), 500, random_state=3) + 5.0
+    before = X.copy()
+    first = ColideNV(warm_iter=3000, max_iter=5000).fit(X)
+    np.testing.assert_array_equal(X, before)
+    second = ColideNV(warm_iter=3000, max_iter=5000).fit(X)
+    np.testing.assert_array_equal(first.raw_adjacency_, second.raw_adjacency_)
+    base = structural_hamming_distance(B, first.adjacency_)
+    for seed in range(5):
+        order = np.random.default_rng(seed).permutation(10)
+        permuted = ColideNV(warm_iter=3000, max_iter=5000).fit(X[:, order])
+        assert structural_hamming_distance(B[np.ix_(order, order)], permuted.adjacency_) == base
+
+
+def test_output_is_a_dag_at_d200():
+    B = simulate_dag(200, 800, random_state=0)
+    X = simulate_sem(simulate_weights(B, random_state=0), 400, random_state=0)
+    model = ColideEV(T=2, warm_iter=150, max_iter=150, w_threshold=0.05).fit(X)
+    assert is_dag(model.adjacency_) and np.count_nonzero(model.adjacency_) > 0
+
+
+def test_prior_knowledge():
+    B = simulate_dag(8, 12, random_state=4)
+    X = simulate_sem(simulate_weights(B, random_state=4), 800, random_state=4)
+    edges = np.argwhere(B)
+    forbidden = [tuple(edges[0])]
+    required_mask = np.zeros((8, 8), dtype=bool)
+    required_mask[tuple(edges[1])] = True
+    model = ColideEV(warm_iter=5000, max_iter=10000, forbidden_edges=forbidden,
+                     required_edges=required_mask).fit(X)
+    assert model.raw_adjacency_[tuple(edges[0])] == 0.0
+    assert model.adjacency_[tuple(edges[1])] != 0.0
+    with pytest.raises(ValueError, match="share edge"):
+        ColideEV(forbidden_edges=[(0, 1)], required_edges=[(0, 1)]).fit(X)
+    with pytest.raises(ValueError, match="directed cycle"):
+        ColideEV(required_edges=[(0, 1), (1, 0)]).fit(X)
+    with pytest.raises(ValueError, match="out of range"):
+        ColideEV(forbidden_edges=[(0, 9)]).fit(X)
+    with pytest.raises(ValueError, match="self-loop"):
+        ColideEV(required_edges=[(2, 2)]).fit(X)
+
+
+def test_bad_input():
+    X = np.random.default_rng(0).standard_normal((50, 4))
+    with pytest.raises(ValueError, match="minimum of 2 is required"):
+        ColideEV().fit(X[:1])
+    constant = X.copy()
+    constant[:, 2] = 3.0
+    with pytest.raises(ValueError, match="constant column"):
+        ColideNV().fit(constant)
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        ColideEV().fit(bad)
+    with pytest.raises(ValueError, match="non-singular M-matrix"):
+        ColideEV(w_init=2.0 * np.ones((4, 4)) - 2.0 * np.eye(4)).fit(X)
+    with pytest.raises(ValueError, match="0/1 entries"):
+        DagmaLinear(loss_type="logistic").fit(X)
+
+
+def test_logistic_dagma_recovers_a_binary_chain():
+    rng = np.random.default_rng(0)
+    first = rng.random(3000) < 0.5
+    second = np.where(rng.random(3000) < 0.9, first, ~first)
+    third = np.where(rng.random(3000) < 0.9, second, ~second)
+    X = np.column_stack([first, second, third]).astype(float)
+    model = DagmaLinear(loss_type="logistic", lambda1=0.01, warm_iter=5000,
+                        max_iter=10000).fit(X)
+    skeleton = (model.adjacency_ != 0) | (model.adjacency_ != 0).T
+    assert skeleton[0, 1] and skeleton[1, 2] and is_dag(model.adjacency_)
+
+
+@pytest.mark.slow
+def test_paper_scale_heteroscedastic_er4_d200():
+    """Table 2: ER4, d = 200, heteroscedastic noise: CoLiDE-NV mean SHD about 390.7
+    (within 10%) and below DAGMA on the same seeds."""
+    colide, dagma = [], []
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        B = simulate_dag(200, 800, random_state=seed)
+        W = simulate_weights(B, (0.25, 1.0), random_state=seed)
+        X = simulate_sem(W, 1000, variances=rng.uniform(0.5, 10.0, 200), random_state=seed)
+        colide.append(structural_hamming_distance(B, ColideNV().fit(X).adjacency_))
+        dagma.append(structural_hamming_distance(B, DagmaLinear().fit(X).adjacency_))
+    assert abs(np.mean(colide) - 390.7) <= 39.07
+    assert np.mean(colide) < np.mean(dagma)

@@ -1,0 +1,91 @@
+import cvxpy as cp
+import numpy as np
+import pytest
+from scipy.optimize import minimize_scalar
+
+from sparseopt.dag import simulate_dag, simulate_sem, simulate_weights
+from sparseopt.solvers.dag_continuation import SCORES, objective_and_gradient
+
+
+@pytest.fixture(scope="module")
+def data():
+    B = simulate_dag(5, 6, random_state=0)
+    X = simulate_sem(simulate_weights(B, random_state=0), 300, random_state=0)
+    binary = (X > 0).astype(float)
+    return X - X.mean(axis=0), binary
+
+
+@pytest.mark.parametrize("score", SCORES)
+def test_gradient_matches_finite_differences(data, score):
+    X, binary = data
+    X = binary if score == "logistic" else X
+    rng = np.random.default_rng(1)
+    W = 0.2 * rng.standard_normal((5, 5))
+    sigma = np.array([1.3]) if score == "colide_ev" else rng.uniform(0.5, 2.0, 5)
+    _, gradient = objective_and_gradient(X, W, sigma, score, mu=0.7, s=1.0)
+    eps = 1e-6
+    for i in range(5):
+        for j in range(5):
+            step = np.zeros((5, 5))
+            step[i, j] = eps
+            plus, _ = objective_and_gradient(X, W + step, sigma, score, mu=0.7, s=1.0)
+            minus, _ = objective_and_gradient(X, W - step, sigma, score, mu=0.7, s=1.0)
+            assert (plus - minus) / (2 * eps) == pytest.approx(gradient[i, j], rel=1e-5,
+                                                                abs=1e-7)
+
+
+def test_log_det_is_zero_exactly_on_dags():
+    X = np.random.default_rng(0).standard_normal((50, 6))
+    for seed in range(5):
+        W = simulate_weights(simulate_dag(6, 8, random_state=seed), (0.1, 0.5), random_state=seed)
+        value, _ = objective_and_gradient(X, W, [1.0], "l2", mu=0.0, s=1.0)
+        assert value == pytest.approx(0.0, abs=1e-12)
+    cyclic = np.zeros((6, 6))
+    cyclic[0, 1] = cyclic[1, 2] = cyclic[2, 0] = 0.5
+    value, _ = objective_and_gradient(X, cyclic, [1.0], "l2", mu=0.0, s=1.0)
+    assert value > 1e-4
+
+
+def test_closed_form_scales_minimise_the_score(data):
+    X, _ = data
+    rng = np.random.default_rng(2)
+    W = 0.1 * rng.standard_normal((5, 5))
+    C = X.T @ X / len(X)
+    columns = np.diag((np.eye(5) - W).T @ C @ (np.eye(5) - W))
+    ev = np.sqrt(columns.sum() / 5)
+
+    def ev_score(sigma):
+        return objective_and_gradient(X, W, [sigma], "colide_ev", mu=1.0, s=1.0)[0]
+
+    best = minimize_scalar(ev_score, bounds=(1e-3, 10.0), method="bounded",
+                           options={"xatol": 1e-10})
+    assert best.x == pytest.approx(ev, rel=1e-6)
+    for j in range(5):
+        def nv_score(value, j=j):
+            sigma = np.sqrt(columns).copy()
+            sigma[j] = value
+            return objective_and_gradient(X, W, sigma, "colide_nv", mu=1.0, s=1.0)[0]
+
+        best = minimize_scalar(nv_score, bounds=(1e-3, 10.0), method="bounded",
+                               options={"xatol": 1e-10})
+        assert best.x == pytest.approx(np.sqrt(columns[j]), rel=1e-6)
+
+
+def test_jointly_convex_score_minimum_matches_cvxpy(data):
+    """Without h, CoLiDE-EV is jointly convex in (W, sigma); its minimiser over
+    sigma at the cvxpy optimum is the closed form."""
+    X, _ = data
+    n, d = X.shape
+    lam = 0.1
+    W, sigma = cp.Variable((d, d)), cp.Variable(pos=True)
+    loss = cp.sum_squares(X - X @ W) / (2 * n)
+    objective = cp.quad_over_lin(cp.norm(X - X @ W, "fro") / np.sqrt(2 * n), sigma) / 1 \
+        + d * sigma / 2 + lam * cp.sum(cp.abs(W))
+    # without h nothing stops W = I: forbid self-loops, as h does
+    cp.Problem(cp.Minimize(objective), [cp.diag(W) == 0]).solve(solver=cp.CLARABEL)
+    closed = np.sqrt(2 * loss.value / d)
+    assert sigma.value == pytest.approx(closed, rel=1e-4)
+    ours, _ = objective_and_gradient(X, W.value, [sigma.value], "colide_ev", mu=1.0,
+                                     lambda1=lam, s=1e9)
+    # h_s vanishes as s grows large relative to W o W: the two objectives agree
+    assert ours == pytest.approx(objective.value, rel=1e-4)
