@@ -1,7 +1,13 @@
-"""Sparsity-constrained optimal transport (coming).
+"""Sparsity-constrained and regularised optimal transport.
 
-Will hold sparsity-constrained OT (Liu, Puigcerver & Blondel), Sinkhorn-Newton-Sparse
-(Tang et al.), log-domain Sinkhorn and quadratically regularised OT.
+POT-compatible functions (argument order ``a, b, M, reg``):
+:func:`sparsity_constrained_ot` (Liu, Puigcerver & Blondel, ICLR 2023),
+:func:`qrot` (quadratically regularised OT: L-BFGS or semismooth Newton),
+:func:`sinkhorn_log` and :func:`sinkhorn_newton_sparse` (Tang et al., ICLR
+2024); the estimator :class:`SparsityConstrainedOT` and the mixture-of-experts
+router :func:`route_tokens`.
 """
 
-__all__ = []
+from sparseopt.ot._smooth import qrot, sparsity_constrained_ot
+
+__all__ = ["qrot", "sparsity_constrained_ot"]
