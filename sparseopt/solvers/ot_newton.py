@@ -10,7 +10,9 @@ whose generalised Hessian is ``-(1/gamma) [[diag(r), A], [A^T, diag(c)]]``,
 Newton system is a sparse symmetric system of size ``m + n - 1`` (the last
 column potential is fixed to remove the null direction ``(1, -1)``), solved
 by a sparse direct factorisation, followed by an Armijo backtracking line
-search on ``D``.
+search on ``D``. Newton starts after a few sweeps of alternate row and
+column balancing (exact block coordinate ascent), so that every row and
+column has active pairs.
 """
 
 import numpy as np
@@ -19,6 +21,7 @@ from scipy.sparse.linalg import spsolve
 
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.solvers.ot_duals import (
+    alternate_balancing,
     balance_columns,
     qrot_active_pairs,
     restricted_dual_objective,
@@ -27,6 +30,7 @@ from sparseopt.solvers.ot_duals import (
 __all__ = ["qrot_newton", "restricted_qrot_newton"]
 
 _ARMIJO = 1e-4
+_BALANCING_SWEEPS = 5
 
 
 def _newton_direction(rows, columns, gradient_alpha, gradient_beta, gamma, shift):
@@ -49,15 +53,21 @@ def _newton_direction(rows, columns, gradient_alpha, gradient_beta, gamma, shift
 
 
 def _newton_loop(evaluate, alpha, beta, gamma, tol, max_iter, history):
-    """Shared loop: ``evaluate(alpha, beta) -> (value, ga, gb, rows, cols, plan)``."""
+    """Shared loop: ``evaluate(alpha, beta) -> (value, ga, gb, rows, cols, plan)``.
+
+    The Newton system is regularised by ``kappa * error`` on the diagonal
+    (Levenberg-Marquardt style, as in regot's SSNS): ``kappa`` shrinks after
+    full steps and grows after backtracking, so rows or columns that lost all
+    their active pairs get bounded steps far from the solution while the
+    method stays quadratic near it.
+    """
     value, ga, gb, rows, cols, plan = evaluate(alpha, beta)
     error = float(np.abs(ga).sum() + np.abs(gb).sum())
     history.append(0, value, error)
-    n_iter = 0
+    n_iter, kappa = 0, 1.0
     while error > tol and n_iter < max_iter:
         n_iter += 1
-        shift = 1e-10 * max(1.0, float(np.max(np.bincount(rows, minlength=alpha.size), initial=1)))
-        da, db = _newton_direction(rows, cols, ga, gb, gamma, shift)
+        da, db = _newton_direction(rows, cols, ga, gb, gamma, 1e-10 + kappa * error)
         slope = float(ga @ da + gb @ db)
         step = 1.0
         while True:
@@ -65,6 +75,7 @@ def _newton_loop(evaluate, alpha, beta, gamma, tol, max_iter, history):
             if trial[0] >= value + _ARMIJO * step * slope or step < 1e-10:
                 break
             step *= 0.5
+        kappa = kappa * 0.5 if step == 1.0 else min(kappa * 4.0, 1e6)
         alpha, beta = alpha + step * da, beta + step * db
         value, ga, gb, rows, cols, plan = trial
         error = float(np.abs(ga).sum() + np.abs(gb).sum())
@@ -104,8 +115,10 @@ def qrot_newton(a, b, M, gamma, *, tol=1e-9, max_iter=200):
         return value, ga, gb, indices, cols, sp.csc_matrix((data, indices, indptr), shape=(m, n))
 
     history = ConvergenceHistory("marginal_error")
+    alpha, beta = alternate_balancing(M, a, b, gamma, balance_columns(M, b, gamma, None),
+                                      _BALANCING_SWEEPS)
     alpha, beta, value, plan, _, _, error, n_iter = _newton_loop(
-        evaluate, np.zeros(m), balance_columns(M, b, gamma), gamma, tol, max_iter, history)
+        evaluate, alpha, beta, gamma, tol, max_iter, history)
     return {"alpha": alpha, "beta": beta, "value": value, "plan": plan,
             "marginal_error": error, "n_iter": n_iter, "history": history}
 
