@@ -8,6 +8,7 @@ POT-compatible functions (argument order ``a, b, M, reg``):
 router :func:`route_tokens`.
 """
 
+from sparseopt.ot._entropic import sinkhorn_log, sinkhorn_newton_sparse
 from sparseopt.ot._smooth import qrot, sparsity_constrained_ot
 
-__all__ = ["qrot", "sparsity_constrained_ot"]
+__all__ = ["qrot", "sinkhorn_log", "sinkhorn_newton_sparse", "sparsity_constrained_ot"]
