@@ -9,6 +9,14 @@ router :func:`route_tokens`.
 """
 
 from sparseopt.ot._entropic import sinkhorn_log, sinkhorn_newton_sparse
+from sparseopt.ot._estimator import SparsityConstrainedOT, route_tokens
 from sparseopt.ot._smooth import qrot, sparsity_constrained_ot
 
-__all__ = ["qrot", "sinkhorn_log", "sinkhorn_newton_sparse", "sparsity_constrained_ot"]
+__all__ = [
+    "SparsityConstrainedOT",
+    "qrot",
+    "route_tokens",
+    "sinkhorn_log",
+    "sinkhorn_newton_sparse",
+    "sparsity_constrained_ot",
+]
