@@ -11,22 +11,27 @@ maximise the concave dual
 import numpy as np
 from numba import njit
 
+from sparseopt.core.fastmath import exp_kernel
+
 __all__ = ["log_sinkhorn_sweeps", "row_top_entries", "dual_value", "plan_from_potentials"]
 
 
 @njit(cache=True, nogil=True)
-def _log_sum_exp_row(M, row, potentials, reg):
-    """``reg * log sum_j exp((potentials_j - M[row, j]) / reg)``, stable."""
+def _log_sum_exp_row(M, row, potentials, reg, buffer, exps, work):
+    """``reg * log sum_j exp((potentials_j - M[row, j]) / reg)``, stable
+    (vectorised exponentials of the shifted row in ``buffer``)."""
     n = M.shape[1]
     top = -np.inf
     for j in range(n):
         value = potentials[j] - M[row, j]
+        buffer[j] = value
         if value > top:
             top = value
-    total = 0.0
+    inverse = 1.0 / reg
     for j in range(n):
-        total += np.exp((potentials[j] - M[row, j] - top) / reg)
-    return top + reg * np.log(total)
+        buffer[j] = (buffer[j] - top) * inverse
+    exp_kernel(buffer, exps, work)
+    return top + reg * np.log(exps.sum())
 
 
 @njit(cache=True, nogil=True)
@@ -40,20 +45,32 @@ def log_sinkhorn_sweeps(M, MT, a, b, reg, f, g, n_sweeps, tol):
     ``(sweeps done, last error)``.
     """
     m, n = M.shape
+    size = max(m, n)
+    buffer, exps = np.empty(size), np.empty(size)
+    work = np.empty(size, dtype=np.int64)
     log_a = np.log(a)
     log_b = np.log(b)
     error = np.inf
     for sweep in range(n_sweeps):
         error = 0.0
         for i in range(m):
-            level = _log_sum_exp_row(M, i, g, reg)
+            level = _log_sum_exp_row(M, i, g, reg, buffer[:n], exps[:n], work)
             error += abs(np.exp((f[i] + level) / reg) - a[i])
             f[i] = reg * log_a[i] - level
         if error <= tol:
             return sweep, error
         for j in range(n):
-            g[j] = reg * log_b[j] - _log_sum_exp_row(MT, j, f, reg)
+            g[j] = reg * log_b[j] - _log_sum_exp_row(MT, j, f, reg, buffer[:m], exps[:m], work)
     return n_sweeps, error
+
+
+@njit(cache=True, nogil=True)
+def _plan_row(M, reg, f, g, i, buffer, row, work):
+    """Row ``i`` of the plan into ``row``."""
+    inverse = 1.0 / reg
+    for j in range(M.shape[1]):
+        buffer[j] = (f[i] + g[j] - M[i, j]) * inverse
+    exp_kernel(buffer, row, work)
 
 
 @njit(cache=True, nogil=True)
@@ -62,11 +79,12 @@ def dual_value(M, a, b, reg, f, g):
     m, n = M.shape
     rows = np.zeros(m)
     columns = np.zeros(n)
+    buffer, row = np.empty(n), np.empty(n)
+    work = np.empty(n, dtype=np.int64)
     for i in range(m):
-        for j in range(n):
-            p = np.exp((f[i] + g[j] - M[i, j]) / reg)
-            rows[i] += p
-            columns[j] += p
+        _plan_row(M, reg, f, g, i, buffer, row, work)
+        rows[i] = row.sum()
+        columns += row
     return f @ a + g @ b - reg * rows.sum(), rows, columns
 
 
@@ -109,7 +127,8 @@ def plan_from_potentials(M, reg, f, g):
     """The dense plan ``exp((f_i + g_j - M_ij) / reg)``."""
     m, n = M.shape
     plan = np.empty((m, n))
+    buffer = np.empty(n)
+    work = np.empty(n, dtype=np.int64)
     for i in range(m):
-        for j in range(n):
-            plan[i, j] = np.exp((f[i] + g[j] - M[i, j]) / reg)
+        _plan_row(M, reg, f, g, i, buffer, plan[i], work)
     return plan
