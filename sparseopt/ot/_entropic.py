@@ -205,19 +205,23 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, tol=1e-9, max_iter=10000, max_newton
     Solves the same entropic OT problem as :func:`sinkhorn_log`. A
     stabilised Sinkhorn phase (scaling form, two BLAS mat-vecs per iteration,
     large scalings absorbed into log potentials) runs first; it watches its
-    own linear rate and hands over to Newton only when reaching ``tol`` would
-    take more than ``switch_after`` further iterations (after at least
-    ``min_sinkhorn``), so easy problems are finished by Sinkhorn alone. The
+    own linear rate and, with ``newton="auto"``, hands over to Newton only when
+    the time it predicts for reaching ``tol`` exceeds the predicted time of a
+    Newton phase (after at least ``min_sinkhorn`` iterations), so easy
+    problems are finished by Sinkhorn alone. The
     Newton phase works on the concave dual
     :math:`L(f, g) = f^\top a + g^\top b - \mathrm{reg}\sum_{ij}P_{ij}` whose
-    Hessian is :math:`-\frac{1}{\mathrm{reg}}\begin{pmatrix}\mathrm{diag}(P1) & P\\
-    P^\top & \mathrm{diag}(P^\top 1)\end{pmatrix}`: the off-diagonal block is
+    Hessian is minus :math:`\frac{1}{\mathrm{reg}}` times the block matrix
+    with diagonal blocks :math:`\mathrm{diag}(P1)`, :math:`\mathrm{diag}(P^\top 1)`
+    and off-diagonal blocks :math:`P`, :math:`P^\top`: the off-diagonal block is
     sparsified to the ``k`` largest entries of every row of :math:`P` (the
     diagonals stay exact, which keeps the system positive definite), the last
     column potential is fixed to remove the null direction, the sparse
     system is solved directly and the step is chosen by an Armijo line
     search on :math:`L`. ``k`` doubles whenever a Newton step fails to halve
-the marginal error.
+    the marginal error; when the line search fails altogether (far from the
+    solution at very small ``reg``), log-domain Sinkhorn sweeps are run
+    instead.
 
     Parameters
     ----------

@@ -240,7 +240,7 @@ def qrot(a, b, M, reg, *, method="ssn", tol=1e-9, max_iter=None, log=False):
     tol : float, default=1e-9
         Stop when the L1 marginal error is at most ``tol``.
     max_iter : int, optional
-        Maximum iterations (default 200 for SSN, 5000 for L-BFGS).
+        Maximum iterations (default 500 for SSN, 5000 for L-BFGS).
     log : bool, default=False
         Also return diagnostics.
 
@@ -274,7 +274,7 @@ def qrot(a, b, M, reg, *, method="ssn", tol=1e-9, max_iter=None, log=False):
         raise ValueError(f"method must be 'ssn' or 'lbfgs', got {method!r}.")
     m, n = M.shape
     if method == "ssn":
-        max_iter = 200 if max_iter is None else check_integer(max_iter, "max_iter", lower=1)
+        max_iter = 500 if max_iter is None else check_integer(max_iter, "max_iter", lower=1)
         result = qrot_newton(a, b, M, gamma, tol=tol, max_iter=max_iter)
         plan, alpha, beta, value = result["plan"], result["alpha"], result["beta"], result["value"]
         n_iter, error, history = result["n_iter"], result["marginal_error"], result["history"]

@@ -85,7 +85,7 @@ def _newton_loop(evaluate, alpha, beta, gamma, tol, max_iter, history):
     return alpha, beta, value, plan, rows, cols, error, n_iter
 
 
-def qrot_newton(a, b, M, gamma, *, tol=1e-9, max_iter=200):
+def qrot_newton(a, b, M, gamma, *, tol=1e-9, max_iter=500):
     """Quadratically regularised OT by semismooth Newton on the dual.
 
     Parameters
@@ -98,7 +98,7 @@ def qrot_newton(a, b, M, gamma, *, tol=1e-9, max_iter=200):
         Regularisation weight.
     tol : float, default=1e-9
         Stop when the L1 marginal error is at most ``tol``.
-    max_iter : int, default=200
+    max_iter : int, default=500
         Maximum number of Newton steps.
 
     Returns
@@ -124,7 +124,7 @@ def qrot_newton(a, b, M, gamma, *, tol=1e-9, max_iter=200):
 
 
 def restricted_qrot_newton(a, b, costs, rows, columns, shape, gamma, alpha, beta, *, tol=1e-9,
-                           max_iter=200):
+                           max_iter=500):
     """QROT restricted to the support ``{(rows[p], columns[p])}``, warm-started.
 
     Used to repair the marginals of a sparse plan without changing its
