@@ -14,14 +14,13 @@ from sklearn.utils import check_array, check_consistent_length, column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sparseopt.bcd._base import BCD_CONSTRAINTS
 from sparseopt.solvers.bcd import (
-    BLOCKS,
-    SELECTIONS,
-    UPDATES,
     ElasticNetPenalty,
     QuadraticDatafit,
     bcd_minimize,
 )
+from sparseopt.utils.validation import check_random_state_seed
 
 __all__ = ["GraphLabelPropagation"]
 
@@ -112,13 +111,8 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         "affinity": [StrOptions({"precomputed", "knn"})],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "selection": [StrOptions(set(SELECTIONS))],
-        "blocks": [StrOptions(set(BLOCKS)), list],
-        "block_size": [Interval(Integral, 1, None, closed="left"), None],
-        "update": [StrOptions(set(UPDATES))],
-        "tol": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
+        **{key: BCD_CONSTRAINTS[key] for key in ("selection", "blocks", "block_size", "update",
+                                                 "tol", "max_iter", "random_state")},
     }
 
     def __init__(self, affinity="knn", *, n_neighbors=7, alpha=0.0, selection="cyclic",
@@ -215,10 +209,7 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         datafit = QuadraticDatafit(A, b)
         penalty = ElasticNetPenalty(0.0, 0.0, np.ones(unknown.size))
         scale = max(float(np.max(np.abs(b), initial=0.0)), np.finfo(float).tiny)
-        rng = np.random.default_rng(
-            np.random.RandomState(self.random_state).randint(2**31 - 1)
-            if not isinstance(self.random_state, np.random.RandomState)
-            else self.random_state.randint(2**31 - 1))
+        rng = np.random.default_rng(check_random_state_seed(self.random_state))
         values, info = bcd_minimize(
             datafit, penalty, blocks=self.blocks, block_size=self.block_size,
             selection=self.selection, update=self.update, max_epochs=self.max_iter,

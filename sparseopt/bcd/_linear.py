@@ -17,6 +17,7 @@ from sparseopt.bcd._base import (
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
 from sparseopt.solvers.enet_cd import SELECTION_RULES, solve_enet
+from sparseopt.utils.validation import check_random_state_seed
 
 __all__ = ["Lasso", "ElasticNet", "LeastSquaresBCD"]
 
@@ -121,10 +122,7 @@ class _LeastSquaresBCD(RegressorMixin, BaseEstimator):
             selection=self.selection, update=self.update,
             max_epochs=self.max_iter, tol=tol,
             monitor=monitor, criterion_name=name, active_set=self.active_set,
-            random_state=np.random.default_rng(
-                np.random.RandomState(self.random_state).randint(2**31 - 1)
-                if not isinstance(self.random_state, np.random.RandomState)
-                else self.random_state.randint(2**31 - 1)))
+            random_state=np.random.default_rng(check_random_state_seed(self.random_state)))
         coef = coef_all[:n_features].astype(X.dtype)
         intercept = 0.0
         if self.fit_intercept:  # the optimal intercept for these coefficients

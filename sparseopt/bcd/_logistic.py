@@ -21,6 +21,7 @@ from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
 from sparseopt.solvers.logistic_pn import solve_logistic
 from sparseopt.solvers.multinomial_cd import solve_multinomial
+from sparseopt.utils.validation import check_random_state_seed
 
 __all__ = ["SparseLogisticRegression", "MultinomialLogisticRegression"]
 
@@ -85,12 +86,6 @@ _REFERENCES = """
 """
 
 
-def _rng(random_state):
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(2**31 - 1))
-    return np.random.default_rng(np.random.RandomState(random_state).randint(2**31 - 1))
-
-
 class _LogisticBase(ClassifierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         **BCD_CONSTRAINTS,
@@ -128,7 +123,8 @@ class _LogisticBase(ClassifierMixin, BaseEstimator):
             selection=self.selection, update=self.update,
             max_epochs=self.max_iter, tol=self.tol, monitor=monitor,
             criterion_name="relative_criterion",
-            active_set=self.active_set, random_state=_rng(self.random_state))
+            active_set=self.active_set,
+            random_state=np.random.default_rng(check_random_state_seed(self.random_state)))
         if not info["converged"]:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} epochs: "

@@ -1,9 +1,9 @@
 """Regularisation paths with warm starts."""
 
 import numpy as np
-from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils import check_array
 
-from sparseopt.solvers.enet_cd import solve_enet
+from sparseopt.solvers.enet_cd import check_regression_data, solve_enet
 from sparseopt.utils.validation import check_integer, check_scalar
 
 __all__ = ["lasso_path"]
@@ -82,12 +82,7 @@ def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0,
     >>> coefs.shape, bool(np.all(coefs[:, 0] == 0))
     ((100, 10), True)
     """
-    X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32], order="F",
-                    input_name="X")
-    y = check_array(y, ensure_2d=False, dtype=X.dtype, input_name="y")
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D, got shape {y.shape}.")
-    check_consistent_length(X, y)
+    X, y = check_regression_data(X, y)
     l1_ratio = check_scalar(l1_ratio, "l1_ratio", lower=0.0, upper=1.0, lower_inclusive=False)
     tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
     max_iter = check_integer(max_iter, "max_iter", lower=1)

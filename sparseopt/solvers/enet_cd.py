@@ -466,6 +466,18 @@ def _kkt_violations(correlation_scaled, coef, l1, l2, positive):
     return np.where(coef != 0, np.abs(g - l1 * np.sign(coef)), at_zero)
 
 
+def check_regression_data(X, y):
+    """``X`` as float64/float32 Fortran array or CSC matrix, ``y`` a matching
+    1-D array of the same dtype (errors name the argument)."""
+    X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32], order="F",
+                    input_name="X")
+    y = check_array(y, ensure_2d=False, dtype=X.dtype, input_name="y")
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D, got shape {y.shape}.")
+    check_consistent_length(X, y)
+    return X, y
+
+
 def bcd_enet(X, y, alpha, l1_ratio=1.0, *, fit_intercept=False, positive=False,
              selection="cyclic", precompute="auto", screening=True, tol=1e-4, max_iter=100,
              max_epochs=50_000, coef_init=None, random_state=None, verbose=0, printer=None):
@@ -542,12 +554,7 @@ def bcd_enet(X, y, alpha, l1_ratio=1.0, *, fit_intercept=False, positive=False,
     .. [3] O. Fercoq, A. Gramfort, J. Salmon. "Mind the duality gap: safer
        rules for the Lasso", ICML 2015.
     """
-    X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32], order="F",
-                    input_name="X")
-    y = check_array(y, ensure_2d=False, dtype=X.dtype, input_name="y")
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D, got shape {y.shape}.")
-    check_consistent_length(X, y)
+    X, y = check_regression_data(X, y)
     alpha = check_scalar(alpha, "alpha", lower=0.0)
     l1_ratio = check_scalar(l1_ratio, "l1_ratio", lower=0.0, upper=1.0)
     tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)

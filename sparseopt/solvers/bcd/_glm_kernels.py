@@ -34,6 +34,23 @@ def _sigmoid(value):
 
 
 @njit(cache=True, nogil=True)
+def _softmax_column(z, i, probabilities):
+    """Class probabilities of sample ``i`` into ``probabilities``; returns
+    ``logsumexp(z[:, i])``."""
+    n_outputs = z.shape[0]
+    top = z[0, i]
+    for k in range(1, n_outputs):
+        top = max(top, z[k, i])
+    summed = 0.0
+    for k in range(n_outputs):
+        probabilities[k] = np.exp(z[k, i] - top)
+        summed += probabilities[k]
+    for k in range(n_outputs):
+        probabilities[k] /= summed
+    return top + np.log(summed)
+
+
+@njit(cache=True, nogil=True)
 def _row_loss(loss, z, target, i):
     n_outputs = z.shape[0]
     if loss == LEAST_SQUARES:
@@ -41,13 +58,7 @@ def _row_loss(loss, z, target, i):
         return 0.5 * residual * residual
     if loss == LOGISTIC:
         return _log1p_exp(-target[i] * z[0, i])
-    top = z[0, i]
-    for k in range(1, n_outputs):
-        top = max(top, z[k, i])
-    summed = 0.0
-    for k in range(n_outputs):
-        summed += np.exp(z[k, i] - top)
-    return top + np.log(summed) - z[int(target[i]), i]
+    return _softmax_column(z, i, np.empty(n_outputs)) - z[int(target[i]), i]
 
 
 @njit(cache=True, nogil=True)
@@ -80,20 +91,16 @@ def loss_change(loss, z, trial, target, scale, rows):
 def update_derivatives(loss, z, target, scale, rows, deriv):
     """``deriv[:, i] = scale * dloss/dz`` at the given rows (in place)."""
     n_outputs = z.shape[0]
+    probabilities = np.empty(n_outputs)
     for i in rows:
         if loss == LEAST_SQUARES:
             deriv[0, i] = scale * (z[0, i] - target[i])
         elif loss == LOGISTIC:
             deriv[0, i] = -scale * target[i] * _sigmoid(-target[i] * z[0, i])
         else:
-            top = z[0, i]
-            for k in range(1, n_outputs):
-                top = max(top, z[k, i])
-            summed = 0.0
+            _softmax_column(z, i, probabilities)
             for k in range(n_outputs):
-                summed += np.exp(z[k, i] - top)
-            for k in range(n_outputs):
-                deriv[k, i] = scale * np.exp(z[k, i] - top) / summed
+                deriv[k, i] = scale * probabilities[k]
             deriv[int(target[i]), i] -= scale
 
 
@@ -115,15 +122,7 @@ def curvature_weights(loss, z, target, scale, rows):
             s = _sigmoid(target[i] * z[0, i])
             weights[0, 0, position] = scale * s * (1.0 - s)
         else:
-            top = z[0, i]
-            for k in range(1, n_outputs):
-                top = max(top, z[k, i])
-            summed = 0.0
-            for k in range(n_outputs):
-                probabilities[k] = np.exp(z[k, i] - top)
-                summed += probabilities[k]
-            for k in range(n_outputs):
-                probabilities[k] /= summed
+            _softmax_column(z, i, probabilities)
             for k in range(n_outputs):
                 for m in range(n_outputs):
                     weights[k, m, position] = -scale * probabilities[k] * probabilities[m]
