@@ -23,19 +23,29 @@ learning rate and ``s + 0.1``. Every ``checkpoint`` iterations the stage
 stops when the objective changed by at most ``tol`` relatively.
 
 The loop is one numba function with one inverse and one matrix product per
-iteration: ``C (I - W)`` computed after a step serves both the closed-form
-noise scales and the next gradient, and traces are elementwise sums.
+iteration. For d <= 64 the inverse is refined from the previous step's by
+Newton-Schulz steps (two or three, i.e. four to six BLAS products, faster
+than LAPACK's LU inverse at these sizes, to residual 1e-12). ``C (I -
+W)`` computed after a step serves both the closed-form noise scales and the
+next gradient, traces are elementwise sums, and the Adam update is one
+vectorised pass over flat arrays.
 """
 
 import numpy as np
 from numba import njit
 
 from sparseopt.core.history import ConvergenceHistory
+from sparseopt.core.linalg import warm_inverse_kernel
 
 __all__ = ["SCORES", "central_path_fit"]
 
 SCORES = ("l2", "logistic", "colide_ev", "colide_nv")
 _L2, _LOGISTIC, _EV, _NV = range(4)
+# Up to this size the inverse is refined from the previous step's by
+# Newton-Schulz products. Measured here, time per step of a fit with LU ->
+# refined inverses: d = 50: 48 -> 39 us, d = 64: 88 -> 79 us, d = 100:
+# 225 -> 314 us (LAPACK's LU inverse has become efficient).
+_WARM_INVERSE_MAX_D = 64
 
 
 @njit(cache=True, nogil=True)
@@ -104,15 +114,59 @@ def _score_gradient(score, X, C, W, product, sigma, mu):
                     1.0 + np.exp(r))
         gradient = (X.T @ predictor) / X.shape[0] - C
         return mu * gradient
+    scales = np.ones(d)
+    for j in range(d):
+        if score == _EV:
+            scales[j] = 1.0 / sigma[0]
+        elif score == _NV:
+            scales[j] = 1.0 / sigma[j]
     for i in range(d):
         for j in range(d):
-            scale = 1.0
-            if score == _EV:
-                scale = 1.0 / sigma[0]
-            elif score == _NV:
-                scale = 1.0 / sigma[j]
-            gradient[i, j] = -mu * product[i, j] * scale
+            gradient[i, j] = -mu * product[i, j] * scales[j]
     return gradient
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _adam_step(w, gradient, inverse_t, first, second, direction, keep, l1, mu_lambda1, lr,
+               beta_1, beta_2, correction_1, correction_2):
+    """One Adam step on flattened ``(d, d)`` arrays, in place.
+
+    The subgradient is ``gradient + mu lambda1 l1 sign(w) + 2 w o (inverse +
+    1e-16)^T`` (``inverse_t`` holds the transposed inverse). Flat contiguous
+    arrays and numpy's error model (no zero-division branch) let the loop
+    vectorise.
+    """
+    for t in range(w.shape[0]):
+        value = w[t]
+        sign = 1.0 if value > 0 else (-1.0 if value < 0 else 0.0)
+        g = gradient[t] + mu_lambda1 * l1[t] * sign + 2.0 * value * (inverse_t[t] + 1e-16)
+        first[t] = beta_1 * first[t] + (1.0 - beta_1) * g
+        second[t] = beta_2 * second[t] + (1.0 - beta_2) * g * g
+        direction[t] = (first[t] / correction_1) / (np.sqrt(second[t] / correction_2) + 1e-8)
+        w[t] = (value - lr * direction[t]) * keep[t]
+
+
+@njit(cache=True, nogil=True)
+def _transposed_inverse(W, s, guess, warm):
+    """``((s I - W o W)^{-1})^T``, refined from ``guess`` when ``warm``."""
+    d = W.shape[0]
+    matrix = np.empty((d, d))
+    for i in range(d):
+        for j in range(d):
+            matrix[i, j] = -W[j, i] * W[j, i]
+        matrix[i, i] += s
+    if warm:
+        return warm_inverse_kernel(matrix, guess)[0]
+    return np.ascontiguousarray(np.linalg.inv(matrix))
+
+
+@njit(cache=True, nogil=True)
+def _left_domain(inverse_t, slack):
+    """True when an entry of the inverse (+ 1e-16) is below ``-slack``."""
+    for value in inverse_t.ravel():
+        if value + 1e-16 < -slack:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)
@@ -128,18 +182,22 @@ def central_path_stage(score, X, C, W, sigma, mu, lambda1, l1_mask, keep_mask, n
     d = W.shape[0]
     W = W.copy()
     sigma = sigma.copy()
+    warm = d <= _WARM_INVERSE_MAX_D
     identity = np.eye(d)
     first = np.zeros((d, d))
     second = np.zeros((d, d))
     direction = np.zeros((d, d))
+    flat_l1 = np.ascontiguousarray(l1_mask).ravel()
+    flat_keep = np.ascontiguousarray(keep_mask).ravel()
     difference = identity - W
     product = C @ difference
     previous = 1e16
     n_checks = 0
     iteration = 0
+    inverse_t = np.zeros((d, d))  # the first inverse is an LU one
     for iteration in range(1, n_steps + 1):
-        inverse = np.linalg.inv(s * identity - W * W) + 1e-16
-        while np.any(inverse < -domain_slack):
+        inverse_t = _transposed_inverse(W, s, inverse_t, warm and iteration > 1)
+        while _left_domain(inverse_t, domain_slack):
             if iteration == 1 or s <= 0.9:
                 return W, sigma, False, iteration, n_checks
             W += lr * direction  # undo the last step and retry it halved
@@ -151,20 +209,11 @@ def central_path_stage(score, X, C, W, sigma, mu, lambda1, l1_mask, keep_mask, n
             product = C @ difference
             if score == _EV or score == _NV:
                 sigma, _ = _noise_scales(score, difference, product, sigma_floor)
-            inverse = np.linalg.inv(s * identity - W * W) + 1e-16
+            inverse_t = _transposed_inverse(W, s, inverse_t, False)
         gradient = _score_gradient(score, X, C, W, product, sigma, mu)
-        correction_1 = 1.0 - beta_1**iteration
-        correction_2 = 1.0 - beta_2**iteration
-        for i in range(d):
-            for j in range(d):
-                w = W[i, j]
-                sign = 1.0 if w > 0 else (-1.0 if w < 0 else 0.0)
-                g = gradient[i, j] + mu * lambda1 * l1_mask[i, j] * sign + 2.0 * w * inverse[j, i]
-                first[i, j] = beta_1 * first[i, j] + (1.0 - beta_1) * g
-                second[i, j] = beta_2 * second[i, j] + (1.0 - beta_2) * g * g
-                direction[i, j] = (first[i, j] / correction_1) / (
-                    np.sqrt(second[i, j] / correction_2) + 1e-8)
-                W[i, j] = (w - lr * direction[i, j]) * keep_mask[i, j]
+        _adam_step(W.ravel(), gradient.ravel(), inverse_t.ravel(), first.ravel(),
+                   second.ravel(), direction.ravel(), flat_keep, flat_l1, mu * lambda1, lr,
+                   beta_1, beta_2, 1.0 - beta_1**iteration, 1.0 - beta_2**iteration)
         difference = identity - W
         product = C @ difference
         columns = np.zeros(d)

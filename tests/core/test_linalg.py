@@ -16,6 +16,7 @@ from sparseopt.core.linalg import (
     cholesky_solve_kernel,
     csc_matvec_kernel,
     csc_rmatvec_kernel,
+    warm_inverse_kernel,
 )
 
 
@@ -225,3 +226,28 @@ def test_conjugate_gradient_property(n, seed):
     x, info = conjugate_gradient(matrix, b, tol=1e-12)
     assert info["converged"]
     np.testing.assert_allclose(matrix @ x, b, atol=1e-9 * (1 + np.linalg.norm(b)) * n)
+
+
+@pytest.mark.parametrize("step", [1e-4, 1e-3, 1e-2])
+def test_warm_inverse_refines_a_nearby_inverse(step):
+    rng = np.random.default_rng(0)
+    W = rng.uniform(-0.3, 0.3, (30, 30)) * (rng.random((30, 30)) < 0.2)
+    guess = np.linalg.inv(np.eye(30) - W * W)
+    moved = W + step * rng.choice([-1.0, 1.0], size=W.shape)
+    matrix = np.eye(30) - moved * moved
+    inverse, n_products = warm_inverse_kernel(matrix, guess)
+    assert 2 <= n_products <= 12  # Newton-Schulz, not the LU fallback
+    assert np.abs(np.eye(30) - matrix @ inverse).sum(axis=1).max() <= 1e-11
+    np.testing.assert_allclose(inverse, np.linalg.inv(matrix), rtol=0, atol=1e-11)
+
+
+def test_warm_inverse_falls_back_to_lu():
+    rng = np.random.default_rng(1)
+    matrix = rng.standard_normal((12, 12)) + 5 * np.eye(12)
+    inverse, n_products = warm_inverse_kernel(matrix, np.zeros((12, 12)))
+    assert n_products == -1
+    np.testing.assert_allclose(inverse, np.linalg.inv(matrix), atol=1e-14)
+    assert inverse.flags.c_contiguous
+    # a guess that converges, but not to tol within max_steps
+    start = np.linalg.inv(matrix) * 0.6
+    assert warm_inverse_kernel(matrix, start, 1e-30, 2)[1] == -1
