@@ -1,0 +1,76 @@
+"""The working-set proximal Newton kernels of the logistic solver."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sparseopt.solvers.logistic_pn import _newton_on_support
+
+
+def _kernel_arrays(X):
+    if sp.issparse(X):
+        X = sp.csc_matrix(X)
+        return (np.empty((0, 0), order="F"), X.data, X.indices.astype(np.int64),
+                X.indptr.astype(np.int64), True)
+    return (np.asfortranarray(X), np.empty(0), np.empty(0, dtype=np.int64),
+            np.empty(0, dtype=np.int64), False)
+
+
+def _model(X, y, coef, intercept, working_set):
+    n = X.shape[0]
+    z = X @ coef + intercept
+    s = 1.0 / (1.0 + np.exp(y * z))
+    deriv = -y * s / n
+    hess = s * (1.0 - s) / n
+    gradient = X[:, working_set].T @ deriv
+    curvature = (X[:, working_set] ** 2).T @ hess
+    return deriv, hess, gradient, curvature
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("intercept", [False, True])
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+def test_newton_on_support_is_the_reduced_newton_step(sparse, intercept, l2):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 8))
+    y = np.where(rng.standard_normal(40) > 0, 1.0, -1.0)
+    coef = np.array([0.5, -0.3, 0.0, 0.2, 0.0, -0.1, 0.0, 0.4])
+    working_set = np.array([0, 1, 2, 3, 5, 7], dtype=np.int64)
+    l1 = 0.01
+    deriv, hess, gradient, curvature = _model(X, y, coef, 0.1, working_set)
+    delta = np.zeros(6)  # a CD step that keeps the signs (here: no move at all)
+    box = np.zeros(1)
+    assert _newton_on_support(*_kernel_arrays(sp.csc_matrix(X) if sparse else X), working_set,
+                              coef, hess, gradient, curvature, delta, deriv.sum(), hess.sum(),
+                              box, intercept, l1, l2, 1e-14)
+    support = [0, 1, 3, 4, 5]  # positions of the non-zeros inside the working set
+    columns = working_set[support]
+    design = X[:, columns]
+    if intercept:
+        design = np.column_stack([design, np.ones(40)])
+    hessian = design.T @ (hess[:, None] * design)
+    rhs = -(X[:, columns].T @ deriv + l1 * np.sign(coef[columns]) + l2 * coef[columns])
+    penalty = np.full(len(columns), l2)
+    if intercept:
+        rhs = np.append(rhs, -deriv.sum())
+        penalty = np.append(penalty, 0.0)
+    expected = np.linalg.solve(hessian + np.diag(penalty), rhs)
+    np.testing.assert_allclose(delta[support], expected[:len(columns)], atol=1e-10)
+    assert delta[2] == 0.0  # a zero stays zero
+    if intercept:
+        np.testing.assert_allclose(box[0], expected[-1], atol=1e-10)
+
+
+def test_newton_on_support_declines_when_a_sign_changes():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30, 4))
+    y = np.where(rng.standard_normal(30) > 0, 1.0, -1.0)
+    coef = np.array([0.5, -0.3, 0.0, 0.2])
+    working_set = np.arange(4, dtype=np.int64)
+    deriv, hess, gradient, curvature = _model(X, y, coef, 0.0, working_set)
+    for flip in ([-0.6, 0.0, 0.0, 0.0], [0.0, 0.0, 0.1, 0.0]):  # sign change; zero leaves
+        delta = np.array(flip)
+        assert not _newton_on_support(*_kernel_arrays(X), working_set, coef, hess, gradient,
+                                      curvature, delta, 0.0, 0.0, np.zeros(1), False, 0.01,
+                                      0.0, 1e-12)
+        np.testing.assert_array_equal(delta, flip)
