@@ -2,12 +2,10 @@
 
 import numpy as np
 
-WORKING_SET_START = 10
 
-
-def working_set_size(support_size, n_features):
-    """Twice the support, at least ``WORKING_SET_START``, at most ``n_features``."""
-    return max(min(WORKING_SET_START, n_features), min(2 * support_size, n_features))
+def working_set_size(support_size, n_features, start):
+    """Twice the support, at least ``start``, at most ``n_features``."""
+    return max(min(start, n_features), min(2 * support_size, n_features))
 
 
 def select_working_set(violations, support, size):

@@ -49,6 +49,10 @@ SELECTION_RULES = ("cyclic", "random", "gs", "gsl")
 _CYCLIC, _RANDOM, _GS, _GSL = range(4)
 _ANDERSON_MEMORY = 5
 _INNER_TOL_RATIO = 0.3
+# First working-set size: each outer iteration costs a full X^T r, so starting
+# at 100 rather than 10 saves three of them (measured on the asv problems,
+# medians of 7: dense 53.9 -> 49.6 ms, sparse 13.2 -> 10.7 ms).
+_WORKING_SET_START = 100
 
 
 # ---------------------------------------------------------------------------
@@ -701,7 +705,7 @@ def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic
                                correlation, gram if precompute else None)
                 violations[newly] = 0.0
         support = coef != 0
-        size = working_set_size(int(support.sum()), n_features)
+        size = working_set_size(int(support.sum()), n_features, _WORKING_SET_START)
         working_set = select_working_set(violations, support, size)
         if working_set.size == 0:
             break

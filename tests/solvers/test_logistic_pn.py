@@ -29,12 +29,14 @@ def _model(X, y, coef, intercept, working_set):
 
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("intercept", [False, True])
-@pytest.mark.parametrize("l2", [0.0, 0.3])
+@pytest.mark.parametrize("l2", [0.0, 0.01])
 def test_newton_on_support_is_the_reduced_newton_step(sparse, intercept, l2):
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((40, 8))
-    y = np.where(rng.standard_normal(40) > 0, 1.0, -1.0)
-    coef = np.array([0.5, -0.3, 0.0, 0.2, 0.0, -0.1, 0.0, 0.4])
+    X = rng.standard_normal((200, 8))
+    truth = np.array([2.0, -2.0, 0.0, 1.5, 0.0, -1.0, 0.0, 2.0])
+    y = np.where(X @ truth + rng.standard_normal(200) > 0, 1.0, -1.0)
+    # near the optimum of the reduced problem, where Newton steps keep the signs
+    coef = truth * 0.8 + 0.01 * rng.standard_normal(8) * (truth != 0)
     working_set = np.array([0, 1, 2, 3, 5, 7], dtype=np.int64)
     l1 = 0.01
     deriv, hess, gradient, curvature = _model(X, y, coef, 0.1, working_set)
@@ -47,7 +49,7 @@ def test_newton_on_support_is_the_reduced_newton_step(sparse, intercept, l2):
     columns = working_set[support]
     design = X[:, columns]
     if intercept:
-        design = np.column_stack([design, np.ones(40)])
+        design = np.column_stack([design, np.ones(200)])
     hessian = design.T @ (hess[:, None] * design)
     rhs = -(X[:, columns].T @ deriv + l1 * np.sign(coef[columns]) + l2 * coef[columns])
     penalty = np.full(len(columns), l2)
@@ -74,3 +76,19 @@ def test_newton_on_support_declines_when_a_sign_changes():
                                       curvature, delta, 0.0, 0.0, np.zeros(1), False, 0.01,
                                       0.0, 1e-12)
         np.testing.assert_array_equal(delta, flip)
+
+
+def test_newton_on_support_declines_a_step_that_leaves_the_orthant():
+    """A tiny positive weight pushed hard downwards: the reduced Newton step would
+    cross zero, where the reduced model is wrong (this stalled the solver)."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((30, 3))
+    y = np.where(rng.standard_normal(30) > 0, 1.0, -1.0)
+    coef = np.array([0.5, 1e-8, -0.2])
+    working_set = np.arange(3, dtype=np.int64)
+    deriv, hess, gradient, curvature = _model(X, y, coef, 0.0, working_set)
+    delta = np.zeros(3)
+    assert not _newton_on_support(*_kernel_arrays(X), working_set, coef, hess, gradient,
+                                  curvature, delta, 0.0, 0.0, np.zeros(1), False, 0.5, 0.0,
+                                  1e-12)
+    np.testing.assert_array_equal(delta, 0.0)
