@@ -65,6 +65,18 @@ def _violation(gradient, weight, l1, l2):
 
 
 @njit(cache=True, nogil=True)
+def _predicted_change(gradient, weight, delta, l1, l2):
+    """First-order model change ``g d + l1 (|w + d| - |w|) + l2/2 ((w + d)^2 - w^2)``
+    of one coordinate. When the sign of ``w`` is kept, the l1 term is linear and
+    the gradient terms are summed before multiplying by ``d``: near the optimum
+    they cancel, and the naive sum is rounding noise that can stall the solver."""
+    new = weight + delta
+    if (weight > 0 and new >= 0) or (weight < 0 and new <= 0):
+        return (gradient + l1 * np.sign(weight) + l2 * weight) * delta + 0.5 * l2 * delta * delta
+    return gradient * delta + l1 * (abs(new) - abs(weight)) + 0.5 * l2 * delta * (weight + new)
+
+
+@njit(cache=True, nogil=True)
 def _model_product(dense, data, indices, indptr, is_sparse, columns, hess, l2, vector,
                    intercept, scratch, out):
     """``out = (X_S^T diag(hess) X_S + l2 I) vector`` on the columns ``columns``
@@ -95,7 +107,7 @@ def _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coe
     Laradji & Schmidt). CG (Jacobi preconditioner) starts from the CD step
     and stops at residual ``tol`` (max-norm). Returns False, leaving
     ``delta`` unchanged, when the CD step or the Newton step changes a sign
-    (the reduced model is then not the model).
+    (the reduced model is then not the model) or CG does not reach ``tol``.
     """
     size = working_set.shape[0]
     count = 0
@@ -140,8 +152,10 @@ def _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coe
     z = preconditioner * residual
     direction = z.copy()
     rz = residual @ z
+    converged = False
     for _ in range(_MAX_CG):
         if np.max(np.abs(residual)) <= tol:
+            converged = True
             break
         _model_product(dense, data, indices, indptr, is_sparse, support, hess, l2, direction,
                        extra == 1, scratch, product)
@@ -155,6 +169,8 @@ def _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coe
         rz_new = residual @ z
         direction = z + (rz_new / rz) * direction
         rz = rz_new
+    if not converged:  # e.g. a tolerance below rounding: keep the CD step
+        return False
     for t in range(count):  # the step must stay in the orthant (else keep the CD step)
         weight = coef[support[t]]
         if (weight > 0) != (weight + x[t] > 0) or (weight < 0) != (weight + x[t] < 0):
@@ -255,11 +271,7 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, z, coef,
         # predicted decrease of the model (gradient + penalty terms)
         predicted = gradient_b * delta_b
         for k in range(size):
-            j = working_set[k]
-            old = coef[j]
-            new = old + delta[k]
-            predicted += gradient[k] * delta[k] + l1 * (abs(new) - abs(old)) + \
-                0.5 * l2 * delta[k] * (old + new)
+            predicted += _predicted_change(gradient[k], coef[working_set[k]], delta[k], l1, l2)
         if predicted >= 0.0:
             return newton + 1
         step = 1.0

@@ -1,10 +1,16 @@
 """The working-set proximal Newton kernels of the logistic solver."""
 
+import warnings
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 
-from sparseopt.solvers.logistic_pn import _newton_on_support
+from sparseopt.bcd import SparseLogisticRegression
+from sparseopt.datasets import make_sparse_regression
+from sparseopt.solvers.logistic_pn import _newton_on_support, _predicted_change
 
 
 def _kernel_arrays(X):
@@ -92,3 +98,32 @@ def test_newton_on_support_declines_a_step_that_leaves_the_orthant():
                                   curvature, delta, 0.0, 0.0, np.zeros(1), False, 0.5, 0.0,
                                   1e-12)
     np.testing.assert_array_equal(delta, 0.0)
+
+
+def test_predicted_change_is_exact_where_the_naive_sum_is_noise():
+    l1, l2 = 0.3, 0.01
+    for weight, delta in [(1.7, 1e-12), (-2.5, 3e-13), (0.4, -0.4), (0.0, 1e-3), (0.2, -0.5)]:
+        gradient = -l1 * np.sign(weight) - l2 * weight + 1e-11  # near optimal
+        w, d, g = Fraction(weight), Fraction(delta), Fraction(gradient)
+        exact = g * d + Fraction(l1) * (abs(w + d) - abs(w)) + Fraction(l2) / 2 * (
+            (w + d) ** 2 - w ** 2)
+        value = _predicted_change(gradient, weight, delta, l1, l2)
+        assert abs(Fraction(value) - exact) <= 1e-6 * abs(exact) + 1e-30
+
+
+@pytest.mark.parametrize("density", [1.0, 0.1])
+def test_tight_tolerance_converges_after_newton_polish(density):
+    # pure-l1 problems whose criterion used to stall near 5e-10: the model's predicted
+    # decrease of the exact Newton step was lost to cancellation (about 1 fit in 5)
+    rng = np.random.default_rng(0)
+    for seed in range(8):
+        n, p = int(rng.integers(50, 300)), int(rng.integers(100, 800))
+        X, y, _ = make_sparse_regression(n, p, p // 20, sparse_density=density,
+                                         random_state=seed)
+        y = np.where(y + 0.3 * rng.standard_normal(n) > 0, 1.0, -1.0)
+        for fraction in (0.1, 0.01):
+            alpha = fraction * np.max(np.abs(X.T @ y)) / (2 * n)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", ConvergenceWarning)
+                SparseLogisticRegression(alpha=alpha, fit_intercept=bool(seed % 2), tol=1e-10,
+                                         max_iter=100).fit(X, y)
