@@ -1,9 +1,11 @@
 """DAG estimators: CoLiDE-EV, CoLiDE-NV and a DAGMA-linear baseline."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
@@ -80,8 +82,9 @@ class _CentralPathDAG(BaseEstimator):
 
     def _stages(self):
         s = np.atleast_1d(np.asarray(self.s, dtype=np.float64))
-        if s.ndim != 1 or s.size == 0 or np.any(s <= 0):
-            raise ValueError(f"s must be a positive number or a sequence of them, got {self.s!r}.")
+        if s.ndim != 1 or s.size == 0 or not np.all(np.isfinite(s)) or np.any(s <= 0):
+            raise ValueError(
+                f"s must be a positive finite number or a sequence of them, got {self.s!r}.")
         return s.tolist()
 
     def _fit(self, X, score, sigma_floor=0.0):
@@ -108,7 +111,11 @@ class _CentralPathDAG(BaseEstimator):
             max_iter=int(self.max_iter), lr=self.lr, checkpoint=self.checkpoint, tol=self.tol,
             sigma_floor=sigma_floor, l1_mask=(~required).astype(float),
             keep_mask=(~forbidden).astype(float), w_init=w_init)
-        W[forbidden] = 0.0
+        if not info["converged"]:
+            warnings.warn(
+                f"{type(self).__name__}: the last stage used all max_iter={int(self.max_iter)} "
+                f"steps before the objective's relative change fell to tol={self.tol}. "
+                "Increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
         self.raw_adjacency_ = W
         # As in the papers' post-processing, an above-threshold diagonal entry is a
         # self-loop: a cycle that pruning breaks like any other, weakest edge first.
@@ -152,10 +159,13 @@ _COMMON_PARAMETERS = """
         Relative change of the objective that ends a stage.
     forbidden_edges : array-like, optional
         ``(d, d)`` boolean mask or sequence of ``(i, j)`` pairs: these weights
-        are held at zero throughout.
+        are held at zero throughout. A ``(d, d)`` array of another dtype is
+        read as a 0/1 mask, except for ``d = 2``, where it is read as two
+        pairs: pass a boolean mask there.
     required_edges : array-like, optional
         Same format: these edges carry no l1 penalty, are never thresholded or
-        pruned (an error is raised if they contain a cycle).
+        pruned (an error is raised if they contain a cycle); an unpenalised
+        weight is non-zero in practice, so they appear in ``adjacency_``.
     w_init : array-like of shape (d, d), optional
         Starting weights (zero by default).
     random_state : int, RandomState instance or None, default=None

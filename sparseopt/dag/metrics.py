@@ -81,8 +81,8 @@ def to_dag(W, threshold=0.3, required=None):
 
     Entries with ``|w| <= threshold`` are zeroed; then, while the graph has a
     cycle, the smallest remaining ``|w|`` (ties: lowest row-major index) is
-    removed. Edges marked ``required`` are kept whatever their weight and
-    never pruned.
+    removed. Edges marked ``required`` are neither thresholded nor pruned
+    (a required entry whose weight is exactly zero stays absent).
 
     Parameters
     ----------

@@ -25,7 +25,9 @@ def simulate_dag(d, n_edges, graph="ER", random_state=None):
     d : int
         Number of nodes.
     n_edges : int
-        Expected (ER) or approximate (SF) number of edges.
+        Expected (ER) or approximate (SF) number of edges. SF graphs attach
+        each new node by ``round(n_edges / d) >= 1`` edges, so they need
+        ``n_edges >= d / 2``.
     graph : {"ER", "SF"}, default="ER"
         Graph model.
     random_state : int, RandomState instance or None, default=None
@@ -47,6 +49,10 @@ def simulate_dag(d, n_edges, graph="ER", random_state=None):
     n_edges = check_integer(n_edges, "n_edges", lower=0, upper=d * (d - 1) // 2)
     if graph not in _GRAPHS:
         raise ValueError(f"graph must be one of {_GRAPHS}, got {graph!r}.")
+    if graph == "SF" and 2 * n_edges < d:
+        raise ValueError(f"an SF graph attaches every new node by at least one edge: n_edges "
+                         f"must be at least d / 2 = {d / 2:g} (about d - 1 edges), "
+                         f"got {n_edges}.")
     rng = check_random_state(random_state)
     B = np.zeros((d, d))
     if graph == "ER":

@@ -17,8 +17,9 @@ where ``Q`` is one of the linear scores
 
 by Adam steps on the subgradient (``sign(0) = 0``). ``h`` is finite only
 while ``s I - W o W`` is an M-matrix, i.e. its inverse is entrywise
-non-negative; a step that leaves this domain is undone with a halved step
-(after the first iteration), or the whole stage is restarted with a halved
+non-negative; as in DAGMA, a step that leaves this domain is undone and
+retried with half the learning rate when ``s > 0.9`` and it is not the
+stage's first step, else the whole stage is restarted with a halved
 learning rate and ``s + 0.1``. Every ``checkpoint`` iterations the stage
 stops when the objective changed by at most ``tol`` relatively.
 
@@ -142,7 +143,8 @@ def _adam_step(w, gradient, inverse_t, first, second, direction, keep, l1, mu_la
         g = gradient[t] + mu_lambda1 * l1[t] * sign + 2.0 * value * (inverse_t[t] + 1e-16)
         first[t] = beta_1 * first[t] + (1.0 - beta_1) * g
         second[t] = beta_2 * second[t] + (1.0 - beta_2) * g * g
-        direction[t] = (first[t] / correction_1) / (np.sqrt(second[t] / correction_2) + 1e-8)
+        direction[t] = keep[t] * (first[t] / correction_1) / (
+            np.sqrt(second[t] / correction_2) + 1e-8)
         w[t] = (value - lr * direction[t]) * keep[t]
 
 
@@ -175,9 +177,11 @@ def central_path_stage(score, X, C, W, sigma, mu, lambda1, l1_mask, keep_mask, n
                        objectives):
     """One stage of the central path (fixed ``mu`` and ``s``), jitted.
 
-    ``W`` and ``sigma`` are copied. Returns ``(W, sigma, success, n_iter,
-    n_checks)``; the objective at each checkpoint is written to
-    ``objectives``.
+    ``W`` and ``sigma`` are copied. Returns ``(W, sigma, success, converged,
+    n_iter, n_checks)``: ``success`` is False when the domain was left
+    (the stage must be restarted), ``converged`` when the relative change of
+    the objective reached ``tol``. The objective at each checkpoint is
+    written to ``objectives``.
     """
     d = W.shape[0]
     W = W.copy()
@@ -199,11 +203,11 @@ def central_path_stage(score, X, C, W, sigma, mu, lambda1, l1_mask, keep_mask, n
         inverse_t = _transposed_inverse(W, s, inverse_t, warm and iteration > 1)
         while _left_domain(inverse_t, domain_slack):
             if iteration == 1 or s <= 0.9:
-                return W, sigma, False, iteration, n_checks
+                return W, sigma, False, False, iteration, n_checks
             W += lr * direction  # undo the last step and retry it halved
             lr *= 0.5
             if lr <= 1e-16:
-                return W, sigma, True, iteration, n_checks
+                return W, sigma, True, False, iteration, n_checks
             W -= lr * direction
             difference = identity - W
             product = C @ difference
@@ -227,9 +231,9 @@ def central_path_stage(score, X, C, W, sigma, mu, lambda1, l1_mask, keep_mask, n
                 objectives[n_checks] = value
             n_checks += 1
             if abs((previous - value) / previous) <= tol:
-                break
+                return W, sigma, True, True, iteration, n_checks
             previous = value
-    return W, sigma, True, iteration, n_checks
+    return W, sigma, True, False, iteration, n_checks
 
 
 def central_path_fit(X, score, *, lambda1, T, mu_init, mu_factor, s, warm_iter, max_iter, lr,
@@ -281,15 +285,16 @@ def central_path_fit(X, score, *, lambda1, T, mu_init, mu_factor, s, warm_iter, 
     sigma : ndarray of shape (d,)
         Noise scales (CoLiDE scores; residual scales otherwise).
     info : dict
-        ``n_iter`` (Adam steps, all stages and restarts), ``history`` and
-        ``s`` (the values actually used per stage).
+        ``n_iter`` (Adam steps, all stages and restarts), ``history``,
+        ``s`` (the values actually used per stage) and ``converged`` (the
+        last stage met ``tol`` before ``max_iter`` steps).
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
     n, d = X.shape
     code = SCORES.index(score)
     C = X.T @ X / n
     s = list(s) if np.ndim(s) else [float(s)] * T
-    s = s + [s[-1]] * (T - len(s))
+    s = (s + [s[-1]] * (T - len(s)))[:T]
     l1_mask = np.ones((d, d)) if l1_mask is None else np.asarray(l1_mask, dtype=np.float64)
     keep_mask = np.ones((d, d)) if keep_mask is None else np.asarray(keep_mask, dtype=np.float64)
     if domain_slack is None:
@@ -309,7 +314,7 @@ def central_path_fit(X, score, *, lambda1, T, mu_init, mu_factor, s, warm_iter, 
         steps = int(max_iter) if stage == T - 1 else int(warm_iter)
         rate, success = lr, False
         while not success:
-            W_new, sigma_new, success, n_iter, n_checks = central_path_stage(
+            W_new, sigma_new, success, converged, n_iter, n_checks = central_path_stage(
                 code, X, C, W, sigma, mu, lambda1, l1_mask, keep_mask, steps, s[stage], rate,
                 tol, beta_1, beta_2, checkpoint, domain_slack, sigma_floor, objectives)
             total += n_iter
@@ -328,7 +333,7 @@ def central_path_fit(X, score, *, lambda1, T, mu_init, mu_factor, s, warm_iter, 
         sigma = np.sqrt(np.maximum(np.einsum("ij,ij->j", difference, C @ difference), 0.0))
     elif code == _EV:
         sigma = sigma[:1]
-    return W, sigma, {"n_iter": total, "history": history, "s": s}
+    return W, sigma, {"n_iter": total, "history": history, "s": s, "converged": converged}
 
 
 def objective_and_gradient(X, W, sigma, score, mu=1.0, lambda1=0.0, s=1.0):

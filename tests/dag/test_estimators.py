@@ -2,10 +2,12 @@
 produced by running those implementations, see fixtures/README.md), the
 paper's Sachs numbers and the paper's claims."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.dag import (
     ColideEV,
@@ -41,7 +43,8 @@ def test_matches_the_official_implementations(name, method):
     # there the two trajectories may differ by up to 2e-3 (rounding, see the
     # fixtures' README); weights of edges agree to 1e-3.
     assert np.max(np.abs(model.raw_adjacency_ - official)[edges]) <= 1e-3
-    assert np.max(np.abs(model.raw_adjacency_ - official)) <= 2e-3
+    # DagmaLinear: every entry within 1e-3 of the dagma package (the issue's bound)
+    assert np.max(np.abs(model.raw_adjacency_ - official)) <= (1e-3 if method == "dagma" else 2e-3)
     key = f"{method}_W_todag" if method == "dagma" else f"{method}_W_post"
     np.testing.assert_array_equal(model.adjacency_ != 0, reference[key] != 0)
     assert structural_hamming_distance(reference["B_true"], model.adjacency_) == \
@@ -51,6 +54,7 @@ def test_matches_the_official_implementations(name, method):
                                    reference[f"{method}_sigma"], rtol=1e-4)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # short runs
 def test_quick_fixture_matches_to_rounding():
     reference = load("short_d10_s0")
     settings = {**PAPER, "T": 2, "s": (1.0, 0.9), "warm_iter": 1500, "max_iter": 2500}
@@ -69,6 +73,9 @@ def test_sachs_reproduces_the_paper():
     assert structural_hamming_distance(sachs.target, model.adjacency_) == 13
     reference = load("sachs")
     np.testing.assert_array_equal(model.adjacency_ != 0, reference["colide_ev_W_post"] != 0)
+    dagma = DagmaLinear().fit(sachs.data)
+    np.testing.assert_array_equal(dagma.adjacency_ != 0, reference["dagma_W_todag"] != 0)
+    assert np.max(np.abs(dagma.raw_adjacency_ - reference["dagma_W_raw"])) <= 1e-3
 
 
 def test_er2_accuracy_and_noise_estimate():
@@ -83,12 +90,18 @@ def test_er2_accuracy_and_noise_estimate():
     np.testing.assert_allclose(sigmas, 1.0, atol=0.05)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # short runs
 def test_inputs_untouched_repeatable_and_permutation_equivariant():
     B = simulate_dag(10, 20, random_state=3)
     X = simulate_sem(simulate_weights(B, random_state=3), 500, random_state=3) + 5.0
     before = X.copy()
     first = ColideNV(warm_iter=3000, max_iter=5000).fit(X)
     np.testing.assert_array_equal(X, before)
+    for estimator in (ColideEV(), DagmaLinear(), DagmaLinear(loss_type="logistic")):
+        data = (X > 5.0).astype(float) if estimator.__dict__.get("loss_type") == "logistic" else X
+        kept = data.copy()
+        estimator.set_params(T=1, warm_iter=200, max_iter=200).fit(data)
+        np.testing.assert_array_equal(data, kept)
     second = ColideNV(warm_iter=3000, max_iter=5000).fit(X)
     np.testing.assert_array_equal(first.raw_adjacency_, second.raw_adjacency_)
     base = structural_hamming_distance(B, first.adjacency_)
@@ -98,6 +111,7 @@ def test_inputs_untouched_repeatable_and_permutation_equivariant():
         assert structural_hamming_distance(B[np.ix_(order, order)], permuted.adjacency_) == base
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # short runs
 def test_output_is_a_dag_at_d200():
     B = simulate_dag(200, 800, random_state=0)
     X = simulate_sem(simulate_weights(B, random_state=0), 400, random_state=0)
@@ -116,6 +130,15 @@ def test_prior_knowledge():
                      required_edges=required_mask).fit(X)
     assert model.raw_adjacency_[tuple(edges[0])] == 0.0
     assert model.adjacency_[tuple(edges[1])] != 0.0
+    # a required edge that is not in the truth, and one that reverses a true edge
+    # (whose 2-cycle is then broken by pruning the true edge, not the required one)
+    absent = next((i, j) for i in range(8) for j in range(8)
+                  if i != j and not B[i, j] and not B[j, i])
+    reverse = tuple(edges[2][::-1])
+    model = ColideEV(warm_iter=5000, max_iter=10000,
+                     required_edges=[absent, reverse]).fit(X)
+    assert model.adjacency_[absent] != 0.0 and model.adjacency_[reverse] != 0.0
+    assert model.adjacency_[tuple(edges[2])] == 0.0 and is_dag(model.adjacency_)
     with pytest.raises(ValueError, match="share edge"):
         ColideEV(forbidden_edges=[(0, 1)], required_edges=[(0, 1)]).fit(X)
     with pytest.raises(ValueError, match="directed cycle"):
@@ -142,6 +165,20 @@ def test_bad_input():
         ColideEV(w_init=2.0 * np.ones((4, 4)) - 2.0 * np.eye(4)).fit(X)
     with pytest.raises(ValueError, match="0/1 entries"):
         DagmaLinear(loss_type="logistic").fit(X)
+    for s in ([1.0, np.nan], [np.inf]):
+        with pytest.raises(ValueError, match="positive finite"):
+            ColideEV(s=s).fit(X)
+
+
+def test_convergence_warning_and_stage_values():
+    X = simulate_sem(simulate_weights(simulate_dag(5, 6, random_state=0), random_state=0), 300,
+                     random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter=5"):
+        model = ColideNV(T=2, warm_iter=5, max_iter=5).fit(X)
+    assert model.n_iter_ == 10 and model.s_used_.tolist() == [1.0, 0.9]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ColideNV().fit(X)
 
 
 def test_logistic_dagma_recovers_a_binary_chain():
@@ -170,3 +207,18 @@ def test_paper_scale_heteroscedastic_er4_d200():
         dagma.append(structural_hamming_distance(B, DagmaLinear().fit(X).adjacency_))
     assert abs(np.mean(colide) - 390.7) <= 39.07
     assert np.mean(colide) < np.mean(dagma)
+
+
+def test_shd_varies_less_with_the_noise_level_than_dagma():
+    """The paper's robustness claim: with lambda1 fixed, CoLiDE-EV's SHD over noise
+    variances 0.5..10 (ER4, d = 50, n = 1000) spreads at most half as much as
+    DagmaLinear's."""
+    B = simulate_dag(50, 200, random_state=0)
+    W = simulate_weights(B, random_state=0)
+    spread = {}
+    for estimator in (ColideEV, DagmaLinear):
+        shds = [structural_hamming_distance(B, estimator().fit(
+            simulate_sem(W, 1000, variances=variance, random_state=0)).adjacency_)
+            for variance in (0.5, 1.0, 2.0, 5.0, 10.0)]
+        spread[estimator] = max(shds) - min(shds)
+    assert spread[ColideEV] <= 0.5 * spread[DagmaLinear]

@@ -35,6 +35,8 @@ def test_errors():
         simulate_dag(5, 3, "BA")
     with pytest.raises(ValueError, match="n_edges must be <="):
         simulate_dag(3, 10)
+    with pytest.raises(ValueError, match="n_edges must be at least d / 2"):
+        simulate_dag(10, 3, "SF")
     with pytest.raises(ValueError, match="must be the weighted adjacency matrix of a DAG"):
         simulate_sem(np.array([[0.0, 1.0], [1.0, 0.0]]), 10)
     with pytest.raises(ValueError, match="noise must be one of"):

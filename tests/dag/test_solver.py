@@ -4,7 +4,13 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from sparseopt.dag import simulate_dag, simulate_sem, simulate_weights
-from sparseopt.solvers.dag_continuation import SCORES, objective_and_gradient
+from sparseopt.solvers.dag_continuation import (
+    SCORES,
+    _adam_step,
+    _noise_scales,
+    central_path_fit,
+    objective_and_gradient,
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,29 +52,56 @@ def test_log_det_is_zero_exactly_on_dags():
     assert value > 1e-4
 
 
-def test_closed_form_scales_minimise_the_score(data):
+@pytest.mark.parametrize("floor", [0.0, 2.0])
+def test_closed_form_scales_minimise_the_score(data, floor):
+    """The loop's update (the kernel itself) against a bounded 1-D minimisation
+    over sigma >= floor (the floor is active at 2.0)."""
     X, _ = data
     rng = np.random.default_rng(2)
     W = 0.1 * rng.standard_normal((5, 5))
     C = X.T @ X / len(X)
-    columns = np.diag((np.eye(5) - W).T @ C @ (np.eye(5) - W))
-    ev = np.sqrt(columns.sum() / 5)
+    difference = np.eye(5) - W
+    ev, _ = _noise_scales(SCORES.index("colide_ev"), difference, C @ difference, floor)
+    nv, columns = _noise_scales(SCORES.index("colide_nv"), difference, C @ difference, floor)
 
     def ev_score(sigma):
         return objective_and_gradient(X, W, [sigma], "colide_ev", mu=1.0, s=1.0)[0]
 
-    best = minimize_scalar(ev_score, bounds=(1e-3, 10.0), method="bounded",
+    best = minimize_scalar(ev_score, bounds=(max(floor, 1e-3), 10.0), method="bounded",
                            options={"xatol": 1e-10})
-    assert best.x == pytest.approx(ev, rel=1e-6)
+    assert ev[0] == pytest.approx(best.x, rel=1e-6, abs=1e-8)
+    assert (ev[0] == floor) == (floor > 0)
     for j in range(5):
         def nv_score(value, j=j):
             sigma = np.sqrt(columns).copy()
             sigma[j] = value
             return objective_and_gradient(X, W, sigma, "colide_nv", mu=1.0, s=1.0)[0]
 
-        best = minimize_scalar(nv_score, bounds=(1e-3, 10.0), method="bounded",
+        best = minimize_scalar(nv_score, bounds=(max(floor, 1e-3), 10.0), method="bounded",
                                options={"xatol": 1e-10})
-        assert best.x == pytest.approx(np.sqrt(columns[j]), rel=1e-6)
+        assert nv[j] == pytest.approx(best.x, rel=1e-6, abs=1e-8)
+
+
+def test_backtracking_keeps_forbidden_weights_at_zero(data):
+    """A large learning rate makes steps leave the M-matrix domain; undoing and
+    halving them must not move the masked entries."""
+    X, _ = data
+    keep = np.ones((5, 5))
+    keep[0, 1] = keep[3, 2] = keep[4, 0] = 0.0
+    W, _, info = central_path_fit(X, "colide_ev", lambda1=0.05, T=2, mu_init=1.0,
+                                  mu_factor=0.1, s=[1.0, 1.0], warm_iter=300, max_iter=300,
+                                  lr=0.5, keep_mask=keep)
+    assert info["n_iter"] > 0
+    assert np.all(W[keep == 0] == 0.0)
+    # the step's direction itself is zero there, so undo / redo cannot leak
+    rng = np.random.default_rng(0)
+    w, gradient, inverse = (rng.standard_normal(25) for _ in range(3))
+    first, second, direction = np.zeros(25), np.zeros(25), np.zeros(25)
+    flat_keep = keep.ravel().copy()
+    w *= flat_keep
+    _adam_step(w, gradient, inverse, first, second, direction, flat_keep, np.ones(25), 0.05,
+               0.1, 0.9, 0.999, 0.1, 0.001)
+    assert np.all(direction[flat_keep == 0] == 0.0) and np.all(direction[flat_keep == 1] != 0)
 
 
 def test_jointly_convex_score_minimum_matches_cvxpy(data):
