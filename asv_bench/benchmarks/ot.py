@@ -43,7 +43,9 @@ def warm_up():
 
 class EntropicSolve(Benchmark):
     """Whole entropic solve to marginal error 1e-8: SNS against POT's plain
-    Sinkhorn (its ``stopThr`` calibrated to reach 1e-8 in L1)."""
+    Sinkhorn. POT stops on the L2 norm of the column error: ``stopThr = 1e-8 /
+    sqrt(n)`` is the loosest threshold that still guarantees an L1 error of
+    1e-8 (``track_marginal_error`` shows what each reached)."""
 
     params = (["sparseopt_sns", "pot_sinkhorn"], [500, 2000], [0, 1])
     param_names = ["implementation", "n", "seed"]
@@ -64,7 +66,7 @@ class EntropicSolve(Benchmark):
             if implementation == "sparseopt_sns":
                 return sinkhorn_newton_sparse(self.a, self.b, self.M, self.reg, tol=1e-8)
             return ot.sinkhorn(self.a, self.b, self.M, self.reg, numItermax=200_000,
-                               stopThr=1e-9 / np.sqrt(len(self.a)))
+                               stopThr=1e-8 / np.sqrt(len(self.a)))
 
     def time_solve(self, implementation, n, seed):
         self.solve(implementation)

@@ -15,6 +15,15 @@ from sparseopt.utils.validation import check_array_input, check_integer, check_s
 __all__ = ["SparsityConstrainedOT", "route_tokens"]
 
 
+def _one_of(value, alias, name, alias_name):
+    """The argument given under ``name`` or its POT alias ``alias_name``."""
+    if alias is None:
+        return value
+    if value is not None:
+        raise ValueError(f"give {name} or {alias_name}, not both.")
+    return alias
+
+
 class SparsityConstrainedOT(TransformerMixin, BaseEstimator):
     r"""Domain adaptation with a sparsity-constrained transport plan.
 
@@ -113,16 +122,20 @@ class SparsityConstrainedOT(TransformerMixin, BaseEstimator):
         self.label_cost = label_cost
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, Xt=None, yt=None, a=None, b=None):
+    def fit(self, X=None, y=None, Xt=None, yt=None, a=None, b=None, *, Xs=None, ys=None):
         """Compute the plan between source and target samples.
+
+        Call it as ``fit(Xs, Xt)``, ``fit(Xs, ys, Xt, yt)`` or with POT's
+        keywords ``fit(Xs=..., ys=..., Xt=..., yt=...)``.
 
         Parameters
         ----------
         X : array-like of shape (n_source, n_features)
-            Source samples (POT's ``Xs``).
-        y : array-like of shape (n_source,), optional
-            Source labels (POT's ``ys``; used with ``yt`` to discourage
-            cross-label mass).
+            Source samples (alias ``Xs``, POT's name).
+        y : array-like of shape (n_source,) or (n_target, n_features), optional
+            Source labels (alias ``ys``; used with ``yt`` to discourage
+            cross-label mass, ignored without it). A 2-D array here is read
+            as the target samples, as in ``fit(Xs, Xt)``.
         Xt : array-like of shape (n_target, n_features), optional
             Target samples; without them the sources are transported onto
             themselves (for API checks).
@@ -132,12 +145,23 @@ class SparsityConstrainedOT(TransformerMixin, BaseEstimator):
             Source weights (uniform by default).
         b : array-like of shape (n_target,), optional
             Target weights (uniform by default).
+        Xs, ys : array-like, optional
+            POT's names of ``X`` and ``y`` (keyword only; give one name of each).
 
         Returns
         -------
         self : SparsityConstrainedOT
             The fitted estimator.
         """
+        X = _one_of(X, Xs, "X", "Xs")
+        y = _one_of(y, ys, "y", "ys")
+        if X is None:
+            raise ValueError("fit needs the source samples X (or Xs=).")
+        if y is not None and np.asarray(y).ndim == 2:
+            if Xt is not None:
+                raise ValueError("y is a 2-D array and Xt is given too: pass labels as y "
+                                 "(1-D) or call fit(Xs, Xt).")
+            Xt, y = y, None
         Xs = validate_data(self, X, dtype=np.float64)
         ys = y
         Xt = Xs if Xt is None else check_array_input(Xt, "Xt", ndim=2)
@@ -149,7 +173,9 @@ class SparsityConstrainedOT(TransformerMixin, BaseEstimator):
         if ys is not None and yt is not None:
             ys, yt = np.asarray(ys), np.asarray(yt)
             if ys.shape != (Xs.shape[0],) or yt.shape != (Xt.shape[0],):
-                raise ValueError("ys and yt must have one label per sample of Xs and Xt.")
+                raise ValueError(f"ys and yt must have one label per sample of Xs and Xt "
+                                 f"({Xs.shape[0]} and {Xt.shape[0]}), got shapes {ys.shape} "
+                                 f"and {yt.shape}.")
             cost = cost + self.label_cost * cost.max() * (ys[:, None] != yt[None, :])
         self.plan_, info = sparsity_constrained_ot(
             a, b, cost, self.reg, self.max_nz, formulation=self.formulation, axis=self.axis,

@@ -128,8 +128,9 @@ def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="c
         Transport plan, at most ``max_nz`` non-zeros per column (row).
     log : dict
         If ``log``: ``value`` (optimal value of the relaxation), ``alpha``,
-        ``beta`` (dual potentials; ``beta`` is ``None`` for the semi-dual
-        before repair), ``n_iter``, ``marginal_error`` (of the returned plan),
+        ``beta`` (dual potentials, with ``T_ij = [alpha_i + beta_j -
+        M_ij]_+ / gamma`` on the plan's support; for the semi-dual ``beta``
+        holds the projections' thresholds), ``n_iter``, ``marginal_error`` (of the returned plan),
         ``relaxation_marginal_error`` (before repair), ``cost``
         (:math:`\langle T, M\rangle`), ``max_nz_per_column`` and ``history``.
 
@@ -154,10 +155,13 @@ def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="c
         raise ValueError(f"formulation must be 'dual' or 'semi_dual', got {formulation!r}.")
     if axis not in ("columns", "rows"):
         raise ValueError(f"axis must be 'columns' or 'rows', got {axis!r}.")
+    semi_dual = "the semi-dual formulation" if formulation == "semi_dual" else None
+    # validated as given (errors name the caller's arguments), then transposed
+    a, b, M, gamma = check_ot_problem(
+        a, b, M, reg, positive=(semi_dual, None) if axis == "rows" else (None, semi_dual))
     if axis == "rows":
-        M = np.asarray(M).T
+        M = np.asfortranarray(M.T)
         a, b = b, a
-    a, b, M, gamma = check_ot_problem(a, b, M, reg)
     m, n = M.shape
     k = check_integer(max_nz, "max_nz", lower=1)
     k = min(k, m)
@@ -179,9 +183,12 @@ def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="c
             return value, gradient
 
         alpha, n_iter = _lbfgs(objective, np.zeros(m), tol, max_iter, history)
-        beta = None
         value, _, indptr, indices, data = semi_dual_objective(alpha, M, a, b, gamma, k, True)
     plan = sp.csc_matrix((data, indices, indptr), shape=(m, n))
+    if formulation == "semi_dual":  # the projections' thresholds, as column potentials
+        support_columns = np.repeat(np.arange(n), np.diff(plan.indptr))
+        beta = _balance_on_support(alpha, np.asarray(M[plan.indices, support_columns]),
+                                   plan.indices, support_columns, b, gamma, n)
     relaxation_error = marginal_error(plan, a, b)
     error, repair_info = relaxation_error, None
     if repair and relaxation_error > tol:

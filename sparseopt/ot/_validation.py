@@ -22,14 +22,29 @@ def _marginal(weights, name, size, side):
     return weights
 
 
-def check_ot_problem(a, b, M, reg=None):
+def _positive(weights, name, side, solver):
+    zeros = np.flatnonzero(weights == 0)
+    if zeros.size:
+        raise ValueError(f"{name} has zero entries at {zeros[:10].tolist()}"
+                         f"{' ...' if zeros.size > 10 else ''}: {solver} needs positive weights; "
+                         f"drop those {side} of M (they carry no mass).")
+
+
+def check_ot_problem(a, b, M, reg=None, positive=None):
     """Validated ``(a, b, M, reg)``: float64 marginals summing to one, a finite
     Fortran-ordered cost matrix, ``reg > 0``. ``a`` or ``b`` ``None`` (or
-    empty) means uniform."""
+    empty) means uniform. With ``positive`` (the solver's name, or a pair of
+    names for ``a`` and ``b``, ``None`` for no check), zero weights are
+    rejected."""
     M = check_array_input(M, "M", ndim=2, dtype=np.float64, order="F")
     m, n = M.shape
     a = _marginal(a, "a", m, "rows")
     b = _marginal(b, "b", n, "columns")
+    names = positive if isinstance(positive, tuple) else (positive, positive)
+    if names[0] is not None:
+        _positive(a, "a", "rows", names[0])
+    if names[1] is not None:
+        _positive(b, "b", "columns", names[1])
     if reg is not None:
         reg = check_scalar(reg, "reg", lower=0.0, lower_inclusive=False)
     return a, b, M, reg

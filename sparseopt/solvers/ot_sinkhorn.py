@@ -41,8 +41,8 @@ def log_sinkhorn_sweeps(M, MT, a, b, reg, f, g, n_sweeps, tol):
     ``M`` and ``MT`` are the cost and its transpose, both C-contiguous, so
     every log-sum-exp reads a contiguous row. Each sweep measures the L1 row
     marginal error before updating ``f`` (the columns are exact after each
-    ``g`` update) and stops once it is at most ``tol``. Returns
-    ``(sweeps done, last error)``.
+    ``g`` update) and stops, after that ``f`` update, once it is at most
+    ``tol``. Returns ``(sweeps started, last error)``.
     """
     m, n = M.shape
     size = max(m, n)
@@ -57,8 +57,8 @@ def log_sinkhorn_sweeps(M, MT, a, b, reg, f, g, n_sweeps, tol):
             level = _log_sum_exp_row(M, i, g, reg, buffer[:n], exps[:n], work)
             error += abs(np.exp((f[i] + level) / reg) - a[i])
             f[i] = reg * log_a[i] - level
-        if error <= tol:
-            return sweep, error
+        if error <= tol:  # this sweep's f half ran: it counts
+            return sweep + 1, error
         for j in range(n):
             g[j] = reg * log_b[j] - _log_sum_exp_row(MT, j, f, reg, buffer[:m], exps[:m], work)
     return n_sweeps, error
