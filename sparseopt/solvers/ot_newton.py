@@ -31,6 +31,7 @@ __all__ = ["qrot_newton", "restricted_qrot_newton"]
 
 _ARMIJO = 1e-4
 _BALANCING_SWEEPS = 5
+_STALL_WINDOW = 20  # repair: steps over which the error must drop by 1%
 
 
 def _newton_direction(rows, columns, gradient_alpha, gradient_beta, gamma, shift):
@@ -52,8 +53,12 @@ def _newton_direction(rows, columns, gradient_alpha, gradient_beta, gamma, shift
     return step[:m], np.append(step[m:], 0.0)
 
 
-def _newton_loop(evaluate, alpha, beta, gamma, tol, max_iter, history):
+def _newton_loop(evaluate, alpha, beta, gamma, tol, max_iter, history, stall_window=None):
     """Shared loop: ``evaluate(alpha, beta) -> (value, ga, gb, rows, cols, plan)``.
+
+    With ``stall_window``, it also stops when the error has not dropped by 1%
+    over that many steps (an infeasible restricted problem, whose dual is
+    unbounded, makes no progress on the error).
 
     The Newton system is regularised by ``kappa * error`` on the diagonal
     (Levenberg-Marquardt style, as in regot's SSNS): ``kappa`` shrinks after
@@ -81,6 +86,9 @@ def _newton_loop(evaluate, alpha, beta, gamma, tol, max_iter, history):
         error = float(np.abs(ga).sum() + np.abs(gb).sum())
         history.append(n_iter, value, error)
         if step < 1e-10:
+            break
+        if stall_window and n_iter >= stall_window and \
+                error > 0.99 * history.criteria[n_iter - stall_window]:
             break
     return alpha, beta, value, plan, rows, cols, error, n_iter
 
@@ -130,7 +138,8 @@ def restricted_qrot_newton(a, b, costs, rows, columns, shape, gamma, alpha, beta
     Used to repair the marginals of a sparse plan without changing its
     support (pairs outside it are forbidden). Returns the same dict as
     :func:`qrot_newton`; the marginal error stays positive when the support
-    cannot carry the marginals.
+    cannot carry the marginals, and the loop then stops once the error stalls
+    (less than 1% progress in ``_STALL_WINDOW`` steps).
     """
     m, n = shape
 
@@ -143,7 +152,8 @@ def restricted_qrot_newton(a, b, costs, rows, columns, shape, gamma, alpha, beta
 
     history = ConvergenceHistory("marginal_error")
     alpha, beta, value, plan, _, _, error, n_iter = _newton_loop(
-        evaluate, alpha.copy(), beta.copy(), gamma, tol, max_iter, history)
+        evaluate, alpha.copy(), beta.copy(), gamma, tol, max_iter, history,
+        stall_window=_STALL_WINDOW)
     plan.eliminate_zeros()
     return {"alpha": alpha, "beta": beta, "value": value, "plan": plan,
             "marginal_error": error, "n_iter": n_iter, "history": history}
