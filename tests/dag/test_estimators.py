@@ -196,7 +196,12 @@ def test_logistic_dagma_recovers_a_binary_chain():
 @pytest.mark.slow
 def test_paper_scale_heteroscedastic_er4_d200():
     """Table 2: ER4, d = 200, heteroscedastic noise: CoLiDE-NV mean SHD about 390.7
-    (within 10%) and below DAGMA on the same seeds."""
+    (within 10%) and below DAGMA on the same seeds.
+
+    Weights are +-[0.25, 1], the range reported for this table (the official
+    code's default +-[0.5, 2] makes the problem much easier: SHD 143 and 172 on
+    seeds 0 and 1, DAGMA 293 and 247). Three seeds instead of the paper's ten
+    keep the run near 6 minutes."""
     colide, dagma = [], []
     for seed in range(3):
         rng = np.random.default_rng(seed)
