@@ -595,17 +595,17 @@ def warm_inverse_kernel(matrix, guess, tol=1e-12, max_steps=6):
         product = matrix @ inverse
         n_products += 1
         residual = 0.0
-        for i in range(n):
+        for i in range(n):  # product <- 2I - AX = I + E in one pass, and ||E||_inf
             row = 0.0
             for j in range(n):
-                row += abs(product[i, j]) if i != j else abs(1.0 - product[i, j])
-            residual = max(residual, row)
+                value = -product[i, j]
+                product[i, j] = value
+                row += abs(value)
+            diagonal = product[i, i]
+            product[i, i] = diagonal + 2.0
+            residual = max(residual, row - abs(diagonal) + abs(diagonal + 1.0))
         if residual >= 0.5:
             break
-        for i in range(n):
-            for j in range(n):
-                product[i, j] = -product[i, j]
-            product[i, i] += 2.0
         inverse = inverse @ product
         n_products += 1
         if residual * residual <= tol:
