@@ -574,16 +574,20 @@ def logdet_spd(matrix):
 def warm_inverse_kernel(matrix, guess, tol=1e-12, max_steps=6):
     r"""Inverse of ``matrix`` refined from a nearby inverse ``guess``.
 
-    Newton-Schulz steps :math:`X \leftarrow X (2I - A X)` square the residual
-    :math:`E = I - A X` (:math:`\|E_{+}\|_\infty \le \|E\|_\infty^2`), so
-    from the inverse of the previous iterate of a slowly moving matrix two or
-    three steps (two BLAS products each) reach a residual of 1e-12, where
-    LAPACK's LU inverse is slower than a few products for sizes up to about
-    64. The iteration stops after the step whose residual bound
-    :math:`\|E\|_\infty^2` is at most ``tol``. When the residual is at least
-    1/2 (a poor guess, e.g. zeros) or ``max_steps`` steps do not reach
-    ``tol`` (rounding of an ill-conditioned matrix), the LU inverse is
-    returned instead.
+    With the residual :math:`E = I - A X`, the hyperpower step :math:`X
+    \leftarrow X (I + E + \dots + E^{p-1})` leaves the residual :math:`E^p`
+    (:math:`\|E_{+}\|_\infty \le \|E\|_\infty^p`) for :math:`p` BLAS
+    products, counting :math:`A X`. From the inverse of the previous iterate of
+    a slowly moving matrix one or two steps reach ``tol``, where LAPACK's LU
+    inverse is slower than a few products for sizes up to about 64. Each step
+    measures :math:`r = \|E\|_\infty`; with :math:`r^q =` ``tol``, the cubic
+    step (:math:`p = 3`) when :math:`2 < q \le 3` (it ends there, one
+    product sooner than two Newton-Schulz steps), Newton-Schulz (:math:`p =
+    2`) otherwise (the last step when :math:`q \le 2`; else the next
+    residual, usually far below the bound :math:`r^2`, is measured). When the
+    residual is at least 1/2 (a poor guess, e.g. zeros) or ``max_steps``
+    steps do not reach ``tol`` (rounding of an ill-conditioned matrix), the LU
+    inverse is returned instead.
 
     Returns ``(inverse, n_products)``; ``n_products = -1`` flags the LU
     fallback.
@@ -595,19 +599,28 @@ def warm_inverse_kernel(matrix, guess, tol=1e-12, max_steps=6):
         product = matrix @ inverse
         n_products += 1
         residual = 0.0
-        for i in range(n):  # product <- 2I - AX = I + E in one pass, and ||E||_inf
+        for i in range(n):  # product <- E = I - AX in one pass, and ||E||_inf
             row = 0.0
             for j in range(n):
                 value = -product[i, j]
                 product[i, j] = value
                 row += abs(value)
             diagonal = product[i, i]
-            product[i, i] = diagonal + 2.0
+            product[i, i] = diagonal + 1.0
             residual = max(residual, row - abs(diagonal) + abs(diagonal + 1.0))
         if residual >= 0.5:
             break
-        inverse = inverse @ product
+        needed = np.log(tol) / np.log(residual) if residual > 0.0 else 1.0
+        cubic = 2.0 < needed <= 3.0
+        if cubic:  # I + E (I + E)
+            polynomial = product @ product + product
+            n_products += 1
+        else:  # I + E
+            polynomial = product
+        for i in range(n):
+            polynomial[i, i] += 1.0
+        inverse = inverse @ polynomial
         n_products += 1
-        if residual * residual <= tol:
+        if needed <= (3.0 if cubic else 2.0):
             return inverse, n_products
     return np.ascontiguousarray(np.linalg.inv(matrix)), -1

@@ -43,7 +43,7 @@ __all__ = ["SCORES", "central_path_fit"]
 SCORES = ("l2", "logistic", "colide_ev", "colide_nv")
 _L2, _LOGISTIC, _EV, _NV = range(4)
 # Up to this size the inverse is refined from the previous step's by
-# Newton-Schulz products. Measured here, time per step of a fit with LU ->
+# Newton-Schulz (or cubic hyperpower) products. Measured here, time per step of a fit with LU ->
 # refined inverses: d = 50: 48 -> 39 us, d = 64: 88 -> 79 us, d = 100:
 # 225 -> 314 us (LAPACK's LU inverse has become efficient).
 _WARM_INVERSE_MAX_D = 64

@@ -241,6 +241,21 @@ def test_warm_inverse_refines_a_nearby_inverse(step):
     np.testing.assert_allclose(inverse, np.linalg.inv(matrix), rtol=0, atol=1e-11)
 
 
+@pytest.mark.parametrize("residual, products", [(1e-7, 2), (1e-5, 3), (1e-3, 4)])
+def test_warm_inverse_picks_the_cheapest_order(residual, products):
+    """Residual r with r^2 <= tol: one Newton-Schulz step; r^3 <= tol: one cubic
+    step (three products); else Newton-Schulz steps until the measured residual
+    allows a last one."""
+    rng = np.random.default_rng(2)
+    matrix = np.eye(20) - 0.1 * rng.random((20, 20))
+    error = rng.standard_normal((20, 20))
+    error *= residual / np.abs(error).sum(axis=1).max()
+    guess = np.linalg.inv(matrix) @ (np.eye(20) - error)  # I - A guess = error
+    inverse, n_products = warm_inverse_kernel(matrix, guess, 1e-12)
+    assert n_products == products
+    assert np.abs(np.eye(20) - matrix @ inverse).sum(axis=1).max() <= 1e-12
+
+
 def test_warm_inverse_falls_back_to_lu():
     rng = np.random.default_rng(1)
     matrix = rng.standard_normal((12, 12)) + 5 * np.eye(12)
