@@ -25,8 +25,9 @@ stops when the objective changed by at most ``tol`` relatively.
 
 The loop is one numba function with one inverse and one matrix product per
 iteration. For d <= 64 the inverse is refined from the previous step's by
-Newton-Schulz steps (two or three, i.e. four to six BLAS products, faster
-than LAPACK's LU inverse at these sizes, to residual 1e-12). ``C (I -
+hyperpower steps (:func:`sparseopt.core.linalg.warm_inverse_kernel`:
+usually three or four BLAS products, faster than LAPACK's LU inverse at
+these sizes, to a residual bound of 1e-12). ``C (I -
 W)`` computed after a step serves both the closed-form noise scales and the
 next gradient, traces are elementwise sums, and the Adam update is one
 vectorised pass over flat arrays.
