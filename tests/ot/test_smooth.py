@@ -77,6 +77,9 @@ def test_kernels_match_pot_and_finite_differences():
         minus = semi_dual_objective(alpha - e, np.asfortranarray(M), a, b, gamma, k, False)[0]
         gradient = semi_dual_objective(alpha, np.asfortranarray(M), a, b, gamma, k, False)[1]
         assert (plus - minus) / (2 * eps) == pytest.approx(gradient[index], abs=1e-6)
+        plus = dual_objective(alpha, beta + e, np.asfortranarray(M), a, b, gamma, k, False)[0]
+        minus = dual_objective(alpha, beta - e, np.asfortranarray(M), a, b, gamma, k, False)[0]
+        assert (plus - minus) / (2 * eps) == pytest.approx(gb[index], abs=1e-6)
 
 
 def test_ties_are_broken_towards_the_smaller_index():
@@ -84,6 +87,16 @@ def test_ties_are_broken_towards_the_smaller_index():
     a, b = np.full(4, 0.25), np.ones(1)
     plan = dual_objective(np.zeros(4), np.ones(1), np.asfortranarray(M), a, b, 1.0, 2, True)
     np.testing.assert_array_equal(plan[4], [1, 2])  # rows 1 and 2 of the three tied
+    # the semi-dual's k-sparse projection breaks the same tie the same way, also
+    # past the small-k path (k = 20 of 40 tied rows)
+    plan = semi_dual_objective(np.zeros(4), np.asfortranarray(M), a, b, 1.0, 2, True)
+    np.testing.assert_array_equal(plan[3], [1, 2])
+    tied = np.asfortranarray(np.r_[[[0.5]], np.full((40, 1), 0.1)])
+    weights = np.full(41, 1 / 41)
+    for kernel in (lambda: dual_objective(np.zeros(41), np.ones(1), tied, weights, b, 1.0, 20,
+                                          True)[4],
+                   lambda: semi_dual_objective(np.zeros(41), tied, weights, b, 1.0, 20, True)[3]):
+        np.testing.assert_array_equal(kernel(), np.arange(1, 21))
 
 
 def test_better_or_equal_dual_objective_than_pot():
