@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from sparseopt.dag.metrics import is_dag, to_dag
-from sparseopt.solvers.dag_continuation import central_path_fit
+from sparseopt.solvers.dag_continuation import OUT_OF_STEPS, STEP_UNDERFLOW, central_path_fit
 
 __all__ = ["ColideEV", "ColideNV", "DagmaLinear"]
 
@@ -111,11 +111,18 @@ class _CentralPathDAG(BaseEstimator):
             max_iter=int(self.max_iter), lr=self.lr, checkpoint=self.checkpoint, tol=self.tol,
             sigma_floor=sigma_floor, l1_mask=(~required).astype(float),
             keep_mask=(~forbidden).astype(float), w_init=w_init)
-        if not info["converged"]:
+        # with a single objective check (max_iter <= checkpoint) there is no
+        # change to measure: no verdict
+        if info["status"] == OUT_OF_STEPS and info["n_checks"] >= 2:
             warnings.warn(
                 f"{type(self).__name__}: the last stage used all max_iter={int(self.max_iter)} "
                 f"steps before the objective's relative change fell to tol={self.tol}. "
-                "Increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
+                "Increase max_iter or tol.", ConvergenceWarning, stacklevel=4)
+        elif info["status"] == STEP_UNDERFLOW:
+            warnings.warn(
+                f"{type(self).__name__}: in the last stage, backtracking to stay in the "
+                "M-matrix domain halved the learning rate below 1e-16 (the weights stopped "
+                "moving). Decrease lr or increase s.", ConvergenceWarning, stacklevel=4)
         self.raw_adjacency_ = W
         # As in the papers' post-processing, an above-threshold diagonal entry is a
         # self-loop: a cycle that pruning breaks like any other, weakest edge first.

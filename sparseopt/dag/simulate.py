@@ -49,7 +49,7 @@ def simulate_dag(d, n_edges, graph="ER", random_state=None):
     n_edges = check_integer(n_edges, "n_edges", lower=0, upper=d * (d - 1) // 2)
     if graph not in _GRAPHS:
         raise ValueError(f"graph must be one of {_GRAPHS}, got {graph!r}.")
-    if graph == "SF" and 2 * n_edges < d:
+    if graph == "SF" and d > 1 and 2 * n_edges < d:
         raise ValueError(f"an SF graph attaches every new node by at least one edge: n_edges "
                          f"must be at least d / 2 = {d / 2:g} (about d - 1 edges), "
                          f"got {n_edges}.")

@@ -99,9 +99,10 @@ def sinkhorn_log(a, b, M, reg, *, tol=1e-9, max_iter=10000, log=False):
     loop_error = error
     value, rows_sum, columns_sum = dual_value(C, a, b, reg, f, g)
     error = float(np.abs(rows_sum - a).sum() + np.abs(columns_sum - b).sum())  # of the plan
-    if loop_error > tol or error > 10 * tol:
-        warnings.warn(f"sinkhorn_log did not converge in max_iter={max_iter}: marginal error "
-                      f"{error:.3e} > tol.", ConvergenceWarning, stacklevel=2)
+    if error > tol and (loop_error > tol or error > 10 * tol):
+        warnings.warn(f"sinkhorn_log: the plan's marginal error is {error:.3e} > tol = {tol:.3e} "
+                      f"after {done} sweeps (max_iter={max_iter}).", ConvergenceWarning,
+                      stacklevel=2)
     plan = plan_from_potentials(C, reg, f, g)
     if not log:
         return plan
@@ -246,7 +247,9 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, tol=1e-9, max_iter=10000, max_newton
     tol : float, default=1e-9
         Stop when the L1 marginal error is at most ``tol``.
     max_iter : int, default=10000
-        Maximum number of Sinkhorn iterations.
+        Maximum number of iterations of the Sinkhorn phase (a Newton step
+        rejected by the line search is followed by 10 log-domain sweeps, which
+        ``n_sinkhorn`` also counts).
     max_newton : int, default=200
         Maximum number of Newton steps.
     min_sinkhorn : int, default=20

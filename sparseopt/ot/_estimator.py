@@ -134,8 +134,9 @@ class SparsityConstrainedOT(TransformerMixin, BaseEstimator):
             Source samples (alias ``Xs``, POT's name).
         y : array-like of shape (n_source,) or (n_target, n_features), optional
             Source labels (alias ``ys``; used with ``yt`` to discourage
-            cross-label mass, ignored without it). A 2-D array here is read
-            as the target samples, as in ``fit(Xs, Xt)``.
+            cross-label mass, ignored without it). A 2-D array with the
+            features of ``X`` (more than one) is read as the target samples,
+            as in ``fit(Xs, Xt)``.
         Xt : array-like of shape (n_target, n_features), optional
             Target samples; without them the sources are transported onto
             themselves (for API checks).
@@ -157,10 +158,13 @@ class SparsityConstrainedOT(TransformerMixin, BaseEstimator):
         y = _one_of(y, ys, "y", "ys")
         if X is None:
             raise ValueError("fit needs the source samples X (or Xs=).")
-        if y is not None and np.asarray(y).ndim == 2:
-            if Xt is not None:
-                raise ValueError("y is a 2-D array and Xt is given too: pass labels as y "
-                                 "(1-D) or call fit(Xs, Xt).")
+        if y is not None and np.asarray(y).ndim == 2:  # fit(Xs, Xt)
+            shape, n_features = np.asarray(y).shape, np.asarray(X).shape[-1]
+            if Xt is not None or shape[1] != n_features or n_features == 1:
+                raise ValueError(
+                    f"y has shape {shape}: pass labels as a 1-D y, and target samples as Xt= "
+                    f"or as a 2-D second argument with the {n_features} features of X (with "
+                    "one feature, only as Xt=).")
             Xt, y = y, None
         Xs = validate_data(self, X, dtype=np.float64)
         ys = y

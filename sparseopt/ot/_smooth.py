@@ -129,8 +129,9 @@ def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="c
     log : dict
         If ``log``: ``value`` (optimal value of the relaxation), ``alpha``,
         ``beta`` (dual potentials, with ``T_ij = [alpha_i + beta_j -
-        M_ij]_+ / gamma`` on the plan's support; for the semi-dual ``beta``
-        holds the projections' thresholds), ``n_iter``, ``marginal_error`` (of the returned plan),
+        M_ij]_+ / gamma`` on the plan's support; for the semi-dual ``beta_j =
+        -gamma b_j tau_j`` with ``tau_j`` the threshold of column ``j``'s
+        k-sparse projection), ``n_iter``, ``marginal_error`` (of the returned plan),
         ``relaxation_marginal_error`` (before repair), ``cost``
         (:math:`\langle T, M\rangle`), ``max_nz_per_column`` and ``history``.
 
@@ -185,7 +186,7 @@ def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="c
         alpha, n_iter = _lbfgs(objective, np.zeros(m), tol, max_iter, history)
         value, _, indptr, indices, data = semi_dual_objective(alpha, M, a, b, gamma, k, True)
     plan = sp.csc_matrix((data, indices, indptr), shape=(m, n))
-    if formulation == "semi_dual":  # the projections' thresholds, as column potentials
+    if formulation == "semi_dual":  # -gamma b_j tau_j, tau_j the projection thresholds
         support_columns = np.repeat(np.arange(n), np.diff(plan.indptr))
         beta = _balance_on_support(alpha, np.asarray(M[plan.indices, support_columns]),
                                    plan.indices, support_columns, b, gamma, n)
@@ -195,7 +196,8 @@ def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="c
         columns = np.repeat(np.arange(n), np.diff(plan.indptr))
         rows = plan.indices.astype(np.int64)
         costs = np.asarray(M[rows, columns])
-        start_beta = _balance_on_support(alpha, costs, rows, columns, b, gamma, n)
+        start_beta = beta if formulation == "semi_dual" else _balance_on_support(
+            alpha, costs, rows, columns, b, gamma, n)
         repair_info = restricted_qrot_newton(a, b, costs, rows, columns.astype(np.int64), (m, n),
                                              gamma, alpha, start_beta, tol=tol)
         if repair_info["marginal_error"] < relaxation_error:

@@ -39,10 +39,11 @@ from numba import njit
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.linalg import warm_inverse_kernel
 
-__all__ = ["SCORES", "central_path_fit"]
+__all__ = ["SCORES", "CONVERGED", "OUT_OF_STEPS", "STEP_UNDERFLOW", "central_path_fit"]
 
 SCORES = ("l2", "logistic", "colide_ev", "colide_nv")
 _L2, _LOGISTIC, _EV, _NV = range(4)
+CONVERGED, OUT_OF_STEPS, STEP_UNDERFLOW = range(3)  # how a stage ended
 # Up to this size the inverse is refined from the previous step's by
 # Newton-Schulz (or cubic hyperpower) products. Measured here, time per step of a fit with LU ->
 # refined inverses: d = 50: 48 -> 39 us, d = 64: 88 -> 79 us, d = 100:
@@ -179,11 +180,13 @@ def central_path_stage(score, X, C, W, sigma, mu, lambda1, l1_mask, keep_mask, n
                        objectives):
     """One stage of the central path (fixed ``mu`` and ``s``), jitted.
 
-    ``W`` and ``sigma`` are copied. Returns ``(W, sigma, success, converged,
+    ``W`` and ``sigma`` are copied. Returns ``(W, sigma, success, status,
     n_iter, n_checks)``: ``success`` is False when the domain was left
-    (the stage must be restarted), ``converged`` when the relative change of
-    the objective reached ``tol``. The objective at each checkpoint is
-    written to ``objectives``.
+    (the stage must be restarted); ``status`` is ``CONVERGED`` when the
+    relative change of the objective reached ``tol``, ``OUT_OF_STEPS``
+    after ``n_steps`` steps, ``STEP_UNDERFLOW`` when backtracking halved the
+    learning rate below 1e-16. The objective at each checkpoint is written
+    to ``objectives``.
     """
     d = W.shape[0]
     W = W.copy()
@@ -205,11 +208,11 @@ def central_path_stage(score, X, C, W, sigma, mu, lambda1, l1_mask, keep_mask, n
         inverse_t = _transposed_inverse(W, s, inverse_t, warm and iteration > 1)
         while _left_domain(inverse_t, domain_slack):
             if iteration == 1 or s <= 0.9:
-                return W, sigma, False, False, iteration, n_checks
+                return W, sigma, False, OUT_OF_STEPS, iteration, n_checks
             W += lr * direction  # undo the last step and retry it halved
             lr *= 0.5
             if lr <= 1e-16:
-                return W, sigma, True, False, iteration, n_checks
+                return W, sigma, True, STEP_UNDERFLOW, iteration, n_checks
             W -= lr * direction
             difference = identity - W
             product = C @ difference
@@ -233,9 +236,9 @@ def central_path_stage(score, X, C, W, sigma, mu, lambda1, l1_mask, keep_mask, n
                 objectives[n_checks] = value
             n_checks += 1
             if abs((previous - value) / previous) <= tol:
-                return W, sigma, True, True, iteration, n_checks
+                return W, sigma, True, CONVERGED, iteration, n_checks
             previous = value
-    return W, sigma, True, False, iteration, n_checks
+    return W, sigma, True, OUT_OF_STEPS, iteration, n_checks
 
 
 def central_path_fit(X, score, *, lambda1, T, mu_init, mu_factor, s, warm_iter, max_iter, lr,
@@ -288,8 +291,9 @@ def central_path_fit(X, score, *, lambda1, T, mu_init, mu_factor, s, warm_iter, 
         Noise scales (CoLiDE scores; residual scales otherwise).
     info : dict
         ``n_iter`` (Adam steps, all stages and restarts), ``history``,
-        ``s`` (the values actually used per stage) and ``converged`` (the
-        last stage met ``tol`` before ``max_iter`` steps).
+        ``s`` (the values actually used per stage), ``status`` (how the last
+        stage ended: ``CONVERGED``, ``OUT_OF_STEPS`` or ``STEP_UNDERFLOW``)
+        and ``n_checks`` (its objective checks).
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
     n, d = X.shape
@@ -316,7 +320,7 @@ def central_path_fit(X, score, *, lambda1, T, mu_init, mu_factor, s, warm_iter, 
         steps = int(max_iter) if stage == T - 1 else int(warm_iter)
         rate, success = lr, False
         while not success:
-            W_new, sigma_new, success, converged, n_iter, n_checks = central_path_stage(
+            W_new, sigma_new, success, status, n_iter, n_checks = central_path_stage(
                 code, X, C, W, sigma, mu, lambda1, l1_mask, keep_mask, steps, s[stage], rate,
                 tol, beta_1, beta_2, checkpoint, domain_slack, sigma_floor, objectives)
             total += n_iter
@@ -335,7 +339,8 @@ def central_path_fit(X, score, *, lambda1, T, mu_init, mu_factor, s, warm_iter, 
         sigma = np.sqrt(np.maximum(np.einsum("ij,ij->j", difference, C @ difference), 0.0))
     elif code == _EV:
         sigma = sigma[:1]
-    return W, sigma, {"n_iter": total, "history": history, "s": s, "converged": converged}
+    return W, sigma, {"n_iter": total, "history": history, "s": s, "status": status,
+                      "n_checks": n_checks}
 
 
 def objective_and_gradient(X, W, sigma, score, mu=1.0, lambda1=0.0, s=1.0):

@@ -169,6 +169,7 @@ def _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coe
         rz_new = residual @ z
         direction = z + (rz_new / rz) * direction
         rz = rz_new
+    converged = converged or np.max(np.abs(residual)) <= tol
     if not converged:  # e.g. a tolerance below rounding: keep the CD step
         return False
     for t in range(count):  # the step must stay in the orthant (else keep the CD step)

@@ -174,8 +174,11 @@ def test_convergence_warning_and_stage_values():
     X = simulate_sem(simulate_weights(simulate_dag(5, 6, random_state=0), random_state=0), 300,
                      random_state=0)
     with pytest.warns(ConvergenceWarning, match="max_iter=5"):
-        model = ColideNV(T=2, warm_iter=5, max_iter=5).fit(X)
+        model = ColideNV(T=2, warm_iter=5, max_iter=5, checkpoint=2).fit(X)
     assert model.n_iter_ == 10 and model.s_used_.tolist() == [1.0, 0.9]
+    with warnings.catch_warnings():  # one objective check: no change to judge, no verdict
+        warnings.simplefilter("error", ConvergenceWarning)
+        ColideNV(T=2, warm_iter=5, max_iter=5).fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         ColideNV().fit(X)

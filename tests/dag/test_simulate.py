@@ -37,6 +37,7 @@ def test_errors():
         simulate_dag(3, 10)
     with pytest.raises(ValueError, match="n_edges must be at least d / 2"):
         simulate_dag(10, 3, "SF")
+    assert simulate_dag(1, 0, "SF").shape == (1, 1)
     with pytest.raises(ValueError, match="must be the weighted adjacency matrix of a DAG"):
         simulate_sem(np.array([[0.0, 1.0], [1.0, 0.0]]), 10)
     with pytest.raises(ValueError, match="noise must be one of"):

@@ -130,8 +130,10 @@ def test_estimator_call_forms():
         labelled = SparsityConstrainedOT(reg=0.05, max_nz=3).fit(Xs, ys, Xt, yt)
         keywords = SparsityConstrainedOT(reg=0.05, max_nz=3).fit(Xs=Xs, ys=ys, Xt=Xt, yt=yt)
     np.testing.assert_array_equal(labelled.plan_.toarray(), keywords.plan_.toarray())
-    with pytest.raises(ValueError, match="Xt is given too"):
-        SparsityConstrainedOT().fit(Xs, Xt, Xt=Xt)
+    for args, kwargs in [((Xs, Xt), {"Xt": Xt}), ((Xs, Xt[:, :1]), {}),
+                         ((Xs[:, :1], ys[:, None]), {})]:
+        with pytest.raises(ValueError, match="pass labels as a 1-D y"):
+            SparsityConstrainedOT().fit(*args, **kwargs)
     with pytest.raises(ValueError, match="give X or Xs, not both"):
         SparsityConstrainedOT().fit(Xs, Xs=Xs)
     with pytest.raises(ValueError, match=r"one label per sample of Xs and Xt \(20 and 25\)"):
