@@ -135,9 +135,10 @@ def _adam_step(w, gradient, inverse_t, first, second, direction, keep, l1, mu_la
     """One Adam step on flattened ``(d, d)`` arrays, in place.
 
     The subgradient is ``gradient + mu lambda1 l1 sign(w) + 2 w o (inverse +
-    1e-16)^T`` (``inverse_t`` holds the transposed inverse). Flat contiguous
-    arrays and numpy's error model (no zero-division branch) let the loop
-    vectorise.
+    1e-16)^T`` (``inverse_t`` holds the transposed inverse). The direction is
+    zero where ``keep`` is, so undoing or halving a step keeps those weights
+    at zero. Flat contiguous arrays and numpy's error model (no zero-division
+    branch) let the loop vectorise.
     """
     for t in range(w.shape[0]):
         value = w[t]
