@@ -38,7 +38,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_consistent_length
 
 from sparseopt.core.history import ConvergenceHistory
-from sparseopt.core.thresholds import soft_threshold_scalar
+from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
 from sparseopt.solvers._columns import column_axpy, column_dot
 from sparseopt.solvers._working_sets import select_working_set, working_set_size
 from sparseopt.utils.validation import check_integer, check_random_state_seed, check_scalar
@@ -264,9 +264,8 @@ def gram_inner_solve(gram, gradient, coef_ws, l1, l2, positive, tol_in, max_upda
                 else:  # GS-q with L_k: decrease of the exact coordinate minimisation
                     old = coef_ws[k]
                     delta = _coordinate_update(old, gradient[k], lipschitz, l1, l2, positive) - old
-                    new = old + delta
-                    score = -(gradient[k] * delta + 0.5 * lipschitz * delta * delta
-                              + l1 * (abs(new) - abs(old)) + 0.5 * l2 * delta * (2 * old + delta))
+                    score = -(elastic_net_change_scalar(gradient[k], old, delta, l1, l2)
+                              + 0.5 * lipschitz * delta * delta)
                 if score > best_score:
                     best_score, best = score, k
             if violation <= tol_in or best < 0:

@@ -27,7 +27,7 @@ from numba import njit
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.core.history import ConvergenceHistory
-from sparseopt.core.thresholds import soft_threshold_scalar
+from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
 from sparseopt.solvers._columns import column_axpy, column_dot, column_weighted_dot
 from sparseopt.solvers._working_sets import select_working_set, working_set_size
 from sparseopt.solvers.bcd._glm_kernels import LOGISTIC, conjugate_sum
@@ -62,18 +62,6 @@ def _violation(gradient, weight, l1, l2):
     if weight < 0:
         return abs(g - l1)
     return max(abs(g) - l1, 0.0)
-
-
-@njit(cache=True, nogil=True)
-def _predicted_change(gradient, weight, delta, l1, l2):
-    """First-order model change ``g d + l1 (|w + d| - |w|) + l2/2 ((w + d)^2 - w^2)``
-    of one coordinate. When the sign of ``w`` is kept, the l1 term is linear and
-    the gradient terms are summed before multiplying by ``d``: near the optimum
-    they cancel, and the naive sum is rounding noise that can stall the solver."""
-    new = weight + delta
-    if (weight > 0 and new >= 0) or (weight < 0 and new <= 0):
-        return (gradient + l1 * np.sign(weight) + l2 * weight) * delta + 0.5 * l2 * delta * delta
-    return gradient * delta + l1 * (abs(new) - abs(weight)) + 0.5 * l2 * delta * (weight + new)
 
 
 @njit(cache=True, nogil=True)
@@ -272,7 +260,8 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, z, coef,
         # predicted decrease of the model (gradient + penalty terms)
         predicted = gradient_b * delta_b
         for k in range(size):
-            predicted += _predicted_change(gradient[k], coef[working_set[k]], delta[k], l1, l2)
+            predicted += elastic_net_change_scalar(gradient[k], coef[working_set[k]], delta[k],
+                                                   l1, l2)
         if predicted >= 0.0:
             return newton + 1
         step = 1.0
@@ -285,10 +274,8 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, z, coef,
                             _log1p_exp_neg(target[i] * z[i])
                 change *= inverse_n
                 for k in range(size):
-                    j = working_set[k]
-                    old = coef[j]
-                    new = old + step * delta[k]
-                    change += l1 * (abs(new) - abs(old)) + 0.5 * l2 * step * delta[k] * (old + new)
+                    change += elastic_net_change_scalar(0.0, coef[working_set[k]],
+                                                        step * delta[k], l1, l2)
                 if change <= _ARMIJO * step * predicted:
                     break
                 step *= 0.5

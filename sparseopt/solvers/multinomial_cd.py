@@ -24,7 +24,7 @@ from numba import njit
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.core.history import ConvergenceHistory
-from sparseopt.core.thresholds import soft_threshold_scalar
+from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
 from sparseopt.solvers.bcd._glm_kernels import MULTINOMIAL, conjugate_sum
 
 __all__ = ["solve_multinomial"]
@@ -126,10 +126,8 @@ def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_i
                 break
         predicted = 0.0
         for k in range(n_classes):
-            old = W[j, k]
-            new = old + delta[k]
-            predicted += gradient[k] * delta[k] + block_l1 * (abs(new) - abs(old)) + \
-                0.5 * block_l2 * delta[k] * (old + new)
+            predicted += elastic_net_change_scalar(gradient[k], W[j, k], delta[k], block_l1,
+                                                   block_l2)
         if predicted >= 0.0:
             continue
         step = 1.0
@@ -148,10 +146,8 @@ def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_i
                 change += after - before
             change *= inverse_n
             for k in range(n_classes):
-                old = W[j, k]
-                new = old + step * delta[k]
-                change += block_l1 * (abs(new) - abs(old)) + \
-                    0.5 * block_l2 * step * delta[k] * (old + new)
+                change += elastic_net_change_scalar(0.0, W[j, k], step * delta[k], block_l1,
+                                                    block_l2)
             if change <= _ARMIJO * step * predicted or -predicted < 1e-15:
                 accepted = True
                 break

@@ -69,6 +69,15 @@ def _top_k_positive(values, k, chosen, chosen_values):
 
 
 @njit(cache=True, nogil=True)
+def _plan_buffers(n, k, want_plan):
+    """CSC buffers for a plan with at most ``k`` entries in each of ``n``
+    columns (empty unless ``want_plan``)."""
+    capacity = n * k if want_plan else 0
+    return (np.zeros(n + 1, dtype=np.int64), np.empty(capacity, dtype=np.int64),
+            np.empty(capacity))
+
+
+@njit(cache=True, nogil=True)
 def dual_objective(alpha, beta, M, a, b, gamma, k, want_plan):
     """Sparsity-constrained dual: value, gradients and optionally the plan (CSC)."""
     m, n = M.shape
@@ -78,10 +87,7 @@ def dual_objective(alpha, beta, M, a, b, gamma, k, want_plan):
     column = np.empty(m)
     chosen = np.empty(k, dtype=np.int64)
     chosen_values = np.empty(k)
-    capacity = n * k if want_plan else 0
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indices = np.empty(capacity, dtype=np.int64)
-    data = np.empty(capacity)
+    indptr, indices, data = _plan_buffers(n, k, want_plan)
     nnz = 0
     inverse = 1.0 / gamma
     for j in range(n):
@@ -126,10 +132,7 @@ def semi_dual_objective(alpha, M, a, b, gamma, k, want_plan):
     value = alpha @ a
     gradient = a.copy()
     column = np.empty(m)
-    capacity = n * k if want_plan else 0
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indices = np.empty(capacity, dtype=np.int64)
-    data = np.empty(capacity)
+    indptr, indices, data = _plan_buffers(n, k, want_plan)
     nnz = 0
     for j in range(n):
         scale = 1.0 / (gamma * b[j])

@@ -9,8 +9,9 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.bcd import SparseLogisticRegression
+from sparseopt.core.thresholds import elastic_net_change_scalar
 from sparseopt.datasets import make_sparse_regression
-from sparseopt.solvers.logistic_pn import _newton_on_support, _predicted_change
+from sparseopt.solvers.logistic_pn import _newton_on_support
 
 
 def _kernel_arrays(X):
@@ -107,7 +108,7 @@ def test_predicted_change_is_exact_where_the_naive_sum_is_noise():
         w, d, g = Fraction(weight), Fraction(delta), Fraction(gradient)
         exact = g * d + Fraction(l1) * (abs(w + d) - abs(w)) + Fraction(l2) / 2 * (
             (w + d) ** 2 - w ** 2)
-        value = _predicted_change(gradient, weight, delta, l1, l2)
+        value = elastic_net_change_scalar(gradient, weight, delta, l1, l2)
         assert abs(Fraction(value) - exact) <= 1e-6 * abs(exact) + 1e-30
 
 
