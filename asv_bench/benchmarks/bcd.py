@@ -18,9 +18,13 @@ from sparseopt.datasets import (
     make_lattice_label_propagation,
     make_sparse_regression,
 )
-from sparseopt.solvers import enet_dual_gap, lattice_comb_blocks, lattice_red_black_blocks
+from sparseopt.solvers import (
+    enet_dual_gap,
+    lattice_comb_blocks,
+    lattice_red_black_blocks,
+    logistic_dual_gap,
+)
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, QuadraticDatafit, bcd_minimize
-from sparseopt.solvers.logistic_pn import _logistic_gap
 
 from .common import Benchmark, is_installed
 
@@ -39,7 +43,7 @@ def logistic_relative_gap(X, y, coef, alpha):
     n = len(y)
     z = np.asarray(X @ coef).ravel()
     deriv = -y / (1.0 + np.exp(np.clip(y * z, -700, 700))) / n
-    _, gap = _logistic_gap(y, z, -np.asarray(X.T @ deriv).ravel(), coef, alpha, 0.0, n)
+    _, gap = logistic_dual_gap(y, z, -np.asarray(X.T @ deriv).ravel(), coef, alpha, 0.0, n)
     return gap / np.log(2.0)
 
 

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from sparseopt.ot import qrot, sinkhorn_log, sinkhorn_newton_sparse, sparsity_constrained_ot
-from sparseopt.solvers.ot_duals import dual_objective
+from sparseopt.solvers.ot.duals import dual_objective
 
 from .common import Benchmark
 

@@ -16,7 +16,7 @@ from sparseopt.bcd._base import (
 )
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
-from sparseopt.solvers.enet_cd import SELECTION_RULES, solve_enet
+from sparseopt.solvers.glm.elastic_net import SELECTION_RULES, solve_enet
 from sparseopt.utils.validation import check_random_state_seed
 
 __all__ = ["Lasso", "ElasticNet", "LeastSquaresBCD"]

@@ -19,8 +19,8 @@ from sparseopt.bcd._base import (
 )
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
-from sparseopt.solvers.logistic_pn import solve_logistic
-from sparseopt.solvers.multinomial_cd import solve_multinomial
+from sparseopt.solvers.glm.logistic import solve_logistic
+from sparseopt.solvers.glm.multinomial import solve_multinomial
 from sparseopt.utils.validation import check_random_state_seed
 
 __all__ = ["SparseLogisticRegression", "MultinomialLogisticRegression"]
@@ -189,7 +189,7 @@ class SparseLogisticRegression(_LogisticBase):
     The default configuration (``blocks="fixed"``, ``block_size=1``,
     ``selection="cyclic"``, ``update="newton"``) runs a working-set proximal
     Newton solver whose Newton model is minimised by cyclic coordinate
-    descent (:mod:`sparseopt.solvers.logistic_pn`); every other combination
+    descent (:mod:`sparseopt.solvers.glm.logistic`); every other combination
     runs the generic block engine.
 """ + _REFERENCES + """
     Examples
@@ -350,7 +350,7 @@ class MultinomialLogisticRegression(_LogisticBase):
     Notes
     -----
     The default configuration (cyclic fixed blocks of one feature, Newton
-    updates) runs a compiled loop (:mod:`sparseopt.solvers.multinomial_cd`);
+    updates) runs a compiled loop (:mod:`sparseopt.solvers.glm.multinomial`);
     every other combination runs the generic block engine.
 """ + _REFERENCES + """
     Examples

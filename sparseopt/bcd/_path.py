@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils import check_array
 
-from sparseopt.solvers.enet_cd import check_regression_data, solve_enet
+from sparseopt.solvers.glm.elastic_net import check_regression_data, solve_enet
 from sparseopt.utils.validation import check_integer, check_scalar
 
 __all__ = ["lasso_path"]

@@ -1,4 +1,9 @@
-"""Floor 1: numba kernels on plain arrays (no scikit-learn).
+"""Core kernels: numba functions on plain arrays shared by every family.
+
+Thresholds and proximal operators, projections, top-k selection, linear
+algebra (Kronecker products, power iteration, conjugate gradient, Woodbury
+solves, log-determinants), forest solves, GLM loss kernels and the
+convergence history. Nothing here depends on scikit-learn.
 
 Public functions validate their input and never modify it; the ``*_kernel``
 functions are their jitted counterparts for use inside numba code (no

@@ -22,7 +22,7 @@ entries), both triangles stored. ``forest_solve_kernel`` and
 ``forest_check_kernel`` do no validation; :func:`solve_forest` and
 :func:`is_forest` validate and never modify their input. The small
 union-find kernels are shared with the block constructors of
-:mod:`sparseopt.solvers.graph_blocks`.
+:mod:`sparseopt.solvers.bcd.graph_blocks`.
 
 References
 ----------

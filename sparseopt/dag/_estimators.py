@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from sparseopt.dag.metrics import is_dag, to_dag
-from sparseopt.solvers.dag_continuation import OUT_OF_STEPS, STEP_UNDERFLOW, central_path_fit
+from sparseopt.solvers.dag.central_path import OUT_OF_STEPS, STEP_UNDERFLOW, central_path_fit
 
 __all__ = ["ColideEV", "ColideNV", "DagmaLinear"]
 

@@ -9,8 +9,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.ot._validation import check_ot_problem, marginal_error
-from sparseopt.solvers.ot_duals import balance_columns, dual_objective, semi_dual_objective
-from sparseopt.solvers.ot_newton import qrot_newton, restricted_qrot_newton
+from sparseopt.solvers.ot.duals import balance_columns, dual_objective, semi_dual_objective
+from sparseopt.solvers.ot.newton import qrot_newton, restricted_qrot_newton
 from sparseopt.utils.validation import check_integer, check_scalar
 
 __all__ = ["sparsity_constrained_ot", "qrot"]

@@ -1,18 +1,29 @@
-"""Floor 2: generic iterative solvers over plain arrays and small problem objects.
+"""Iterative solvers on plain arrays, for users who do not want an estimator.
 
-Each solver has a plain function API (no estimator needed) and reports its
-progress in a :class:`~sparseopt.core.ConvergenceHistory`.
+One subpackage per topic; each solver reports its progress in a
+:class:`~sparseopt.core.ConvergenceHistory`:
+
+- :mod:`sparseopt.solvers.glm`: working-set coordinate descent and proximal
+  Newton for penalised linear, logistic and multinomial models;
+- :mod:`sparseopt.solvers.bcd`: the general block coordinate descent engine of
+  Nutini, Laradji & Schmidt (data fits, penalties, blocks, selection rules,
+  updates) and the graph block builders;
+- :mod:`sparseopt.solvers.ot`: smooth, sparsity-constrained and entropic
+  optimal transport solvers;
+- :mod:`sparseopt.solvers.dag`: central-path continuation for DAG learning.
+
+The functions below are the ones meant to be called directly.
 """
 
 from sparseopt.solvers.bcd import bcd_minimize
-from sparseopt.solvers.enet_cd import bcd_enet, bcd_lasso, enet_dual_gap
-from sparseopt.solvers.graph_blocks import (
+from sparseopt.solvers.bcd.graph_blocks import (
     greedy_forest_block,
     lattice_comb_blocks,
     lattice_red_black_blocks,
     red_black_blocks,
     tree_partition_blocks,
 )
+from sparseopt.solvers.glm import bcd_enet, bcd_lasso, enet_dual_gap, logistic_dual_gap
 
 __all__ = [
     "bcd_enet",
@@ -22,6 +33,7 @@ __all__ = [
     "greedy_forest_block",
     "lattice_comb_blocks",
     "lattice_red_black_blocks",
+    "logistic_dual_gap",
     "red_black_blocks",
     "tree_partition_blocks",
 ]

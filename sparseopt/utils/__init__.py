@@ -1,5 +1,5 @@
-"""Ground floor: validation helpers, estimator discovery, progress printing
-and the optional Dask bridge. Imports nothing from the floors above."""
+"""Utilities: input validation helpers, estimator discovery, the progress
+printer and the optional Dask bridge."""
 
 from sparseopt.utils.dask_bridge import get_dask_client, parallel_map
 from sparseopt.utils.discovery import all_estimators

@@ -1,4 +1,4 @@
-"""Input validation shared by every floor.
+"""Input validation shared by the whole package.
 
 Each helper raises a ``ValueError`` or ``TypeError`` whose message names the
 offending argument and says what was expected. None of them modifies its

@@ -7,7 +7,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.ot import qrot, sparsity_constrained_ot
-from sparseopt.solvers.ot_duals import dual_objective, semi_dual_objective
+from sparseopt.solvers.ot.duals import dual_objective, semi_dual_objective
 
 
 def problem(n, seed=0, m=None):

@@ -4,7 +4,12 @@
 :mod:`~sparseopt.solvers.bcd.datafits`, a penalty from
 :mod:`~sparseopt.solvers.bcd.penalties` and the block, selection and update
 options documented in :mod:`~sparseopt.solvers.bcd.engine` and
-:mod:`~sparseopt.solvers.bcd.selection`.
+:mod:`~sparseopt.solvers.bcd.selection`. The graph blocks of the paper's
+message-passing experiments (red-black colourings, forest partitions,
+lattice combs) are built by :mod:`~sparseopt.solvers.bcd.graph_blocks`; the
+data fit's numba kernels are in :mod:`~sparseopt.solvers.bcd.block_kernels`.
+Used by the engine configurations of the :mod:`sparseopt.bcd` estimators and
+by :class:`sparseopt.bcd.GraphLabelPropagation`.
 """
 
 from sparseopt.solvers.bcd.datafits import GLMDatafit, QuadraticDatafit

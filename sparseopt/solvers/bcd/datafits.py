@@ -21,16 +21,17 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
+from sparseopt.core import losses
 from sparseopt.core.linalg import power_iteration
-from sparseopt.solvers.bcd import _glm_kernels as kernels
+from sparseopt.solvers.bcd import block_kernels
 
 __all__ = ["GLMDatafit", "QuadraticDatafit", "LOSSES"]
 
-LOSSES = {"least_squares": kernels.LEAST_SQUARES, "logistic": kernels.LOGISTIC,
-          "multinomial": kernels.MULTINOMIAL}
+LOSSES = {"least_squares": losses.LEAST_SQUARES, "logistic": losses.LOGISTIC,
+          "multinomial": losses.MULTINOMIAL}
 # Curvature bound of each loss: l'' <= c (Boehning's bound for the multinomial).
-_CURVATURE_BOUND = {kernels.LEAST_SQUARES: 1.0, kernels.LOGISTIC: 0.25,
-                    kernels.MULTINOMIAL: 0.25}
+_CURVATURE_BOUND = {losses.LEAST_SQUARES: 1.0, losses.LOGISTIC: 0.25,
+                    losses.MULTINOMIAL: 0.25}
 
 
 class _State:
@@ -109,7 +110,7 @@ class GLMDatafit:
         weights = coef.reshape(self.n_features, self.n_outputs)
         z = np.ascontiguousarray(np.asarray(self.matrix @ weights).T)
         deriv = np.empty_like(z)
-        kernels.update_derivatives(self.loss, z, self.target, self.scale,
+        losses.update_derivatives(self.loss, z, self.target, self.scale,
                                    np.arange(self.n_samples), deriv)
         state = _State(coef, z=z, deriv=deriv, gradient=None)
         if track_gradient:
@@ -118,7 +119,7 @@ class GLMDatafit:
 
     def value(self, state):
         """:math:`f` at the state."""
-        return float(kernels.loss_value(self.loss, state.z, self.target, self.scale))
+        return float(losses.loss_value(self.loss, state.z, self.target, self.scale))
 
     def full_gradient(self, state):
         """Gradient with respect to every coordinate (flat)."""
@@ -128,12 +129,12 @@ class GLMDatafit:
         """Gradient on the block (maintained copy if tracked)."""
         if state.gradient is not None:
             return state.gradient[block]
-        return kernels.block_gradient(*self._arrays(), state.deriv, block)
+        return block_kernels.block_gradient(*self._arrays(), state.deriv, block)
 
     def _block_layout(self, block):
         features = block // self.n_outputs
         unique, column_of = np.unique(features, return_inverse=True)
-        columns = kernels.block_columns(*self._arrays(), unique, self.n_samples)
+        columns = block_kernels.block_columns(*self._arrays(), unique, self.n_samples)
         return columns, column_of.astype(np.int64), (block % self.n_outputs).astype(np.int64)
 
     def bound_matrix(self, block):
@@ -147,9 +148,9 @@ class GLMDatafit:
         columns, column_of, output_of = self._block_layout(block)
         gram = columns.T @ columns
         gram = gram[np.ix_(column_of, column_of)] * self.scale
-        if self.loss == kernels.LEAST_SQUARES:
+        if self.loss == losses.LEAST_SQUARES:
             return gram
-        if self.loss == kernels.LOGISTIC:
+        if self.loss == losses.LOGISTIC:
             return 0.25 * gram
         n_classes = np.unique(output_of).size
         m = self.n_outputs if n_classes >= self.n_outputs else n_classes + 1
@@ -159,17 +160,17 @@ class GLMDatafit:
     def hessian(self, state, block):
         """Exact Hessian :math:`\\nabla^2_{bb} f` at the state."""
         columns, column_of, output_of = self._block_layout(block)
-        weights = kernels.curvature_weights(self.loss, state.z, self.target, self.scale,
+        weights = losses.curvature_weights(self.loss, state.z, self.target, self.scale,
                                             np.arange(self.n_samples))
-        return kernels.weighted_block_gram(columns, column_of, output_of, weights)
+        return block_kernels.weighted_block_gram(columns, column_of, output_of, weights)
 
     def bound_matvec(self, vector):
         """:math:`\\tilde H v` for the whole coefficient vector (matrix-free)."""
         weights = vector.reshape(self.n_features, self.n_outputs)
         product = np.asarray(self.matrix.T @ (self.matrix @ weights)) * self.scale
-        if self.loss == kernels.LOGISTIC:
+        if self.loss == losses.LOGISTIC:
             product *= 0.25
-        elif self.loss == kernels.MULTINOMIAL:
+        elif self.loss == losses.MULTINOMIAL:
             product = 0.5 * (product - product.mean(axis=1, keepdims=True))
         return product.ravel()
 
@@ -177,8 +178,8 @@ class GLMDatafit:
         """:math:`\\lambda_{max}(\\tilde H)` (power iteration, cached)."""
         if self._bound_norm is None:
             sigma = power_iteration(self.matrix, tol=1e-8)
-            factor = {kernels.LEAST_SQUARES: 1.0, kernels.LOGISTIC: 0.25,
-                      kernels.MULTINOMIAL: 0.5}[self.loss]
+            factor = {losses.LEAST_SQUARES: 1.0, losses.LOGISTIC: 0.25,
+                      losses.MULTINOMIAL: 0.5}[self.loss]
             self._bound_norm = factor * self.scale * sigma**2
         return self._bound_norm
 
@@ -187,39 +188,39 @@ class GLMDatafit:
         norms = np.sqrt(self.column_squared_norms)
         inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         scaled = self.matrix @ sp.diags(inverse) if self.is_sparse else self.matrix * inverse
-        factor = {kernels.LEAST_SQUARES: 1.0, kernels.LOGISTIC: 1.0,
-                  kernels.MULTINOMIAL: 2.0}[self.loss]
+        factor = {losses.LEAST_SQUARES: 1.0, losses.LOGISTIC: 1.0,
+                  losses.MULTINOMIAL: 2.0}[self.loss]
         return factor * power_iteration(scaled, tol=1e-8) ** 2
 
     @property
     def is_quadratic(self):
         """Whether the Hessian is constant (least squares)."""
-        return self.loss == kernels.LEAST_SQUARES
+        return self.loss == losses.LEAST_SQUARES
 
     def change(self, state, block, delta):
         r""":math:`f(w + \delta_b) - f(w)`, computed row by row (state unchanged)."""
-        return float(kernels.block_step_change(self.loss, *self._arrays(), state.z,
+        return float(block_kernels.block_step_change(self.loss, *self._arrays(), state.z,
                                                self.target, self.scale, block, delta))
 
     def step(self, state, block, delta):
         """Add ``delta`` to the block and update the state incrementally."""
         state.coef[block] += delta
         touched = np.zeros(self.n_samples, dtype=np.uint8)
-        n_touched = kernels.apply_block_step(*self._arrays(), state.z, block, delta, touched)
+        n_touched = block_kernels.apply_block_step(*self._arrays(), state.z, block, delta, touched)
         if n_touched == 0:
             return
         rows = np.flatnonzero(touched)
         if state.gradient is None:
-            kernels.update_derivatives(self.loss, state.z, self.target, self.scale, rows,
+            losses.update_derivatives(self.loss, state.z, self.target, self.scale, rows,
                                        state.deriv)
             return
         old = state.deriv[:, rows].copy()
-        kernels.update_derivatives(self.loss, state.z, self.target, self.scale, rows,
+        losses.update_derivatives(self.loss, state.z, self.target, self.scale, rows,
                                    state.deriv)
         if self.is_sparse and n_touched < self.n_samples:
             change = np.zeros_like(state.deriv)
             change[:, rows] = state.deriv[:, rows] - old
-            kernels.csr_gradient_update(*self._csr_arrays(), rows, change, state.gradient)
+            block_kernels.csr_gradient_update(*self._csr_arrays(), rows, change, state.gradient)
         else:
             state.gradient = self.full_gradient(state)
 

@@ -16,7 +16,7 @@ relative to the largest gradient entry at the start.
 
 import numpy as np
 
-from sparseopt.solvers.bcd import _glm_kernels as kernels
+from sparseopt.core import losses
 
 __all__ = ["glm_gap_monitor"]
 
@@ -53,7 +53,7 @@ def glm_gap_monitor(datafit, penalty, objective_at_zero, centre_least_squares=Fa
     def monitor(state):
         objective = datafit.value(state) + penalty.value(state.coef)
         deriv = state.deriv
-        if centre_least_squares and datafit.loss == kernels.LEAST_SQUARES:
+        if centre_least_squares and datafit.loss == losses.LEAST_SQUARES:
             deriv = deriv - deriv.mean(axis=1, keepdims=True)
             residual_sq = (deriv[0] / datafit.scale) ** 2
             objective = 0.5 * datafit.scale * residual_sq.sum() + penalty.value(state.coef)
@@ -65,7 +65,7 @@ def glm_gap_monitor(datafit, penalty, objective_at_zero, centre_least_squares=Fa
                 values = np.maximum(values, 0.0)
             largest = np.max(np.abs(values) / l1_weights[penalised])
             factor = 1.0 / max(1.0, largest) if penalty.l1 > 0 else 0.0
-        dual = kernels.conjugate_sum(datafit.loss, np.ascontiguousarray(deriv), datafit.target,
+        dual = losses.conjugate_sum(datafit.loss, np.ascontiguousarray(deriv), datafit.target,
                                      datafit.scale, factor)
         if penalty.l2 > 0.0:
             values = factor * correlation[penalised]

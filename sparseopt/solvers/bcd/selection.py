@@ -36,7 +36,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from sparseopt.core.selection import top_k_indices_kernel
-from sparseopt.solvers.graph_blocks import (
+from sparseopt.solvers.bcd.graph_blocks import (
     greedy_forest_block,
     red_black_blocks,
     tree_partition_blocks,

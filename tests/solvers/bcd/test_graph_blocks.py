@@ -3,7 +3,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from sparseopt.solvers.graph_blocks import (
+from sparseopt.solvers.bcd.graph_blocks import (
     greedy_forest_block,
     lattice_comb_blocks,
     lattice_red_black_blocks,

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
 from sparseopt.core.history import ConvergenceHistory
-from sparseopt.solvers.ot_duals import (
+from sparseopt.solvers.ot.duals import (
     alternate_balancing,
     balance_columns,
     qrot_active_pairs,

@@ -4,7 +4,7 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from sparseopt.dag import simulate_dag, simulate_sem, simulate_weights
-from sparseopt.solvers.dag_continuation import (
+from sparseopt.solvers.dag.central_path import (
     SCORES,
     _adam_step,
     _noise_scales,

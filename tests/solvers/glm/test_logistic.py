@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sparseopt.bcd import SparseLogisticRegression
 from sparseopt.core.thresholds import elastic_net_change_scalar
 from sparseopt.datasets import make_sparse_regression
-from sparseopt.solvers.logistic_pn import _newton_on_support
+from sparseopt.solvers.glm.logistic import _newton_on_support
 
 
 def _kernel_arrays(X):

@@ -24,8 +24,8 @@ from numba import njit
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.core.history import ConvergenceHistory
+from sparseopt.core.losses import MULTINOMIAL, conjugate_sum
 from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
-from sparseopt.solvers.bcd._glm_kernels import MULTINOMIAL, conjugate_sum
 
 __all__ = ["solve_multinomial"]
 

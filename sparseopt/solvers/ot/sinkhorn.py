@@ -1,5 +1,5 @@
-"""Entropic OT kernels: log-domain Sinkhorn sweeps, stabilised scaling
-iterations, and the sparsified Newton step of Sinkhorn-Newton-Sparse.
+"""Entropic OT kernels: log-domain Sinkhorn sweeps, the dual value, the plan
+and its largest entries (for Sinkhorn-Newton-Sparse's sparsified Hessian).
 
 Entropic OT with regularisation ``reg``: the plan is
 ``P_ij = exp((f_i + g_j - M_ij) / reg)`` for dual potentials ``f, g`` that

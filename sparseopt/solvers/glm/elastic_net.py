@@ -6,7 +6,7 @@ Solves
     min_w  1/(2n) ||y_c - X_c w||_2^2 + l1 ||w||_1 + l2/2 ||w||_2^2   [w >= 0]
 
 where ``X_c, y_c`` are centred when an intercept is fitted (implicitly, see
-:mod:`sparseopt.solvers._columns`). The outer loop (Python) computes the full
+:mod:`sparseopt.core.columns`). The outer loop (Python) computes the full
 gradient, the duality gap, screens features that the Gap Safe sphere proves
 to be zero at the optimum, and picks the working set; the inner loop (numba)
 runs coordinate descent restricted to the working set with one of four
@@ -37,10 +37,10 @@ from numba import njit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_consistent_length
 
+from sparseopt.core.columns import column_axpy, column_dot
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
-from sparseopt.solvers._columns import column_axpy, column_dot
-from sparseopt.solvers._working_sets import select_working_set, working_set_size
+from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
 from sparseopt.utils.validation import check_integer, check_random_state_seed, check_scalar
 
 __all__ = ["bcd_lasso", "bcd_enet", "solve_enet", "enet_dual_gap", "SELECTION_RULES"]
@@ -316,7 +316,7 @@ class _Design:
     """A centred design matrix for the kernels (dense or CSC).
 
     Holds the arrays the kernels need and the full-dimension products of the
-    outer loop. Centering is implicit (see :mod:`sparseopt.solvers._columns`).
+    outer loop. Centering is implicit (see :mod:`sparseopt.core.columns`).
     """
 
     def __init__(self, X, fit_intercept):

@@ -1,0 +1,22 @@
+"""Working-set solvers for penalised generalised linear models.
+
+The fast default paths of the linear and logistic estimators of
+:mod:`sparseopt.bcd`, reusable by any family that needs a lasso or an
+l1-logistic step (dictionary learning, LDP regression):
+
+- :mod:`~sparseopt.solvers.glm.elastic_net`: coordinate descent for the
+  elastic net (l1/l2, optional non-negativity) on dense or CSC designs, with
+  working sets, Gap Safe screening, a Gram mode and Anderson extrapolation;
+  :func:`bcd_enet`, :func:`bcd_lasso` and the duality gap :func:`enet_dual_gap`.
+- :mod:`~sparseopt.solvers.glm.logistic`: working-set proximal Newton for
+  the elastic-net logistic regression, and its gap :func:`logistic_dual_gap`.
+- :mod:`~sparseopt.solvers.glm.multinomial`: cyclic block proximal Newton
+  for the multinomial (softmax) model.
+- :mod:`~sparseopt.solvers.glm.working_sets`: the working-set growth rule
+  shared by the first two.
+"""
+
+from sparseopt.solvers.glm.elastic_net import bcd_enet, bcd_lasso, enet_dual_gap
+from sparseopt.solvers.glm.logistic import logistic_dual_gap
+
+__all__ = ["bcd_enet", "bcd_lasso", "enet_dual_gap", "logistic_dual_gap"]
