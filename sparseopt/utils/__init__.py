@@ -3,7 +3,7 @@ printer and the optional Dask bridge."""
 
 from sparseopt.utils.dask_bridge import get_dask_client, parallel_map
 from sparseopt.utils.discovery import all_estimators
-from sparseopt.utils.progress import ProgressBar
+from sparseopt.utils.progress import IterationPrinter, ProgressBar
 from sparseopt.utils.validation import (
     check_array_input,
     check_integer,
@@ -12,6 +12,7 @@ from sparseopt.utils.validation import (
 )
 
 __all__ = [
+    "IterationPrinter",
     "ProgressBar",
     "all_estimators",
     "check_array_input",

@@ -3,7 +3,7 @@
 import sys
 import time
 
-__all__ = ["ProgressBar"]
+__all__ = ["IterationPrinter", "ProgressBar"]
 
 
 class ProgressBar:
@@ -62,3 +62,82 @@ class ProgressBar:
         if self._interactive and self.done < self.total:
             self.stream.write("\n")
         self.stream.flush()
+
+
+class IterationPrinter:
+    """The verbose printer of every iterative solver, at a bounded rate.
+
+    ``verbose=0`` prints nothing; ``verbose=1`` prints the first iteration,
+    then at most one line every ``min_interval`` seconds, and every line
+    marked ``force=True`` (the last one, a stage change); ``verbose >= 2``
+    prints every call. A line reads
+    ``[name] iter 12  objective 1.234567e+00  criterion 3.2e-06  0.8 s``
+    followed by any extra ``key=value`` pairs.
+
+    Parameters
+    ----------
+    name : str
+        The solver's name, printed in brackets.
+    verbose : int or bool
+        Verbosity level (see above).
+    min_interval : float, default=1.0
+        Seconds between two lines at ``verbose=1``.
+    stream : file-like, optional
+        Where to write (default ``sys.stdout``, as scikit-learn's solvers).
+
+    Examples
+    --------
+    >>> import io
+    >>> from sparseopt.utils import IterationPrinter
+    >>> stream = io.StringIO()
+    >>> printer = IterationPrinter("demo", verbose=2, stream=stream)
+    >>> printer(1, objective=2.0, criterion=1e-3, stage=1)
+    >>> "[demo] iter 1  objective 2.000000e+00  criterion 1.00e-03" in stream.getvalue()
+    True
+    """
+
+    def __init__(self, name, verbose, *, min_interval=1.0, stream=None):
+        self.name = name
+        self.verbose = int(verbose)
+        self.min_interval = float(min_interval)
+        self.stream = stream
+        self._start = time.perf_counter()
+        self._last = None
+
+    def __call__(self, iteration, *, objective=None, criterion=None, force=False, **extra):
+        """Print one line if the verbosity and the rate allow it.
+
+        Parameters
+        ----------
+        iteration : int
+            Iteration (or epoch, step) number.
+        objective : float, optional
+            Objective value.
+        criterion : float, optional
+            The stopping criterion's value.
+        force : bool, default=False
+            Print whatever the rate (at ``verbose >= 1``).
+        **extra
+            Further ``key=value`` pairs to print.
+        """
+        if self.verbose <= 0:
+            return
+        now = time.perf_counter()
+        due = self._last is None or now - self._last >= self.min_interval
+        if not (force or due or self.verbose >= 2):
+            return
+        self._last = now
+        parts = [f"[{self.name}] iter {iteration}"]
+        if objective is not None:
+            parts.append(f"objective {objective:.6e}")
+        if criterion is not None:
+            parts.append(f"criterion {criterion:.2e}")
+        parts.append(f"{now - self._start:.1f} s")
+        parts += [f"{key}={_short(value)}" for key, value in extra.items()]
+        stream = sys.stdout if self.stream is None else self.stream
+        stream.write("  ".join(parts) + "\n")
+        stream.flush()
+
+
+def _short(value):
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -24,3 +24,30 @@ def test_parallel_map_without_and_with_cluster():
         with distributed.Client(cluster) as client:
             assert get_dask_client() is client
             assert parallel_map(abs, [-3, 4, -5]) == [3, 4, 5]
+
+
+def test_iteration_printer_levels_and_rate():
+    import io
+
+    from sparseopt.utils import IterationPrinter
+
+    silent = io.StringIO()
+    printer = IterationPrinter("s", 0, stream=silent)
+    printer(1, objective=1.0, force=True)
+    assert silent.getvalue() == ""
+
+    stream = io.StringIO()
+    printer = IterationPrinter("rate", 1, min_interval=60.0, stream=stream)
+    for iteration in range(100):
+        printer(iteration, objective=1.0 / (iteration + 1), criterion=1e-3)
+    printer(100, objective=0.01, criterion=1e-9, force=True, stage=3)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2  # the first line, then only the forced last one
+    assert lines[0].startswith("[rate] iter 0  objective 1.000000e+00  criterion 1.00e-03")
+    assert lines[1].startswith("[rate] iter 100") and lines[1].endswith("stage=3")
+
+    every = io.StringIO()
+    printer = IterationPrinter("all", 2, min_interval=60.0, stream=every)
+    for iteration in range(5):
+        printer(iteration)
+    assert len(every.getvalue().splitlines()) == 5
