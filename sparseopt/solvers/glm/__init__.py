@@ -16,7 +16,8 @@ l1-logistic step (dictionary learning, LDP regression):
   shared by the first two.
 """
 
-from sparseopt.solvers.glm.elastic_net import bcd_enet, bcd_lasso, enet_dual_gap
+from sparseopt.solvers.glm.elastic_net import bcd_enet, bcd_lasso
+from sparseopt.solvers.glm.enet_gap import enet_dual_gap
 from sparseopt.solvers.glm.logistic import logistic_dual_gap
 
 __all__ = ["bcd_enet", "bcd_lasso", "enet_dual_gap", "logistic_dual_gap"]
