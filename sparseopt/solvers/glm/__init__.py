@@ -18,6 +18,6 @@ l1-logistic step (dictionary learning, LDP regression):
 
 from sparseopt.solvers.glm.elastic_net import bcd_enet, bcd_lasso
 from sparseopt.solvers.glm.enet_gap import enet_dual_gap
-from sparseopt.solvers.glm.logistic import logistic_dual_gap
+from sparseopt.solvers.glm.classification_gap import logistic_dual_gap
 
 __all__ = ["bcd_enet", "bcd_lasso", "enet_dual_gap", "logistic_dual_gap"]

@@ -141,6 +141,13 @@ class LeastSquaresDesign:
         return (*self._columns, self.offsets_kernel)
 
     @property
+    def has_columns(self):
+        """Whether the kernels' column layout exists (else it costs a copy of X,
+        unless X is already Fortran-ordered and unweighted)."""
+        return self._columns is not None or self.is_sparse or (
+            self.root_weight is None and self.matrix.flags.f_contiguous)
+
+    @property
     def weighted(self):
         """Whether ``self.matrix`` still needs the row weights applied."""
         return self.root_weight is not None and not self.is_sparse and self._columns is None
@@ -276,3 +283,24 @@ class GramCache:
         block = gather_block(matrix, positions)
         self._last = (np.array(working_set), block)
         return block.copy()
+
+
+def kernel_design(X):
+    """``(matrix, arrays, squared_norms)`` for the classification kernels: a
+    Fortran float64 array or a canonical CSC matrix, and the same as
+    ``(dense, data, indices, indptr, is_sparse)``, copying only when the
+    layout requires it; raises a clear error when a squared column norm
+    overflows."""
+    if sp.issparse(X):
+        X = canonical_csc(X).astype(np.float64, copy=False)
+        data = np.asarray(X.data, dtype=np.float64)
+        indptr = X.indptr.astype(np.int64)
+        arrays = (np.empty((0, 0), order="F"), data, X.indices.astype(np.int64), indptr, True)
+        squared_norms = _column_sums(data**2, indptr)
+    else:
+        X = dense = np.asfortranarray(X, dtype=np.float64)
+        arrays = (dense, np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64),
+                  False)
+        squared_norms = np.einsum("ij,ij->j", dense, dense)
+    check_finite_scale(squared_norms, "X", "the squared norm of a column")
+    return X, arrays, squared_norms

@@ -82,13 +82,16 @@ _WORKING_SET_START = 100
 # Work (entries touched) per kernel call: ~10-50 ms, so that Ctrl-C and the
 # verbose printer get control back several times a second.
 _WORK_PER_CALL = 2e7
-# Cost model of precompute="auto", in units of one multiply-add of a column
-# dot product in the residual kernel: a Gram-row update costs about the same
-# per entry, a BLAS product of new Gram columns far less (measured on
-# 1000 x 5000 and 20000 x 2000 dense problems, single thread).
-_BLAS_COST = 0.1
-_RESIDUAL_COST = 2.0  # a dot product and, for moving coordinates, an axpy
-_GRAM_COST = 1.0
+# Cost model of precompute="auto": nanoseconds per entry, measured single
+# thread on a 20000 x 2000 dense problem (costs.py in the issue-12 notes):
+# residual-mode epoch per (n x |ws|) entry, Gram-mode epoch per |ws|^2 entry,
+# BLAS product per multiply-add, gathering a column entry of C- or
+# Fortran-ordered X, and the one-time Fortran copy per entry of X.
+_NS_RESIDUAL = 1.2
+_NS_GRAM = 0.13
+_NS_BLAS = 0.12
+_NS_GATHER_C, _NS_GATHER_F = 10.0, 1.6
+_NS_FORTRAN_COPY = 9.0
 _FIRST_EPOCH_GUESS = 10
 # Greedy rules score the working set once per block of |ws| / 8 coordinates
 # (Nutini et al.'s variable blocks). Measured on the dense 1000 x 5000
@@ -462,16 +465,22 @@ def _greedy_block(size):
 
 
 def _use_gram(problem, working_set, rule, precompute, epochs_guess):
-    """Whether the inner solve runs on the Gram block of the working set."""
+    """Whether the inner solve runs on the Gram block of the working set: by the
+    measured cost model for ``precompute="auto"`` (never the full Gram matrix,
+    and the Fortran copy of C-ordered ``X`` counted against the residual mode)."""
     if problem.full_gram or rule in (GS, GSL):
         return True
-    if precompute is False or problem.design.is_sparse:
+    design = problem.design
+    if precompute is False or design.is_sparse:
         return False
-    size = working_set.size
+    n, size = problem.n_samples, working_set.size
     missing = problem.gram.missing(working_set)
-    residual_cost = _RESIDUAL_COST * epochs_guess * size * problem.n_samples
-    gram_cost = (_BLAS_COST * 2 * problem.n_samples * size * missing
-                 + _GRAM_COST * epochs_guess * size * size)
+    residual_cost = _NS_RESIDUAL * epochs_guess * n * size
+    if not design.has_columns:
+        residual_cost += _NS_FORTRAN_COPY * n * problem.n_features
+    gather = _NS_GATHER_F if design.matrix.flags.f_contiguous else _NS_GATHER_C
+    gram_cost = (missing * n * (_NS_BLAS * (problem.gram.features.size + missing) + gather)
+                 + _NS_GRAM * epochs_guess * size * size)
     return gram_cost < residual_cost
 
 
