@@ -10,6 +10,7 @@ active-set phase for l1 problems.
 from sparseopt.bcd._graph import GraphLabelPropagation
 from sparseopt.bcd._linear import ElasticNet, Lasso, LeastSquaresBCD
 from sparseopt.bcd._logistic import MultinomialLogisticRegression, SparseLogisticRegression
+from sparseopt.bcd._multitask import MultiTaskElasticNet, MultiTaskLasso
 from sparseopt.bcd._path import lasso_path
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "GraphLabelPropagation",
     "Lasso",
     "LeastSquaresBCD",
+    "MultiTaskElasticNet",
+    "MultiTaskLasso",
     "MultinomialLogisticRegression",
     "SparseLogisticRegression",
     "lasso_path",
