@@ -19,7 +19,8 @@ from sparseopt.core.columns import column_axpy, column_dot
 from sparseopt.core.selection import top_k_indices_kernel
 from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
 
-__all__ = ["cd_inner_solve", "gram_inner_solve", "SELECTION_RULES", "ANDERSON_MEMORY"]
+__all__ = ["cd_inner_solve", "gram_inner_solve", "anderson_weights", "SELECTION_RULES",
+           "ANDERSON_MEMORY"]
 
 SELECTION_RULES = ("cyclic", "random", "gs", "gsl")
 CYCLIC, RANDOM, GS, GSL = range(4)
@@ -65,7 +66,7 @@ def _squared_residual(residual, shift, n_samples):
 
 
 @njit(cache=True, nogil=True)
-def _anderson_weights(iterates):
+def anderson_weights(iterates):
     """Anderson mixing weights from ``K + 1`` stored iterates (rows); an empty
     array when the small system is singular."""
     n_diffs = iterates.shape[0] - 1
@@ -109,7 +110,7 @@ def _anderson_step(dense, data, indices, indptr, is_sparse, offsets, coef, resid
     objective decreases. Returns the (possibly new) shift."""
     n_samples = residual.shape[0]
     size = working_set.shape[0]
-    weights = _anderson_weights(coef_buffer)
+    weights = anderson_weights(coef_buffer)
     if weights.shape[0] == 0:
         return shift
     coef_ws = weights @ coef_buffer[1:]
@@ -262,7 +263,7 @@ def _gram_objective(coef, gradient, target_correlation, l1, l2):
 def _gram_anderson_step(gram, gradient, coef, target_correlation, l1, l2, positive,
                         coef_buffer, gradient_buffer):
     """Anderson extrapolation in Gram mode, kept if the objective decreases."""
-    weights = _anderson_weights(coef_buffer)
+    weights = anderson_weights(coef_buffer)
     if weights.shape[0] == 0:
         return
     coef_new = weights @ coef_buffer[1:]

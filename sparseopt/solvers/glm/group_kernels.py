@@ -14,6 +14,7 @@ from numba import njit
 
 from sparseopt.core.columns import column_axpy, column_dot
 from sparseopt.core.thresholds import soft_threshold_scalar
+from sparseopt.solvers.glm.enet_kernels import anderson_weights
 
 __all__ = ["group_epochs_least_squares", "group_epochs_logistic", "sparse_group_prox",
            "dual_scale_group"]
@@ -76,19 +77,62 @@ def _group_gradient(dense, data, indices, indptr, is_sparse, offsets, columns, r
 
 
 @njit(cache=True, nogil=True)
+def _group_penalty(coef, order, group_ptr, groups, l1, group_l1):
+    total = 0.0
+    for g in groups:
+        norm = 0.0
+        for position in range(group_ptr[g], group_ptr[g + 1]):
+            w = coef[order[position]]
+            norm += w * w
+            total += l1 * abs(w)
+        total += group_l1[g] * np.sqrt(norm)
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _group_anderson(coef, residual, shift, features, order, group_ptr, groups, l1, group_l1,
+                    coef_buffer, residual_buffer, shift_buffer):
+    """Anderson extrapolation of the stored epochs, kept if the objective drops;
+    returns the shift."""
+    n_samples = residual.shape[0]
+    weights = anderson_weights(coef_buffer)
+    if weights.shape[0] == 0:
+        return shift
+    current = 0.5 * (residual @ residual - n_samples * shift * shift) + \
+        _group_penalty(coef, order, group_ptr, groups, l1, group_l1)
+    saved = coef[features].copy()
+    coef[features] = weights @ coef_buffer[1:]
+    residual_new = weights @ residual_buffer[1:]
+    shift_new = weights @ shift_buffer[1:]
+    extrapolated = 0.5 * (residual_new @ residual_new - n_samples * shift_new * shift_new) + \
+        _group_penalty(coef, order, group_ptr, groups, l1, group_l1)
+    if extrapolated < current:
+        residual[:] = residual_new
+        return shift_new
+    coef[features] = saved
+    return shift
+
+
+@njit(cache=True, nogil=True)
 def group_epochs_least_squares(dense, data, indices, indptr, is_sparse, offsets, order,
                                group_ptr, lipschitz, coef, residual, shift_box, groups, l1,
-                               group_l1, tol_in, max_epochs, report):
+                               group_l1, tol_in, max_epochs, features, coef_buffer,
+                               residual_buffer, shift_buffer, stored_box, report):
     """Cyclic block proximal-gradient epochs over the working-set ``groups``.
 
     ``residual`` is ``r_s`` and ``shift_box[0]`` the centring shift (see
     :mod:`sparseopt.solvers.glm.designs`); ``lipschitz[g]`` is
     ``lambda_max(X_c,g^T X_c,g)``; ``l1`` and ``group_l1[g]`` are kernel-unit
     strengths. Stops when the largest ``L_g ||step||`` of an epoch is at most
-    ``tol_in``. Returns the number of epochs; ``report`` gets ``[converged,
-    largest coefficient change of the last epoch]``.
+    ``tol_in``; every ``memory`` epochs the iterates are extrapolated
+    (Anderson, over the working set's ``features``; buffers and
+    ``stored_box`` carry over between calls). Returns the number of epochs;
+    ``report`` gets ``[converged, largest coefficient change of the last
+    epoch]``.
     """
     shift = shift_box[0]
+    memory = coef_buffer.shape[0]
+    stored = stored_box[0]
     epochs = 0
     report[0] = 0.0
     largest_size = 0
@@ -125,6 +169,15 @@ def group_epochs_least_squares(dense, data, indices, indptr, is_sparse, offsets,
         if violation <= tol_in:
             report[0] = 1.0
             break
+        coef_buffer[stored] = coef[features]
+        residual_buffer[stored] = residual
+        shift_buffer[stored] = shift
+        stored += 1
+        if stored == memory:
+            stored = 0
+            shift = _group_anderson(coef, residual, shift, features, order, group_ptr, groups,
+                                    l1, group_l1, coef_buffer, residual_buffer, shift_buffer)
+    stored_box[0] = stored
     shift_box[0] = shift
     return epochs
 

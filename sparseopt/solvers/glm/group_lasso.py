@@ -35,6 +35,7 @@ from sparseopt.solvers.glm.designs import (
     kernel_design,
     normalise_sample_weight,
 )
+from sparseopt.solvers.glm.enet_kernels import ANDERSON_MEMORY
 from sparseopt.solvers.glm.group_kernels import (
     dual_scale_group,
     group_epochs_least_squares,
@@ -43,7 +44,7 @@ from sparseopt.solvers.glm.group_kernels import (
 from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
 from sparseopt.utils.progress import IterationPrinter
 
-__all__ = ["solve_group_lasso", "group_layout", "check_groups"]
+__all__ = ["solve_group_lasso", "group_layout", "check_groups", "group_lasso_dual_gap"]
 
 _INNER_TOL_RATIO = 0.3
 _WORKING_SET_START = 10  # groups
@@ -279,8 +280,8 @@ class _GroupState:
         scales, violations = _group_scores(scaled, problem.order, problem.group_ptr, problem.l1,
                                            problem.group_l1, self.coef)
         factor = min(1.0, float(scales.min(initial=np.inf)))
-        penalty = problem.l1 * np.abs(self.coef).sum() + float(problem.group_l1 @ np.array(
-            [np.linalg.norm(self.coef[g]) for g in problem.groups]))
+        penalty = problem.l1 * np.abs(self.coef).sum() + float(
+            problem.group_l1 @ self.group_norms())
         if problem.loss == "least_squares":
             residual_norm_sq = float(self.residual @ self.residual.astype(np.float64)) \
                 - n * self.shift_box[0] ** 2
@@ -304,22 +305,22 @@ class _GroupState:
         group_l1`` with ``theta`` the rescaled residual (objective units)."""
         problem = self.problem
         radius = np.sqrt(2.0 * max(gap, 0.0) / problem.n_samples)
-        screened = np.zeros(problem.n_groups, dtype=bool)
-        for g, columns in enumerate(problem.groups):
-            if problem.group_l1[g] <= 0:
-                continue
-            values = np.maximum(np.abs(factor * scaled[columns]) - problem.l1, 0.0)
-            bound = np.linalg.norm(values) + radius * np.sqrt(problem.lipschitz[g]) \
-                + _SCREENING_MARGIN * problem.group_l1[g]
-            screened[g] = bound < problem.group_l1[g]
-        return screened
+        values = np.maximum(np.abs(factor * scaled[problem.order]) - problem.l1, 0.0)
+        norms = np.sqrt(np.add.reduceat(values**2, problem.group_ptr[:-1]))
+        bound = norms + radius * np.sqrt(problem.lipschitz) \
+            + _SCREENING_MARGIN * problem.group_l1
+        return (problem.group_l1 > 0) & (bound < problem.group_l1)
+
+    def group_norms(self):
+        problem = self.problem
+        return np.sqrt(np.add.reduceat(self.coef[problem.order] ** 2, problem.group_ptr[:-1]))
 
     def zero_groups(self, groups):
         for g in groups:
             self.coef[self.problem.groups[g]] = 0.0
 
     def group_support(self):
-        return np.array([bool(np.any(self.coef[g])) for g in self.problem.groups])
+        return self.group_norms() > 0
 
     def intercept(self):
         problem = self.problem
@@ -336,13 +337,18 @@ class _GroupState:
         size = int(np.sum(np.diff(problem.group_ptr)[working_set]))
         per_call = max(1, int(_WORK_PER_CALL // max(size * n, 1)))
         epochs = 0
+        if problem.loss == "least_squares":
+            features = np.concatenate([problem.groups[g] for g in working_set])
+            memory = ANDERSON_MEMORY + 1
+            buffers = (np.empty((memory, features.size)), np.empty((memory, n)),
+                       np.empty(memory), np.zeros(1, dtype=np.int64))
         while epochs < budget:
             calls = min(per_call, budget - epochs)
             if problem.loss == "least_squares":
                 epochs += group_epochs_least_squares(
                     *problem.arrays, problem.order, problem.group_ptr, problem.lipschitz,
                     self.coef, self.residual, self.shift_box, working_set, n * problem.l1,
-                    n * problem.group_l1, n * tol_in, calls, report)
+                    n * problem.group_l1, n * tol_in, calls, features, *buffers, report)
             else:
                 epochs += group_epochs_logistic(
                     *problem.arrays, problem.order, problem.group_ptr, problem.lipschitz,
@@ -353,3 +359,47 @@ class _GroupState:
                 break
         return epochs
 
+
+
+def group_lasso_dual_gap(X, y, coef, alpha, l1_ratio, groups, weights):
+    r"""Objective and duality gap of the (sparse-)group Lasso without intercept.
+
+    :math:`P(w) = \frac{1}{2n}\|y - Xw\|^2 + \alpha\rho\|w\|_1 + \alpha(1-\rho)
+    \sum_g\omega_g\|w_g\|_2`, with the dual point the residual rescaled into
+    the dual feasible set (per group, the largest scale ``c`` with
+    :math:`\|S_{\alpha\rho}(c X_g^\top r / n)\|_2 \le \alpha(1-\rho)\omega_g`).
+    One formula for every solver (the benchmarks use it).
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Design.
+    y : ndarray of shape (n_samples,)
+        Target.
+    coef : ndarray of shape (n_features,)
+        Coefficients.
+    alpha, l1_ratio : float
+        Penalty strength and mixing.
+    groups : list of arrays
+        The partition (see :func:`check_groups`).
+    weights : ndarray of shape (n_groups,)
+        Group weights.
+
+    Returns
+    -------
+    objective, gap : float
+        :math:`P(w)` and the gap (objective units).
+    """
+    n = X.shape[0]
+    coef = np.asarray(coef, dtype=np.float64)
+    residual = np.asarray(y, dtype=np.float64) - np.asarray(X @ coef).ravel()
+    correlation = np.asarray(X.T @ residual).ravel() / n
+    order, group_ptr = group_layout(groups)
+    group_l1 = alpha * (1.0 - l1_ratio) * np.asarray(weights, dtype=np.float64)
+    scales, _ = _group_scores(correlation, order, group_ptr, alpha * l1_ratio, group_l1, coef)
+    factor = min(1.0, float(scales.min(initial=np.inf)))
+    norms = np.sqrt(np.add.reduceat(coef[order] ** 2, group_ptr[:-1]))
+    objective = residual @ residual / (2 * n) + alpha * l1_ratio * np.abs(coef).sum() + float(
+        group_l1 @ norms)
+    dual = (2 * factor * (y @ residual) - factor**2 * (residual @ residual)) / (2 * n)
+    return float(objective), float(max(objective - dual, 0.0))
