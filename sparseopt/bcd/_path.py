@@ -15,6 +15,7 @@ from sparseopt.solvers.glm.elastic_net import (
     solve_enet,
 )
 from sparseopt.solvers.glm.designs import LeastSquaresDesign, normalise_sample_weight
+from sparseopt.solvers.glm.multitask import solve_multitask
 
 __all__ = ["lasso_path", "alpha_grid"]
 
@@ -44,8 +45,13 @@ def alpha_grid(X, y, *, l1_ratio=1.0, fit_intercept=False, positive=False, sampl
     """
     design = LeastSquaresDesign(X, fit_intercept, normalise_sample_weight(sample_weight,
                                                                          X.shape[0]))
-    target, _ = design.target(y)
-    correlation = design.centred_rmatvec(target, 0.0)
+    if y.ndim == 2:  # multi-task: row norms of X^T Y
+        correlation = np.linalg.norm(np.column_stack([
+            design.centred_rmatvec(design.target(y[:, t])[0], 0.0) for t in range(y.shape[1])]),
+            axis=1)
+    else:
+        target, _ = design.target(y)
+        correlation = design.centred_rmatvec(target, 0.0)
     if not positive:
         correlation = np.abs(correlation)
     factors = np.ones(X.shape[1]) if weights is None else weights
@@ -100,8 +106,11 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Design. Not modified.
-    y : array-like of shape (n_samples,)
-        Target. Not modified.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Target. Not modified. A 2-D ``y`` gives the multi-task path (the
+        l2,1 penalty of :class:`~sparseopt.bcd.MultiTaskElasticNet`, as
+        scikit-learn's ``lasso_path`` does); ``selection``, ``precompute``
+        and ``positive`` then do not apply.
     eps : float, default=1e-3
         ``alpha_min / alpha_max`` of the automatic grid, in ``(0, 1)``.
     alphas : int or array-like, default=100
@@ -141,7 +150,7 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
     -------
     alphas : ndarray of shape (n_alphas,)
         The grid, decreasing.
-    coefs : ndarray of shape (n_features, n_alphas)
+    coefs : ndarray of shape (n_features, n_alphas) or (n_tasks, n_features, n_alphas)
         Solutions, one column per alpha.
     dual_gaps : ndarray of shape (n_alphas,)
         Duality gap of each solution (objective units).
@@ -162,16 +171,16 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
     >>> coefs.shape, bool(np.all(coefs[:, 0] == 0))
     ((100, 10), True)
     """
-    X, y = check_regression_data(X, y)
+    X, y = check_regression_data(X, y, multi_output=True)
     n_samples, n_features = X.shape
     sample_weight = check_sample_weight_array(sample_weight, n_samples)
     weights = check_penalty_weights(weights, n_features)
     check_precompute(precompute, n_features)
     if coef_init is not None:
         coef_init = check_array(coef_init, ensure_2d=False, dtype=X.dtype, input_name="coef_init")
-        if coef_init.shape != (n_features,):
-            raise ValueError(f"coef_init must have shape ({n_features},), got "
-                             f"{coef_init.shape}.")
+        expected = (n_features,) if y.ndim == 1 else (y.shape[1], n_features)
+        if coef_init.shape != expected:
+            raise ValueError(f"coef_init must have shape {expected}, got {coef_init.shape}.")
     if isinstance(alphas, Integral):
         alphas = alpha_grid(X, y, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
                             positive=positive, sample_weight=sample_weight, weights=weights,
@@ -183,6 +192,9 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
                              f"non-negative values; got shape {alphas.shape} with minimum "
                              f"{alphas.min(initial=0.0)}.")
         alphas = np.sort(alphas)[::-1]
+    if y.ndim == 2:
+        return _multitask_path(X, y, alphas, l1_ratio, fit_intercept, tol, max_iter, coef_init,
+                               sample_weight, weights, screening, return_n_iter, verbose)
     coefs = np.empty((n_features, alphas.size), dtype=X.dtype)
     gaps = np.empty(alphas.size)
     n_iters = np.empty(alphas.size, dtype=np.int64)
@@ -194,6 +206,29 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
             tol=tol, max_iter=max_iter, coef_init=coef, sample_weight=sample_weight,
             weights=weights, verbose=verbose, cache=cache)
         coefs[:, k] = coef
+        gaps[k] = info["dual_gap"]
+        n_iters[k] = info["n_iter"]
+    if return_n_iter:
+        return alphas, coefs, gaps, n_iters
+    return alphas, coefs, gaps
+
+
+def _multitask_path(X, Y, alphas, l1_ratio, fit_intercept, tol, max_iter, coef_init,
+                    sample_weight, weights, screening, return_n_iter, verbose):
+    n_tasks, n_features = Y.shape[1], X.shape[1]
+    coefs = np.empty((n_tasks, n_features, alphas.size), dtype=X.dtype)
+    gaps = np.empty(alphas.size)
+    n_iters = np.empty(alphas.size, dtype=np.int64)
+    coef = None if coef_init is None else coef_init.T
+    cache = {}
+    weights_sum = normalise_sample_weight(sample_weight, X.shape[0])
+    for k, alpha in enumerate(alphas):
+        coef, _, info = solve_multitask(
+            X, np.asarray(Y, dtype=np.float64), alpha * l1_ratio, alpha * (1.0 - l1_ratio),
+            fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, coef_init=coef,
+            sample_weight=weights_sum, weights=weights, screening=screening, verbose=verbose,
+            cache=cache)
+        coefs[:, :, k] = coef.T
         gaps[k] = info["dual_gap"]
         n_iters[k] = info["n_iter"]
     if return_n_iter:

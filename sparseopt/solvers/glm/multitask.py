@@ -25,6 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.solvers.glm.designs import LeastSquaresDesign, check_finite_scale
+from sparseopt.solvers.glm.enet_kernels import ANDERSON_MEMORY, anderson_weights
 from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
 from sparseopt.utils.progress import IterationPrinter
 
@@ -83,16 +84,60 @@ def _norm(vector):
 
 
 @njit(cache=True, nogil=True)
+def _objective(coef, residual, shift, working_set, l1, l2):
+    """Kernel-unit objective up to the rows outside the working set."""
+    n_samples = residual.shape[0]
+    total = 0.5 * (np.sum(residual * residual) - n_samples * np.sum(shift * shift))
+    for j in working_set:
+        norm = _norm(coef[j])
+        total += l1[j] * norm + 0.5 * l2[j] * norm * norm
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _anderson(coef, residual, shift, working_set, l1, l2, coef_buffer, residual_buffer,
+              shift_buffer):
+    """Anderson extrapolation of the stored epochs, kept if the objective drops."""
+    weights = anderson_weights(coef_buffer.reshape(coef_buffer.shape[0], -1))
+    if weights.shape[0] == 0:
+        return
+    n_rows, n_tasks = working_set.shape[0], coef.shape[1]
+    current = _objective(coef, residual, shift, working_set, l1, l2)
+    saved = coef[working_set].copy()
+    saved_residual = residual.copy()
+    saved_shift = shift.copy()
+    for r in range(n_rows):
+        for t in range(n_tasks):
+            value = 0.0
+            for k in range(weights.shape[0]):
+                value += weights[k] * coef_buffer[k + 1, r, t]
+            coef[working_set[r], t] = value
+    residual[:] = 0.0
+    shift[:] = 0.0
+    for k in range(weights.shape[0]):
+        residual += weights[k] * residual_buffer[k + 1]
+        shift += weights[k] * shift_buffer[k + 1]
+    if _objective(coef, residual, shift, working_set, l1, l2) >= current:
+        coef[working_set] = saved
+        residual[:] = saved_residual
+        shift[:] = saved_shift
+
+
+@njit(cache=True, nogil=True)
 def multitask_epochs(dense, data, indices, indptr, is_sparse, offsets, col_norms_sq, coef,
-                     residual, shift, working_set, l1, l2, tol_in, max_epochs, report):
+                     residual, shift, working_set, l1, l2, tol_in, max_epochs, coef_buffer,
+                     residual_buffer, shift_buffer, stored_box, report):
     """Cyclic block coordinate descent on a working set (jitted).
 
     ``coef`` (p, T), ``residual`` ``R_s`` (n, T) and ``shift`` (T,) are updated
     in place; ``l1``, ``l2`` are per-feature strengths in kernel units
     (multiplied by ``n``). Stops when the largest block optimality violation
-    met during an epoch is at most ``tol_in``. Returns the number of epochs;
-    ``report`` receives ``[converged, largest block change of the last epoch]``.
+    met during an epoch is at most ``tol_in``; every ``memory`` epochs the
+    iterates are extrapolated (Anderson; buffers and ``stored_box`` carry
+    over between calls). Returns the number of epochs; ``report`` receives
+    ``[converged, largest block change of the last epoch]``.
     """
+    memory = coef_buffer.shape[0]
     n_tasks = coef.shape[1]
     gradient = np.empty(n_tasks)
     step = np.empty(n_tasks)
@@ -138,6 +183,16 @@ def multitask_epochs(dense, data, indices, indptr, is_sparse, offsets, col_norms
         if violation <= tol_in:
             report[0] = 1.0
             break
+        stored = stored_box[0]
+        for r in range(working_set.shape[0]):
+            coef_buffer[stored, r] = coef[working_set[r]]
+        residual_buffer[stored] = residual
+        shift_buffer[stored] = shift
+        stored_box[0] = stored + 1
+        if stored + 1 == memory:
+            stored_box[0] = 0
+            _anderson(coef, residual, shift, working_set, l1, l2, coef_buffer, residual_buffer,
+                      shift_buffer)
     return epochs
 
 
@@ -304,13 +359,18 @@ def _screen(correlation, coef, col_norms_sq, primal, residual_norm_sq, y_dot_res
 def _inner(arrays, col_norms_sq, coef, residual, shift, working_set, l1, l2, tol_in, budget,
            n_samples):
     report = np.zeros(2)
-    per_call = max(1, int(_WORK_PER_CALL // max(working_set.size * n_samples * coef.shape[1],
-                                                 1)))
+    n_tasks = coef.shape[1]
+    per_call = max(1, int(_WORK_PER_CALL // max(working_set.size * n_samples * n_tasks, 1)))
+    memory = ANDERSON_MEMORY + 1
+    buffers = (np.empty((memory, working_set.size, n_tasks)),
+               np.empty((memory, n_samples, n_tasks)), np.empty((memory, n_tasks)),
+               np.zeros(1, dtype=np.int64))
     epochs = 0
     budget = max(1, math.ceil(budget))
     while epochs < budget:
         epochs += multitask_epochs(*arrays, col_norms_sq, coef, residual, shift, working_set,
-                                   l1, l2, tol_in, min(per_call, budget - epochs), report)
+                                   l1, l2, tol_in, min(per_call, budget - epochs), *buffers,
+                                   report)
         if report[0]:
             break
     return epochs, report[1]
