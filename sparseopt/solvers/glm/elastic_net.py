@@ -442,14 +442,18 @@ class _Check:
                                          problem.positive, problem.weights)
         self.violations[screened] = 0.0
         self.kkt = float(self.violations.max(initial=0.0))
-        if problem.projection is not None:
-            correlation, residual_norm_sq, y_dot_residual = problem.projection.project(
-                correlation, residual_norm_sq, y_dot_residual, coef64, problem.positive)
-        self.residual_norm_sq, self.y_dot_residual = residual_norm_sq, y_dot_residual
-        self.dual_correlation = correlation
         self.primal, self.gap = enet_dual_gap(
             residual_norm_sq, y_dot_residual, correlation, coef64, n, problem.l1, problem.l2,
             problem.positive, problem.weights)
+        if problem.projection is not None:  # dual point off the unpenalised columns
+            correlation, residual_norm_sq, y_dot_residual = problem.projection.project(
+                correlation, residual_norm_sq, y_dot_residual, coef64, problem.positive)
+            projected_primal, projected_gap = enet_dual_gap(
+                residual_norm_sq, y_dot_residual, correlation, coef64, n, problem.l1,
+                problem.l2, problem.positive, problem.weights)
+            self.gap = max(self.primal - (projected_primal - projected_gap), 0.0)
+        self.residual_norm_sq, self.y_dot_residual = residual_norm_sq, y_dot_residual
+        self.dual_correlation = correlation
         if problem.projection is not None and problem.positive:
             unpenalised = problem.projection.features
             if np.any(correlation[unpenalised] > 1e-12 * np.sqrt(
