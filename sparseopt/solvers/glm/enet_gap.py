@@ -157,7 +157,8 @@ class UnpenalisedProjection:
         self.target_dot = np.asarray(target_correlation)[self.features]  # X_c[:, U]^T y_c
 
     def project(self, correlation, residual_norm_sq, y_dot_residual, coef, positive):
-        """``(X^T r', ||r'||^2, y^T r')``."""
+        """``(X^T r', ||r'||^2, y^T r')``; ``correlation`` may be ``(p, T)``
+        (multi-task: ``r`` a residual matrix, inner products Frobenius)."""
         columns = np.arange(self.features.size)
         if positive:
             columns = columns[coef[self.features] > 0]
@@ -167,5 +168,5 @@ class UnpenalisedProjection:
         right = correlation[self.features[columns]]
         solution = np.linalg.lstsq(gram, right, rcond=None)[0]
         return (correlation - self.cross[:, columns] @ solution,
-                residual_norm_sq - float(right @ solution),
-                y_dot_residual - float(self.target_dot[columns] @ solution))
+                residual_norm_sq - float(np.sum(right * solution)),
+                y_dot_residual - float(np.sum(self.target_dot[columns] * solution)))

@@ -25,6 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.solvers.glm.designs import LeastSquaresDesign, check_finite_scale
+from sparseopt.solvers.glm.enet_gap import UnpenalisedProjection
 from sparseopt.solvers.glm.enet_kernels import ANDERSON_MEMORY, anderson_weights
 from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
 from sparseopt.utils.progress import IterationPrinter
@@ -253,6 +254,10 @@ def solve_multitask(X, Y, l1, l2, *, fit_intercept, tol=1e-4, max_iter=1000, coe
     coef = (np.zeros((p, target.shape[1])) if coef_init is None
             else np.array(coef_init, dtype=np.float64))
     arrays = design.kernel_arrays()
+    projection = None
+    if np.any(weights == 0) and (l1 > 0 or l2 > 0):
+        projection = UnpenalisedProjection(design, weights == 0,
+                                           _rmatmat(design, target, np.zeros(target.shape[1])))
     residual = np.ascontiguousarray(target - _matmat(design, coef))
     shift = design.offsets @ coef
     history = ConvergenceHistory("duality_gap")
@@ -268,6 +273,13 @@ def solve_multitask(X, Y, l1, l2, *, fit_intercept, tol=1e-4, max_iter=1000, coe
         y_dot_residual = float(np.sum(target * residual))
         primal, gap = multitask_dual_gap(residual_norm_sq, y_dot_residual, correlation, coef,
                                          n, l1, l2, weights)
+        dual_stats = (correlation, residual_norm_sq, y_dot_residual)
+        if projection is not None:  # dual point off the unpenalised rows
+            dual_stats = projection.project(correlation, residual_norm_sq, y_dot_residual,
+                                            coef, False)
+            projected_primal, projected_gap = multitask_dual_gap(
+                dual_stats[1], dual_stats[2], dual_stats[0], coef, n, l1, l2, weights)
+            gap = max(primal - (projected_primal - projected_gap), 0.0)
         violations = _block_violations(correlation / n, coef, l1, l2, weights)
         violations[screened] = 0.0
         kkt = float(violations.max(initial=0.0))
@@ -279,8 +291,8 @@ def solve_multitask(X, Y, l1, l2, *, fit_intercept, tol=1e-4, max_iter=1000, coe
         if converged or epochs >= max_iter:
             break
         if screening and l1 > 0:
-            newly = _screen(correlation, coef, design.col_norms_sq, primal, residual_norm_sq,
-                            y_dot_residual, n, l1, l2, weights) & ~screened
+            newly = _screen(dual_stats[0], coef, design.col_norms_sq, primal, dual_stats[1],
+                            dual_stats[2], n, l1, l2, weights) & ~screened
             if newly.any():
                 screened |= newly
                 violations[newly] = 0.0
