@@ -500,6 +500,7 @@ def _inner_residual(problem, state, working_set, tol_in, budget, rule, seed):
     stored = np.zeros(1, dtype=np.int64)
     report = np.zeros(2)
     per_call = max(1, int(_WORK_PER_CALL // max(size * problem.n_samples, 1)))
+    budget = int(budget)
     epochs = 0
     while epochs < budget:
         epochs += cd_inner_solve(
@@ -531,7 +532,7 @@ def _inner_gram(problem, state, working_set, tol_in, budget, rule, seed):
     stored = np.zeros(1, dtype=np.int64)
     report = np.zeros(2)
     per_call = max(size, int(_WORK_PER_CALL // max(size, 1)))
-    limit = budget * size
+    limit = int(budget * size)
     updates = 0
     last_change = 0.0
     while updates < limit:
@@ -605,8 +606,11 @@ def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, prin
             break
         tol_in = _INNER_TOL_RATIO * check.kkt * problem.n_samples
         seed = int(seeds.integers(0, 2**31 - 1))
-        budget = max(1, math.ceil(max_iter - epochs))
-        if _use_gram(problem, working_set, rule, precompute, epochs_guess):
+        budget = max_iter - epochs  # epochs left (a greedy epoch is |ws| updates)
+        gram = _use_gram(problem, working_set, rule, precompute, epochs_guess)
+        if budget * (working_set.size if gram else 1) < 1:  # not one more update / epoch
+            break
+        if gram:
             done, moved, last_change = _inner_gram(problem, state, working_set, tol_in,
                                                    budget, rule, seed)
         else:
@@ -653,7 +657,7 @@ def _report(problem, state, run, max_iter):
         intercept = problem.y_mean - float(problem.design.offsets @ coef.astype(np.float64))
     check = run["check"]
     info = {
-        "n_iter": math.ceil(run["epochs"] - 1e-9),
+        "n_iter": min(math.ceil(run["epochs"] - 1e-9), max_iter),
         "n_epochs": run["epochs"],
         "n_outer": run["n_outer"],
         "n_updates": run["updates"],

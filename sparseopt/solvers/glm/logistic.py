@@ -162,6 +162,8 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
                              fit_intercept, working_set, l1_vec, l2_vec,
                              _INNER_TOL_RATIO * check.kkt, max_iter - epochs,
                              int(nonzeros[working_set].sum()) + n_samples)
+        if done == 0:  # fewer epochs left than one Newton step needs
+            break
         epochs += done
         n_newton += steps
         n_outer += 1
@@ -184,10 +186,11 @@ def _inner(arrays, target, sample_scale, z, coef, intercept_box, fit_intercept, 
     per_call = max(1, int(_WORK_PER_CALL // (_PASSES_PER_NEWTON * work_per_newton)))
     epochs = steps = 0
     while epochs < budget:
-        epochs += prox_newton_inner(*arrays, target, sample_scale, z, coef, intercept_box,
-                                    fit_intercept, working_set, l1, l2, tol_in, per_call,
-                                    report)
+        done = prox_newton_inner(*arrays, target, sample_scale, z, coef, intercept_box,
+                                 fit_intercept, working_set, l1, l2, tol_in, per_call,
+                                 budget - epochs, report)
+        epochs += done
         steps += int(report[1])
-        if report[0]:
+        if report[0] or done == 0:
             break
     return epochs, steps

@@ -178,7 +178,7 @@ def _derivatives(target, z, sample_scale, deriv, hess):
 @njit(cache=True, nogil=True)
 def _model_descent(dense, data, indices, indptr, is_sparse, working_set, coef, hess, gradient,
                    curvature, gradient_b, curvature_b, fit_intercept, l1, l2, tol_in, delta,
-                   xdelta):
+                   xdelta, max_passes):
     """Coordinate descent on the Newton model in the predictor space; returns
     ``(intercept step, passes over the working set)``."""
     size = working_set.shape[0]
@@ -186,7 +186,7 @@ def _model_descent(dense, data, indices, indptr, is_sparse, working_set, coef, h
     xdelta[:] = 0.0
     delta_b = 0.0
     passes = 0
-    for _ in range(_MAX_MODEL_EPOCHS):
+    for _ in range(max_passes):
         passes += 1
         largest = 0.0
         for k in range(size):
@@ -240,15 +240,15 @@ def _line_search(target, z, xdelta, sample_scale, coef, working_set, delta, l1, 
 @njit(cache=True, nogil=True)
 def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, sample_scale, z, coef,
                       intercept_box, fit_intercept, working_set, l1, l2, tol_in, max_newton,
-                      report):
+                      max_passes, report):
     """Proximal Newton on a working set (jitted); updates ``z``, ``coef`` and
     ``intercept_box[0]`` in place.
 
     ``sample_scale`` is ``s_i / n`` (sample weights over the sample count);
     ``l1``, ``l2`` are per-feature strengths. Runs at most ``max_newton``
-    Newton steps and returns the number of passes over the working set's
-    columns (epochs: one per gradient evaluation and one per
-    coordinate-descent pass on the model); ``report`` receives
+    Newton steps and ``max_passes`` passes over the working set's columns
+    (epochs: one per gradient evaluation and one per coordinate-descent pass
+    on the model), and returns the passes made; ``report`` receives
     ``[converged, Newton steps]``.
     """
     n_samples = z.shape[0]
@@ -264,6 +264,9 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, sample_sc
     report[0] = 0.0
     report[1] = 0.0
     for newton in range(max_newton):
+        if passes + 2 > max_passes:  # a gradient and one model pass at least
+            report[1] = newton
+            return passes
         _derivatives(target, z, sample_scale, deriv, hess)
         passes += 1
         violation = 0.0
@@ -282,7 +285,8 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, sample_sc
         delta_b, model_passes = _model_descent(dense, data, indices, indptr, is_sparse,
                                                working_set, coef, hess, gradient, curvature,
                                                gradient_b, curvature_b, fit_intercept, l1, l2,
-                                               tol_in, delta, xdelta)
+                                               tol_in, delta, xdelta,
+                                               min(_MAX_MODEL_EPOCHS, max_passes - passes))
         passes += model_passes
         delta_box[0] = delta_b
         if _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coef, hess,
