@@ -227,8 +227,9 @@ def solve_group_lasso(X, y, alpha, l1_ratio, groups, group_weights, *, loss="lea
         support = state.group_support()
         working_set = select_working_set(violations, support, working_set_size(
             int(support.sum()), problem.n_groups, _WORKING_SET_START)).astype(np.int64)
-        if working_set.size == 0 and not fit_intercept:
-            break
+        if working_set.size == 0 and (loss == "least_squares" or not fit_intercept):
+            converged = converged or criterion <= tol
+            break  # (the least-squares intercept is implicit: nothing left to move)
         tol_in = _INNER_TOL_RATIO * float(violations.max(initial=0.0))
         epochs += state.inner(working_set, tol_in, max(1, math.ceil(max_iter - epochs)))
         n_outer += 1
@@ -338,7 +339,8 @@ class _GroupState:
         per_call = max(1, int(_WORK_PER_CALL // max(size * n, 1)))
         epochs = 0
         if problem.loss == "least_squares":
-            features = np.concatenate([problem.groups[g] for g in working_set])
+            features = np.concatenate([problem.groups[g] for g in working_set]
+                                      + [np.empty(0, dtype=np.int64)])
             memory = ANDERSON_MEMORY + 1
             buffers = (np.empty((memory, features.size)), np.empty((memory, n)),
                        np.empty(memory), np.zeros(1, dtype=np.int64))
