@@ -21,8 +21,8 @@ from sparseopt.bcd._base import (
 )
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
-from sparseopt.solvers.glm.logistic import solve_logistic
 from sparseopt.solvers.glm.elastic_net import check_penalty_weights
+from sparseopt.solvers.glm.logistic import solve_logistic
 from sparseopt.solvers.glm.multinomial import solve_multinomial
 from sparseopt.utils.validation import check_random_state_seed
 

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from sparseopt.solvers.glm.designs import LeastSquaresDesign, normalise_sample_weight
 from sparseopt.solvers.glm.elastic_net import (
     SELECTION_RULES,
     check_penalty_weights,
@@ -14,7 +15,6 @@ from sparseopt.solvers.glm.elastic_net import (
     check_sample_weight_array,
     solve_enet,
 )
-from sparseopt.solvers.glm.designs import LeastSquaresDesign, normalise_sample_weight
 from sparseopt.solvers.glm.multitask import solve_multitask
 
 __all__ = ["lasso_path", "alpha_grid"]

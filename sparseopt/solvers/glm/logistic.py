@@ -21,7 +21,6 @@ set's columns (one per Newton gradient, one per coordinate-descent pass on the
 quadratic model).
 """
 
-import math
 import warnings
 
 import numpy as np
