@@ -10,9 +10,9 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils import check_array, check_consistent_length, column_or_1d
+from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from sparseopt.bcd._base import BCD_CONSTRAINTS
 from sparseopt.solvers.bcd import (
@@ -20,7 +20,12 @@ from sparseopt.solvers.bcd import (
     QuadraticDatafit,
     bcd_minimize,
 )
-from sparseopt.utils.validation import check_random_state_seed
+from sparseopt.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_random_state_seed,
+    validate_data,
+)
 
 __all__ = ["GraphLabelPropagation"]
 
@@ -175,7 +180,7 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         y = column_or_1d(check_array(y, ensure_2d=False, dtype=np.float64,
                                      ensure_all_finite="allow-nan", input_name="y"),
                          warn=True)
-        check_consistent_length(X, y)
+        check_consistent_length(X=X, y=y)
         labelled = ~np.isnan(y)
         if not labelled.any():
             raise ValueError("y must contain at least one labelled node (non-NaN value).")

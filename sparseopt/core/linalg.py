@@ -274,7 +274,11 @@ def power_iteration(operator, *, tol=1e-10, max_iter=1000, random_state=0,
     """
     tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
     max_iter = check_integer(max_iter, "max_iter", lower=1)
-    rng = np.random.default_rng(random_state)
+    try:
+        rng = np.random.default_rng(random_state)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("random_state must be None, a non-negative integer or a numpy "
+                         f"Generator, got {random_state!r}.") from exc
     # Every factor is scaled by a power of two near its largest entry, so that
     # A^H A neither overflows (entries up to 1e300) nor underflows (1e-300);
     # the norm is scaled back by the product of the scales (log2, exact).

@@ -24,6 +24,7 @@ from numba import njit
 from sparseopt.core import losses
 from sparseopt.core.linalg import power_iteration
 from sparseopt.solvers.bcd import block_kernels
+from sparseopt.solvers.bcd.validation import check_glm_datafit, check_quadratic_datafit
 
 __all__ = ["GLMDatafit", "QuadraticDatafit", "LOSSES"]
 
@@ -63,6 +64,7 @@ class GLMDatafit:
     """
 
     def __init__(self, X, target, loss, scale, n_outputs=1):
+        X, target, scale, n_outputs = check_glm_datafit(X, target, loss, scale, n_outputs, LOSSES)
         self.loss = LOSSES[loss]
         self.scale = float(scale)
         self.n_samples, self.n_features = X.shape
@@ -265,6 +267,7 @@ class QuadraticDatafit:
     """
 
     def __init__(self, A, b):
+        A, b = check_quadratic_datafit(A, b)
         self.matrix = sp.csr_matrix(A, dtype=np.float64)
         self.matrix.sort_indices()
         self.b = np.asarray(b, dtype=np.float64)

@@ -39,6 +39,7 @@ from sparseopt.solvers.bcd.selection import (
     BlockSelector,
     make_partition,
 )
+from sparseopt.solvers.bcd.validation import check_engine_numbers
 
 __all__ = ["bcd_minimize", "UPDATES", "BLOCKS", "SELECTIONS"]
 
@@ -142,6 +143,8 @@ def bcd_minimize(datafit, penalty, coef_init=None, *, blocks="fixed", block_size
         ``updates_per_epoch``.
     """
     check_bcd_options(datafit, penalty, blocks, block_size, selection, update)
+    coef_init = check_engine_numbers(datafit.n_coords, coef_init, max_iter, tol, check_every,
+                                     record_every, max_epochs)
     rng = np.random.default_rng(random_state)
     n_coords = datafit.n_coords
     lipschitz = datafit.coordinate_lipschitz()
