@@ -10,7 +10,9 @@ is set to NaN and to -1. Every case must raise a ``ValueError`` or
 ``TypeError`` whose message names the argument (the bad-input kinds an
 argument legitimately accepts, listed in its recipe, must instead succeed or
 fail with such an error: never an IndexError or a NumPy internals message).
-An entry point for which no case applies must say why in its recipe.
+Odd but possibly valid data (one sample, constant values, no feature,
+duplicated columns) must work or fail the same clear way. An entry point for
+which no case applies must say why in its recipe.
 """
 
 import re
@@ -24,6 +26,9 @@ from public_api import RECIPES
 ARRAY_KINDS = ("nan", "inf", "empty", "ndim", "scalar", "complex", "object", "str",
                "sparse", "mismatch")
 HYPER_KINDS = ("nan", "negative")
+# Odd but possibly valid data, applied to all the arrays of a recipe at once: it
+# must work, or fail with a ValueError/TypeError naming one of the arrays.
+ODD_KINDS = ("one_sample", "constant", "no_feature", "duplicated_columns")
 
 
 def bad_array(array, kind):
@@ -66,6 +71,9 @@ def _cases():
                 count += 1
                 yield pytest.param(name, "array", argument, kind,
                                    id=f"{name}-{argument}-{kind}")
+        for kind in ODD_KINDS if recipe.arrays else ():
+            count += 1
+            yield pytest.param(name, "odd", None, kind, id=f"{name}-{kind}")
         for parameter in recipe.hyper_parameters():
             for kind in HYPER_KINDS:
                 count += 1
@@ -82,10 +90,31 @@ def names_the_argument(message, name):
     return re.search(rf"(?<![\w.]){re.escape(name)}(?![\w(])", message) is not None
 
 
+def odd_arrays(arrays, kind):
+    """Every array of a recipe turned into the odd input ``kind``."""
+    first = len(next(iter(arrays.values())))
+    odd = {}
+    for name, array in arrays.items():
+        array = np.asarray(array, dtype=np.float64)
+        if kind == "one_sample":
+            array = array[:1] if len(array) == first else array
+        elif kind == "constant":
+            array = np.ones_like(array)
+        elif kind == "no_feature" and array.ndim == 2:
+            array = array[:, :0]
+        elif kind == "duplicated_columns" and array.ndim == 2 and array.shape[1] > 1:
+            array = array.copy()
+            array[:, 1] = array[:, 0]
+        odd[name] = array
+    return odd
+
+
 def run_bad_case(recipe, target, argument, kind):
     """Call the recipe with the bad input; return the exception (or None)."""
     arrays, params = dict(recipe.arrays), {}
-    if target == "array":
+    if target == "odd":
+        arrays = odd_arrays(arrays, kind)
+    elif target == "array":
         arrays[argument] = bad_array(arrays[argument], kind)
     else:
         default = recipe.params.get(argument, 1)
@@ -113,7 +142,7 @@ def test_bad_input_gives_a_clear_error(name, target, argument, kind):
         return
     error = run_bad_case(recipe, target, argument, kind)
     shown = recipe.names.get((kind, argument), recipe.names.get(argument, argument))
-    accepted = (kind in recipe.accepts.get(argument, ())
+    accepted = (target == "odd" or kind in recipe.accepts.get(argument, ())
                 or (kind == "negative" and argument in recipe.negative_ok))
     if error is None:
         assert accepted, f"{name} accepted {argument} = <{kind}> without an error"
@@ -121,5 +150,9 @@ def test_bad_input_gives_a_clear_error(name, target, argument, kind):
     assert isinstance(error, ValueError | TypeError), (
         f"{name} with {argument} = <{kind}> raised {type(error).__name__}: {error}")
     partners = recipe.arrays if kind == "mismatch" else ()
-    assert any(names_the_argument(str(error), n) for n in (shown, *partners)), (
+    if target == "odd":  # a clear error may name any argument
+        partners = [*recipe.arrays, *recipe.params]
+    partners = [recipe.names.get(n, n) for n in partners]
+    named = [n for n in (shown, *partners) if n is not None]
+    assert any(names_the_argument(str(error), n) for n in named), (
         f"{name} with {argument} = <{kind}>: the message does not name {shown!r}: {error}")

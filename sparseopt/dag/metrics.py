@@ -314,6 +314,9 @@ def cpdag_shd(B_true, B_est):
     0
     """
     true, estimate = _check_pair(B_true, B_est)
+    for name, graph in (("B_true", true), ("B_est", estimate)):
+        if not is_dag(graph):
+            raise ValueError(f"{name} must be a DAG (it has a directed cycle) to have a CPDAG.")
     return structural_hamming_distance(dag_to_cpdag(true), dag_to_cpdag(estimate))
 
 
