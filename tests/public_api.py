@@ -203,10 +203,8 @@ def _recipes():
 
     recipes = {
         # ---------------------------------------------------------- estimators
-        "ColideEV": estimator_recipe(dag.ColideEV(**_DAG_FAST), X_DAG,
-                                     negative_ok=("random_state",)),
-        "ColideNV": estimator_recipe(dag.ColideNV(**_DAG_FAST), X_DAG,
-                                     negative_ok=("random_state",)),
+        "ColideEV": estimator_recipe(dag.ColideEV(**_DAG_FAST), X_DAG),
+        "ColideNV": estimator_recipe(dag.ColideNV(**_DAG_FAST), X_DAG),
         "DagmaLinear": estimator_recipe(dag.DagmaLinear(**_DAG_FAST), X_DAG),
         "ElasticNet": estimator_recipe(bcd.ElasticNet(alpha=0.1), X_REG, Y_REG,
                                        sparse=("X",)),
@@ -255,8 +253,7 @@ def _recipes():
         "core.lq_threshold": f(core.lq_threshold, {"x": X_VECTOR},
                                {"threshold": 0.5, "q": 0.5}, accepts=entrywise),
         "core.power_iteration": f(core.power_iteration, {"operator": X_REG},
-                                  accepts={"operator": {"complex"}}, sparse=("operator",),
-                                  negative_ok=("random_state",)),
+                                  accepts={"operator": {"complex"}}, sparse=("operator",)),
         "core.project_box": f(core.project_box, {"x": X_VECTOR},
                               {"lower": -1.0, "upper": 1.0}, accepts=entrywise,
                               negative_ok=("lower", "upper"), hyper=("lower", "upper")),
@@ -344,8 +341,7 @@ def _recipes():
                                         {"filename": "sachs_cd3cd28.csv"},
                                         no_bad_input="takes a file name"),
         "datasets.make_bcd_problem": f(datasets.make_bcd_problem, {},
-                                       {"n_samples": 20, "n_features": 8, "n_classes": 3},
-                                       negative_ok=("random_state",)),
+                                       {"n_samples": 20, "n_features": 8, "n_classes": 3}),
         "datasets.make_lattice_label_propagation": f(
             datasets.make_lattice_label_propagation, {},
             {"n_rows": 4, "n_cols": 5, "n_labelled": 3}),
@@ -366,8 +362,7 @@ def _recipes():
                            linked=("B_est",)),
         "dag.dag_to_cpdag": f(dag.dag_to_cpdag, {"B": DAG}),
         "dag.is_dag": f(dag.is_dag, {"W": WEIGHTED_DAG}),
-        "dag.simulate_dag": f(dag.simulate_dag, {}, {"d": 5, "n_edges": 4},
-                              negative_ok=("random_state",)),
+        "dag.simulate_dag": f(dag.simulate_dag, {}, {"d": 5, "n_edges": 4}),
         "dag.simulate_sem": f(dag.simulate_sem, {"W": WEIGHTED_DAG}, {"n": 10}),
         "dag.simulate_weights": f(dag.simulate_weights, {"B": DAG}),
         "dag.structural_hamming_distance": f(
