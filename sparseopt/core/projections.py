@@ -125,10 +125,8 @@ def project_simplex(x, radius=1.0):
     Examples
     --------
     >>> from sparseopt.core import project_simplex
-    >>> project_simplex([0.2, 0.6, 1.0])
-    array([0. , 0.3, 0.7])
-    >>> project_simplex([1e16, 3e16])
-    array([0., 1.])
+    >>> project_simplex([0.5, 0.5, 1.0])
+    array([0.16666667, 0.16666667, 0.66666667])
     """
     x, radius = _check_vector_and_radius(x, radius)
     return project_simplex_kernel(x, radius)

@@ -10,19 +10,16 @@ __all__ = ["check_ot_problem"]
 def _marginal(weights, name, size, side):
     if weights is None or (np.ndim(weights) == 1 and len(weights) == 0):
         return np.full(size, 1.0 / size)
-    weights = check_array_input(weights, name, ndim=1)
-    # float32 weights sum to 1 only up to float32 rounding: accepted, renormalised
-    tolerance = max(1e-8, weights.shape[0] * float(np.finfo(weights.dtype).eps))
-    weights = weights.astype(np.float64)
+    weights = check_array_input(weights, name, ndim=1, dtype=np.float64)
     if weights.shape[0] != size:
         raise ValueError(f"{name} has {weights.shape[0]} entries but M has {size} {side}.")
     if np.any(weights < 0):
         raise ValueError(f"{name} must be non-negative; its smallest entry is {weights.min():.3g}.")
     total = weights.sum()
-    if abs(total - 1.0) > tolerance:
+    if abs(total - 1.0) > 1e-8:
         raise ValueError(f"{name} must sum to 1 (a probability vector); it sums to {total:.12g}, "
                          f"off by {total - 1.0:.3g}.")
-    return weights / total if tolerance > 1e-8 else weights
+    return weights
 
 
 def _positive(weights, name, side, solver):

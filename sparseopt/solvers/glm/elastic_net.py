@@ -39,7 +39,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sparseopt.core.columns import column_axpy, column_dot
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
-from sparseopt.solvers.glm.validation import check_enet_gap_inputs
 from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
 from sparseopt.utils.validation import (
     check_array,
@@ -424,9 +423,7 @@ def enet_dual_gap(residual_norm_sq, y_dot_residual, correlation, coef, n_samples
     gap : float
         :math:`P(w) - D \ge 0`.
     """
-    residual_norm_sq, y_dot_residual, correlation, coef, n_samples, l1, l2 = \
-        check_enet_gap_inputs(residual_norm_sq, y_dot_residual, correlation, coef, n_samples,
-                              l1, l2)
+    coef = np.asarray(coef, dtype=np.float64)
     coef_l2_sq = float(coef @ coef)
     primal = residual_norm_sq / (2 * n_samples) + l1 * float(np.abs(coef).sum()) \
         + 0.5 * l2 * coef_l2_sq

@@ -30,7 +30,6 @@ from sparseopt.core.columns import column_axpy, column_dot, column_weighted_dot
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.losses import LOGISTIC, conjugate_sum
 from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
-from sparseopt.solvers.glm.validation import check_logistic_gap_inputs
 from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
 
 __all__ = ["solve_logistic"]
@@ -322,8 +321,6 @@ def logistic_dual_gap(target, z, correlation_vector, coef, l1, l2, n_samples):
     gap : float
         The duality gap, clipped at zero.
     """
-    target, z, correlation_vector, coef, l1, l2, n_samples = check_logistic_gap_inputs(
-        target, z, correlation_vector, coef, l1, l2, n_samples)
     margins = target * z
     objective = float(np.mean(np.logaddexp(0.0, -margins)))
     objective += l1 * float(np.abs(coef).sum()) + 0.5 * l2 * float(coef @ coef)
