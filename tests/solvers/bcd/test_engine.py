@@ -24,9 +24,10 @@ from sparseopt.solvers.bcd import (
     QuadraticDatafit,
     bcd_minimize,
 )
+from sparseopt.solvers.bcd.partitions import GRAPH_BLOCKS
 from sparseopt.solvers.bcd.selection import BlockSelector
 
-FLAT_BLOCKS = [b for b in BLOCKS if b not in ("tree", "red_black")]
+FLAT_BLOCKS = [b for b in BLOCKS if b not in GRAPH_BLOCKS]
 
 
 @pytest.fixture(scope="module")
