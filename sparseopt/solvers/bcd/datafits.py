@@ -87,13 +87,15 @@ class GLMDatafit:
             self.dense = np.empty((0, 0), order="F")
             self.data, self.indices = X.data, X.indices.astype(np.int64)
             self.indptr = X.indptr.astype(np.int64)
-            squared = np.asarray(X.multiply(X).sum(axis=0)).ravel()
+            with np.errstate(over="ignore"):  # overflow is reported below
+                squared = np.asarray(X.multiply(X).sum(axis=0)).ravel()
         else:
             self.matrix = np.asfortranarray(X, dtype=np.float64)
             self.dense = self.matrix
             self.data = np.empty(0)
             self.indices = self.indptr = np.empty(0, dtype=np.int64)
-            squared = np.einsum("ij,ij->j", self.matrix, self.matrix)
+            with np.errstate(over="ignore"):
+                squared = np.einsum("ij,ij->j", self.matrix, self.matrix)
         self.column_squared_norms = squared
         self._check_finite()
         self._csr = None
@@ -111,8 +113,9 @@ class GLMDatafit:
                 "largest entry) and the penalty accordingly.")
         if not np.all(np.isfinite(self.target)):
             raise ValueError("y must be finite (no NaN or infinity).")
-        if self.loss == losses.LEAST_SQUARES and not np.isfinite(
-                0.5 * self.scale * float(self.target @ self.target)):
+        with np.errstate(over="ignore"):
+            squared_target = 0.5 * self.scale * float(self.target @ self.target)
+        if self.loss == losses.LEAST_SQUARES and not np.isfinite(squared_target):
             raise ValueError(
                 f"y overflows float64: its squared norm is not finite (largest |y| "
                 f"{float(np.max(np.abs(self.target))):.3g}). Rescale y (and X) first.")
