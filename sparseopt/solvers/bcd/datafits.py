@@ -10,9 +10,9 @@ steps. Two kinds:
   squares, logistic and multinomial losses, with dense or CSC ``X``. The
   state keeps the linear predictor and the loss derivative, so a block step
   costs ``O(nnz of the block's columns)``; the full gradient, needed by the
-  greedy rules, is maintained incrementally: for least squares through
-  cached Gram columns ``X^T x_j`` (``O(p)`` per updated coordinate once
-  cached), otherwise through a CSR copy of ``X`` (only the rows a step
+  greedy rules, is maintained incrementally: for dense least squares
+  through cached Gram columns ``X^T x_j`` (``O(p)`` per updated coordinate
+  once cached), otherwise through a CSR copy of ``X`` (only the rows a step
   touched are revisited; on dense data every row is, ``O(np)``).
 - :class:`QuadraticDatafit`: ``f(x) = 1/2 x^T A x - b^T x`` with a sparse
   symmetric positive (semi)definite ``A``, e.g. graph label propagation; the
@@ -177,8 +177,12 @@ class GLMDatafit:
         with :math:`m = \min(K, \text{classes in the block} + 1)` (Boehning's
         bound restricted to the block's classes, the rest lumped into one).
         """
-        columns, column_of, output_of = self._block_layout(block)
+        features = block // self.n_outputs
+        unique, column_of = np.unique(features, return_inverse=True)
+        output_of = block % self.n_outputs
+        columns = self.matrix[:, unique]
         gram = columns.T @ columns
+        gram = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
         gram = gram[np.ix_(column_of, column_of)] * self.scale
         if self.loss == losses.LEAST_SQUARES:
             return gram
@@ -191,6 +195,8 @@ class GLMDatafit:
 
     def hessian(self, state, block):
         """Exact Hessian :math:`\\nabla^2_{bb} f` at the state."""
+        if self.loss == losses.LEAST_SQUARES:  # constant: the bound itself
+            return self.bound_matrix(block)
         columns, column_of, output_of = self._block_layout(block)
         weights = losses.curvature_weights(self.loss, state.z, self.target, self.scale,
                                             np.arange(self.n_samples))
@@ -287,7 +293,7 @@ class GLMDatafit:
             losses.update_derivatives(self.loss, state.z, self.target, self.scale, rows,
                                        state.deriv)
             return
-        if self.loss == losses.LEAST_SQUARES and self.n_outputs == 1:
+        if self.loss == losses.LEAST_SQUARES and self.n_outputs == 1 and not self.is_sparse:
             moved = delta != 0
             columns = self._gram_columns(block[moved])
             if columns is not None:  # gradient += s X^T X_b delta_b
