@@ -175,7 +175,7 @@ panels["A + l1, x >= 0: blocks of 100"] = {
 # The figure
 # ----------
 fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
-for ax, (title, curves) in zip(axes.ravel(), panels.items()):
+for ax, (title, curves) in zip(axes.ravel(), panels.items(), strict=True):
     for label, (iterations, gap) in curves.items():
         ax.semilogy(iterations, gap, label=label)
     ax.set_title(title, fontsize=10)

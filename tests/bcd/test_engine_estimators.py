@@ -205,7 +205,7 @@ def test_unsorted_sparse_input_is_not_reordered(fit):
     X = unsorted_csc(X * (np.abs(X) > 0.7))
     before = (X.data.copy(), X.indices.copy(), X.indptr.copy())
     fit(X, y)
-    for array, copy in zip((X.data, X.indices, X.indptr), before):
+    for array, copy in zip((X.data, X.indices, X.indptr), before, strict=True):
         np.testing.assert_array_equal(array, copy)
 
 

@@ -32,7 +32,6 @@ from sparseopt.solvers.bcd.datafits import QuadraticDatafit
 from sparseopt.solvers.bcd.partitions import (
     BLOCKS,
     GRAPH_BLOCKS,
-    VARIABLE_BLOCKS,
     check_partition,
     make_partition,
 )

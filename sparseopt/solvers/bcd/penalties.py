@@ -3,14 +3,15 @@
 The penalty is the weighted elastic net, optionally restricted to
 non-negative coefficients:
 
-    g(w) = sum_c omega_c (l1 |w_c| + l2 / 2 w_c^2)  [+ indicator(w_c >= 0, c in P)]
+    g(w) = sum_c omega_c (l1 |w_c| + l2 / 2 w_c^2)  [+ indicator(w_c >= 0 for c in P)]
 
 with per-coordinate weights ``omega`` (0 leaves a coordinate, e.g. an
 intercept, unpenalised) and the set ``P`` of sign-constrained coordinates
-(none, all, or a mask: an intercept is never constrained). Everything the selection rules and updates need is
-here: the proximal map, the optimality violation, the decrease of the
-coordinate-wise proximal model (GS-q scores) and the exact solution of the
-block quadratic model ``min_d g^T d + 1/2 d^T H d + g(w_b + d)``.
+(none, all, or a mask: an intercept is never constrained). Everything the
+selection rules and updates need is here: the proximal map, the optimality
+violation, the decrease of the coordinate-wise proximal model (GS-q scores)
+and the exact solution of the block quadratic model
+``min_d g^T d + 1/2 d^T H d + g(w_b + d)``.
 """
 
 import numpy as np
@@ -115,7 +116,7 @@ def quadratic_model_cd(hessian, gradient, u, product, l1, l2, positive, tol, max
     coordinate), ``False`` if ``max_sweeps`` sweeps ran without that.
     """
     size = u.shape[0]
-    for sweep in range(max_sweeps):
+    for _ in range(max_sweeps):
         largest = 0.0
         for t in range(size):
             curvature = hessian[t, t]

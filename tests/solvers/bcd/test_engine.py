@@ -10,6 +10,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import Lasso as SklearnLasso
 from sklearn.linear_model import LogisticRegression
 
+from sparseopt.core.forest import is_forest
 from sparseopt.datasets import (
     make_bcd_problem,
     make_lattice_label_propagation,
@@ -24,9 +25,8 @@ from sparseopt.solvers.bcd import (
     GLMDatafit,
     QuadraticDatafit,
     bcd_minimize,
+    datafits,
 )
-from sparseopt.core.forest import is_forest
-from sparseopt.solvers.bcd import datafits
 from sparseopt.solvers.bcd.partitions import GRAPH_BLOCKS, avg_order, make_partition
 from sparseopt.solvers.bcd.selection import BlockSelector
 from sparseopt.solvers.bcd.updates import _adaptive_gradient_step
@@ -382,8 +382,12 @@ def test_greedy_rules_update_the_gradient_incrementally(monkeypatch):
         datafit = GLMDatafit(np.asfortranarray(X), y, "least_squares", 1.0 / 200)
         calls = []
         full_gradient = datafit.full_gradient
-        monkeypatch.setattr(datafit, "full_gradient",
-                            lambda state: calls.append(1) or full_gradient(state))
+
+        def counted(state, calls=calls, full_gradient=full_gradient):
+            calls.append(1)
+            return full_gradient(state)
+
+        monkeypatch.setattr(datafit, "full_gradient", counted)
         coef, _ = bcd_minimize(datafit, penalty, blocks="variable", block_size=5,
                                selection="gs", max_iter=200, check_every=10**6)
         if cache_bytes == 2**28:
@@ -429,19 +433,166 @@ def test_overflowing_data_are_refused():
         GLMDatafit(X, y * 1e300, "least_squares", 1.0)
 
 
-@pytest.mark.slow
-def test_paper_scale_dataset_a():
-    """The paper's size (1000 x 10000): the same orderings as the scaled test."""
+# ---------------------------------------------------------------------------
+# The paper's experiments at the paper's sizes (slow). Reading the authors'
+# figures (Nutini, Laradji & Schmidt 2022; IssamLaradji/BlockCoordinateDescent)
+# gives the reproduction points quoted in each docstring.
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def dataset_a():
     X, y, _ = make_bcd_problem("least_squares", 1000, 10000, random_state=0)
+    return GLMDatafit(X, y, "least_squares", 1.0), ElasticNetPenalty(0.0, 0.0, np.ones(10000))
+
+
+def final_objective(datafit, penalty, iterations=500, **options):
+    _, info = bcd_minimize(datafit, penalty, max_iter=iterations, check_every=iterations,
+                           random_state=0, **options)
+    return info["objective"]
+
+
+@pytest.mark.slow
+def test_paper_scale_dataset_a(dataset_a):
+    """Dataset A (1000 x 10000, f* = 0), variable blocks of 5, 500 iterations.
+
+    Figure 4a (gradient updates): the variable-block "GSL" curve (the
+    Gershgorin rule, our ``gsd``) ends near 7.5e3, GS near 3.6e4: about 4.8x,
+    not the 10x of the research target (which holds at 2000 columns, 22-31x).
+    Ours, 10 seeds (0-9): GS / GSL (g_i^2 / L_i) 3.3-6.3x (median 3.9x),
+    GS / GSD 3.3-4.6x (median 3.75x). Figure 5a (matrix updates): GSQ (IHT)
+    0.3 < GSD 0.5 << GS 3.4e3; ours: GSQ below GSL on 10 of 10 seeds
+    (1.24-3.80x, median 2.4x), GSL >= 1e4x below GS."""
+    datafit, penalty = dataset_a
+    options = dict(blocks="variable", block_size=5)
+    gs = final_objective(datafit, penalty, selection="gs", **options)
+    assert final_objective(datafit, penalty, selection="gsl", **options) * 3 <= gs
+    assert final_objective(datafit, penalty, selection="gsd", **options) * 3 <= gs
+    matrix = dict(options, update="lipschitz_matrix")
+    gsl = final_objective(datafit, penalty, selection="gsl", **matrix)
+    assert final_objective(datafit, penalty, selection="gsq", **matrix) * 1.2 <= gsl
+    assert gsl * 1e4 <= final_objective(datafit, penalty, selection="gs", **matrix)
+
+
+@pytest.mark.slow
+def test_paper_scale_fixed_partitions(dataset_a):
+    """Figure 10 (dataset A, blocks of 5, gradient updates): with GSL the
+    sorted partition (8.2e3 in the paper) beats Avg (about 6e4), which beats
+    the contiguous order (about 1.4e5). Ours: 4.0e3 < 2.5e4 < 8.1e4."""
+    datafit, penalty = dataset_a
+    results = {blocks: final_objective(datafit, penalty, blocks=blocks, block_size=5,
+                                       selection="gsl")
+               for blocks in ("sorted", "avg", "fixed")}
+    assert results["sorted"] * 3 <= results["avg"]
+    assert results["avg"] * 2 <= results["fixed"]
+
+
+@pytest.mark.slow
+def test_paper_scale_adaptive_lipschitz(dataset_a):
+    """Figure 9 (contiguous blocks): with blocks of 50 on dataset A the
+    adaptive estimate (LA) beats the block bound (Lb), for GSL and cyclic
+    (paper: LA-GSL about 4e3 vs Lb-GSL about 1.3e4; ours 1.95e3 vs 1.46e4 and
+    cyclic 3.4e3 vs 2.6e4); with blocks of 5, Lb-GSL stays ahead (paper and
+    ours: 8.1e4 vs 2.9e5)."""
+    datafit, penalty = dataset_a
+
+    def run(size, selection, update):
+        return final_objective(datafit, penalty, blocks="fixed", block_size=size,
+                               selection=selection, update=update)
+
+    for selection in ("gsl", "cyclic"):
+        assert run(50, selection, "adaptive_gradient") * 3 <= run(50, selection, "gradient")
+    assert run(5, "gsl", "gradient") < run(5, "gsl", "adaptive_gradient")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss", ["logistic", "multinomial"])
+def test_paper_scale_regularised_logistic_and_softmax(loss):
+    """Datasets B (1000 x 10000) and C (1000 x 1000, 50 classes) with a ridge
+    term (1/2 ||x||^2: the unregularised problems are separable, their
+    infimum is not attained); f* from scikit-learn. Figure 4b / 8 (blocks of
+    5): GS and GSL variable blocks beat random ones; Figure 9: LA-GSL beats
+    Lb-GSL on contiguous blocks (C in the paper: 1.9e3 vs 3.5e3; ours: 1.8e3 vs
+    3.3e3)."""
+    if loss == "logistic":
+        X, y, _ = make_bcd_problem("logistic", 1000, 10000, random_state=0)
+        datafit = GLMDatafit(X, y, "logistic", 1.0)
+    else:
+        X, y, _ = make_bcd_problem("multinomial", 1000, 1000, n_classes=50, random_state=0)
+        datafit = GLMDatafit(X, y, "multinomial", 1.0, n_outputs=50)
+    penalty = ElasticNetPenalty(0.0, 1.0, np.ones(datafit.n_coords))
+    reference = LogisticRegression(C=1.0, fit_intercept=False, tol=1e-10,
+                                   max_iter=100_000).fit(X, y)
+    solution = reference.coef_.T.ravel() if loss == "multinomial" else reference.coef_.ravel()
+    optimum = datafit.value(datafit.start(solution, False)) + penalty.value(solution)
+    errors = {selection: final_objective(datafit, penalty, blocks="variable", block_size=5,
+                                         selection=selection) - optimum
+              for selection in ("random", "gs", "gsl")}
+    assert min(errors.values()) > 0  # scikit-learn's optimum is below every iterate
+    factor = 3.0 if loss == "logistic" else 1.15  # ours: 4.2x / 5.0x (B), 1.26x (C)
+    assert errors["gs"] * factor <= errors["random"]
+    assert errors["gsl"] * factor <= errors["random"]
+    fixed = {update: final_objective(datafit, penalty, blocks="fixed", block_size=5,
+                                     selection="gsl", update=update) - optimum
+             for update in ("gradient", "adaptive_gradient")}
+    assert fixed["adaptive_gradient"] * 1.2 <= fixed["gradient"]
+
+
+@pytest.mark.slow
+def test_paper_scale_lattice_blocks():
+    """Figure 6a (dataset D, 500 iterations, exact updates): tree partitions
+    (paper 1.5e-4) and greedy trees (1e-4) << random trees (about 1) << red-black
+    (about 36) << the general n^(1/3) block (about 1e8). Ours: 2.8e-5, 2.0e-5,
+    0.13, 20.5, 6.1e7."""
+    problem = make_lattice_label_propagation(random_state=1)
+    solution = spla.spsolve(problem.A.tocsc(), problem.b)
+    optimum = 0.5 * solution @ (problem.A @ solution) - problem.b @ solution
+    datafit = QuadraticDatafit(problem.A, problem.b)
+    penalty = ElasticNetPenalty(0.0, 0.0, np.ones(problem.A.shape[0]))
+    trees = dict(blocks="tree", block_size=None, update="message_passing")
+    gaps = {name: final_objective(datafit, penalty, **options) - optimum for name, options in {
+        "tree_partitions": dict(blocks=lattice_comb_blocks(50, 50, problem.labelled),
+                                update="message_passing"),
+        "greedy_tree": dict(trees, selection="gs"),
+        "random_tree": dict(trees, selection="random"),
+        "red_black": dict(blocks=lattice_red_black_blocks(50, 50, problem.labelled),
+                          update="message_passing"),
+        "general": dict(blocks="general", block_size=None, selection="gs",
+                        update="lipschitz_matrix"),
+    }.items()}
+    assert max(gaps["tree_partitions"], gaps["greedy_tree"]) * 100 <= gaps["random_tree"]
+    assert gaps["random_tree"] * 10 <= gaps["red_black"]
+    assert gaps["red_black"] * 1e4 <= gaps["general"]
+
+
+@pytest.mark.slow
+def test_paper_scale_nonnegative_l1():
+    """Figure 7 (dataset A, 1/2 ||Ax - b||^2 + 5e4 sum(x), x >= 0, variable
+    blocks by GS-q; f* from scikit-learn's positive Lasso, 57 non-zeros): the
+    exact block QP (PN) and two-metric projection (TMP) reach a relative
+    suboptimality of 1e-8 within 10 iterations with blocks of 50 or 100
+    (paper: about 5), projected gradient (PG) needs many more (paper: about
+    150; ours 77 and 90); with blocks of 5, PN and TMP (41 iterations) still
+    beat PG (85)."""
+    X, y, _ = make_bcd_problem("least_squares", 1000, 10000, random_state=0)
+    weight = 5e4
+    reference = SklearnLasso(alpha=weight / X.shape[0], positive=True, fit_intercept=False,
+                             tol=1e-14, max_iter=10**6).fit(X, y).coef_
+    optimum = 0.5 * np.sum((X @ reference - y) ** 2) + weight * reference.sum()
     datafit = GLMDatafit(X, y, "least_squares", 1.0)
-    penalty = ElasticNetPenalty(0.0, 0.0, np.ones(10000))
+    penalty = ElasticNetPenalty(weight, 0.0, np.ones(10000), positive=True)
 
-    def final(selection, update):
-        _, info = bcd_minimize(datafit, penalty, blocks="variable", block_size=5,
-                               selection=selection, update=update, max_iter=500,
-                               check_every=500)
-        return info["objective"]
+    def first_below(size, update, iterations):
+        _, info = bcd_minimize(datafit, penalty, blocks="variable", block_size=size,
+                               selection="gsl", update=update, max_iter=iterations,
+                               check_every=1)
+        history = info["history"]
+        relative = (history.objectives - optimum) / (history.objectives[0] - optimum)
+        assert relative.min() > -1e-12  # scikit-learn's optimum is as low as ours
+        reached = np.flatnonzero(relative < 1e-8)
+        return history.iterations[reached[0]] if reached.size else np.inf
 
-    # Measured at this size: GS 3.7e-3 vs GSL 9.8e-4 (3.8x); GSQ 5e4x below GS.
-    assert final("gsl", "gradient") * 3 <= final("gs", "gradient")
-    assert final("gsq", "lipschitz_matrix") * 100 <= final("gs", "lipschitz_matrix")
+    for size in (50, 100):
+        assert first_below(size, "lipschitz_matrix", 10) <= 10
+        assert first_below(size, "two_metric", 10) <= 10
+        assert first_below(size, "gradient", 50) > 50
+    pg = first_below(5, "gradient", 150)
+    assert max(first_below(5, "lipschitz_matrix", 100), first_below(5, "two_metric", 100)) < pg
