@@ -267,7 +267,7 @@ from sparseopt.datasets import make_sparse_regression
 X, y, _ = make_sparse_regression(300, 3000, 30, rho=0.5, random_state=0)
 options = dict(alpha=1e-5, selection="gsl", blocks="variable", block_size=1000,
                update="lipschitz_matrix", tol=1e-300)
-Lasso(max_iter=1, **options).fit(X[:40, :1010], y[:40])
+Lasso(max_iter=1, **dict(options, block_size=5)).fit(X[:40, :50], y[:40])  # compiles
 """,
         "Lasso(max_iter=10**9, **options).fit(X, y)",
     )

@@ -190,7 +190,7 @@ def bcd_minimize(datafit, penalty, coef_init=None, *, blocks="fixed", block_size
                              np.ones(n_coords) if adaptive else lipschitz, rng,
                              tree_blocks=tree_blocks, adaptive=adaptive)
     coef = np.zeros(n_coords) if coef_init is None else np.array(coef_init, dtype=np.float64)
-    track = selection in GREEDY_RULES or active_set or (tree_blocks and selection != "cyclic")
+    track = selection in GREEDY_RULES or active_set
     state = datafit.start(coef, track_gradient=track)
     monitor = default_monitor(datafit, penalty) if monitor is None else monitor
     updates_per_epoch = (len(partition) if partition is not None

@@ -63,21 +63,28 @@ SPARSE_BLOCK = 64  # blocks of a sparse quadratic larger than this stay sparse
 class BlockBound:
     """Cached curvature of one block: the dense bound ``matrix`` (``None`` for a
     large block of a sparse quadratic), its largest eigenvalue ``largest`` and,
-    for those sparse blocks, ``solve(rhs)`` with the block matrix."""
+    for those sparse blocks, :meth:`solve` with the block matrix plus the
+    penalty's l2 term (sparse LU, factorised at the first call)."""
 
-    def __init__(self, matrix, largest, solve=None):
+    def __init__(self, matrix, largest, system=None):
         self.matrix = matrix
         self.largest = largest
-        self.solve = solve
+        self._system = system
+        self._solve = None
+
+    def solve(self, rhs):
+        """``(A_bb + diag(l2_b))^{-1} rhs`` (large sparse blocks only)."""
+        if self._solve is None:
+            self._solve = factorized(sp.csc_matrix(self._system))
+        return self._solve(rhs)
 
 
 def block_bound(datafit, penalty, block):
-    """The :class:`BlockBound` of ``block`` (sparse factorisation for large graph blocks)."""
+    """The :class:`BlockBound` of ``block`` (kept sparse for large graph blocks)."""
     if _keeps_sparse(datafit, penalty, block):
         matrix = sp.csc_matrix(datafit.matrix[block][:, block])
-        system = matrix + sp.diags(penalty.l2_weights[block])
         return BlockBound(None, _sparse_largest_eigenvalue(matrix),
-                          factorized(sp.csc_matrix(system)))
+                          matrix + sp.diags(penalty.l2_weights[block]))
     matrix = datafit.bound_matrix(block)
     largest = float(np.linalg.eigvalsh(matrix)[-1]) if len(block) > 1 else float(matrix[0, 0])
     return BlockBound(matrix, largest)
@@ -136,6 +143,7 @@ class BlockSelector:
             self._concatenated = np.concatenate(partition)
             self._starts = np.cumsum([0] + [len(b) for b in partition[:-1]])
             self._block_of = np.repeat(np.arange(self.n_blocks), [len(b) for b in partition])
+            self._singletons = all(len(b) == 1 for b in partition)
 
     # -- cached block quantities -------------------------------------------
     def bound(self, index):
@@ -235,6 +243,10 @@ class BlockSelector:
         if rule == "gs":
             values = self.penalty.violations(gradient, coef)
             return int(np.argmax(self._block_sums(values**2)))
+        if rule == "gsq" and self._singletons:
+            # one-coordinate blocks: the quadratic model has curvature L_i
+            _, decreases = self.penalty.model_steps(gradient, coef, self.coordinate_constants)
+            return int(np.argmax(decreases[self._concatenated]))
         if rule in ("gsl", "gs_r"):
             per_coordinate_l = self.block_lipschitz()[self._block_of]
             curvature = np.empty(self.datafit.n_coords)
