@@ -62,9 +62,9 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         "lipschitz" visit the fixed forest partition, greedy rules grow one
         forest per iteration by decreasing score (the paper's greedy trees)
         and "random" grows one along a random order (its random trees).
-    blocks : {"tree", "red_black", "general", "fixed", "sorted", "avg", "variable"} or list, \
-default="tree"
-        ``"tree"``: a greedy partition of the nodes into forests;
+    blocks : str or list of arrays, default="tree"
+        One of "tree", "red_black", "general", "fixed", "sorted", "avg",
+        "variable", or a list of blocks. ``"tree"``: a greedy partition of the nodes into forests;
         ``"red_black"``: a greedy colouring (independent sets, for which
         block updates reduce to Gauss-Seidel); ``"general"``: the paper's
         general block, the ``block_size`` (default ``n ** (1/3)``) nodes
