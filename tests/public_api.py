@@ -179,6 +179,13 @@ X_SOURCE, X_TARGET = _rng.standard_normal((8, 2)), _rng.standard_normal((9, 2)) 
 LOGITS = _rng.standard_normal((8, 3))
 X_VECTOR = np.array([0.3, -1.7, 2.5, 0.0, 0.9, -0.2])
 
+def _deferred_interrupt():
+    from sparseopt.utils import DeferredInterrupt
+
+    with DeferredInterrupt() as interrupt:
+        interrupt.check()
+
+
 _DAG_FAST = dict(T=2, warm_iter=60, max_iter=120, checkpoint=20)
 
 
@@ -307,6 +314,8 @@ def _recipes():
         "solvers.tree_partition_blocks": f(solvers.tree_partition_blocks, {"A": LAPLACIAN},
                                            sparse=("A",)),
         # --------------------------------------------------------------- utils
+        "utils.DeferredInterrupt": Recipe(run=lambda a, p: _deferred_interrupt(), arrays={},
+                                          no_bad_input="takes no argument"),
         "utils.IterationPrinter": Recipe(
             run=lambda a, p: utils.IterationPrinter("demo", stream=io.StringIO(), **p)(
                 1, objective=1.0),
