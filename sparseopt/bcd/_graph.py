@@ -88,6 +88,9 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         Maximum number of epochs (passes over the blocks).
     random_state : int, RandomState instance or None, default=None
         Seeds the random and Lipschitz rules.
+    verbose : int, default=0
+        Progress lines of the engine (objective, largest gradient entry,
+        elapsed time): ``1`` at most one per second, ``2`` every check.
 
     Attributes
     ----------
@@ -124,12 +127,13 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         **{key: BCD_CONSTRAINTS[key] for key in ("selection", "blocks", "block_size", "update",
-                                                 "tol", "max_iter", "random_state")},
+                                                 "tol", "max_iter", "random_state",
+                                                 "verbose")},
     }
 
     def __init__(self, affinity="knn", *, n_neighbors=7, alpha=0.0, selection="cyclic",
                  blocks="tree", block_size=None, update="message_passing", tol=1e-6,
-                 max_iter=1000, random_state=None):
+                 max_iter=1000, random_state=None, verbose=0):
         self.affinity = affinity
         self.n_neighbors = n_neighbors
         self.alpha = alpha
@@ -140,6 +144,7 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.random_state = random_state
+        self.verbose = verbose
 
     def _graph(self, X):
         if self.affinity == "precomputed":
@@ -225,7 +230,8 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         values, info = bcd_minimize(
             datafit, penalty, blocks=self.blocks, block_size=self.block_size,
             selection=self.selection, update=self.update, max_epochs=self.max_iter,
-            tol=self.tol * scale, criterion_name="gradient_max", random_state=rng)
+            tol=self.tol * scale, criterion_name="gradient_max", random_state=rng,
+            verbose=self.verbose)
         if not info["converged"]:
             warnings.warn(
                 f"GraphLabelPropagation did not converge in max_iter={self.max_iter} epochs: "
