@@ -7,10 +7,10 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from sparseopt.solvers.glm.group_lasso import check_groups, solve_group_lasso
+from sparseopt.utils.validation import check_classification_targets, validate_data
 
 __all__ = ["GroupLasso", "SparseGroupLasso", "GroupLogisticRegression"]
 

@@ -6,11 +6,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from sparseopt.solvers.glm.designs import normalise_sample_weight
 from sparseopt.solvers.glm.elastic_net import check_penalty_weights
 from sparseopt.solvers.glm.multitask import solve_multitask
+from sparseopt.utils.validation import validate_data
 
 __all__ = ["MultiTaskLasso", "MultiTaskElasticNet"]
 

@@ -3,7 +3,6 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from sparseopt.solvers.glm.designs import LeastSquaresDesign, normalise_sample_weight
@@ -16,6 +15,7 @@ from sparseopt.solvers.glm.elastic_net import (
     solve_enet,
 )
 from sparseopt.solvers.glm.multitask import solve_multitask
+from sparseopt.utils.validation import check_array
 
 __all__ = ["lasso_path", "alpha_grid"]
 

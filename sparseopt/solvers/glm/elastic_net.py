@@ -44,7 +44,6 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_consistent_length
 
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.solvers.glm.designs import (
@@ -69,7 +68,13 @@ from sparseopt.solvers.glm.enet_kernels import (
 )
 from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
 from sparseopt.utils.progress import IterationPrinter
-from sparseopt.utils.validation import check_integer, check_random_state_seed, check_scalar
+from sparseopt.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_integer,
+    check_random_state_seed,
+    check_scalar,
+)
 
 __all__ = ["bcd_lasso", "bcd_enet", "solve_enet", "enet_dual_gap", "SELECTION_RULES",
            "check_regression_data", "check_penalty_weights"]
@@ -110,7 +115,7 @@ def check_regression_data(X, y, *, multi_output=False):
     if y.ndim != 1 and not (multi_output and y.ndim == 2):
         expected = "1-D or 2-D" if multi_output else "1-D"
         raise ValueError(f"y must be {expected}, got shape {y.shape}.")
-    check_consistent_length(X, y)
+    check_consistent_length(X=X, y=y)
     return X, y
 
 
