@@ -6,6 +6,7 @@ import warnings
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -82,6 +83,9 @@ class _LeastSquaresBCD(RegressorMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                              dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
+        if sp.issparse(y):
+            raise ValueError("y must be a dense array (n_samples,) or (n_samples, n_targets), "
+                             "got a sparse matrix.")
         y = np.asarray(y, dtype=X.dtype)
         n_features = X.shape[1]
         check_block_size(self.block_size, n_features)

@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
@@ -105,6 +106,9 @@ class _MultiTask(RegressorMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                              dtype=[np.float64, np.float32], multi_output=True, y_numeric=True)
+        if sp.issparse(y):
+            raise ValueError("y must be a dense array (n_samples,) or (n_samples, n_targets), "
+                             "got a sparse matrix.")
         if y.ndim == 1:
             single = "ElasticNet" if hasattr(self, "l1_ratio") else "Lasso"
             raise ValueError(f"y must be 2-D (n_samples, n_tasks) for {type(self).__name__}; "

@@ -15,6 +15,7 @@ from sparseopt.solvers.glm.elastic_net import (
     solve_enet,
 )
 from sparseopt.solvers.glm.multitask import solve_multitask
+from sparseopt.utils.progress import IterationPrinter
 from sparseopt.utils.validation import check_array
 
 __all__ = ["lasso_path", "alpha_grid"]
@@ -144,7 +145,9 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
     return_n_iter : bool, default=False
         Also return the number of epochs of each solve.
     verbose : int, default=0
-        Verbosity of each solve.
+        Print the solves' progress through one
+        :class:`~sparseopt.utils.IterationPrinter` (at most a line a second at
+        ``verbose=1``).
 
     Returns
     -------
@@ -199,12 +202,13 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
     gaps = np.empty(alphas.size)
     n_iters = np.empty(alphas.size, dtype=np.int64)
     coef, cache = coef_init, {}
+    printer = IterationPrinter("lasso_path", verbose)
     for k, alpha in enumerate(alphas):
         coef, _, info = solve_enet(
             X, y, alpha * l1_ratio, alpha * (1.0 - l1_ratio), fit_intercept=fit_intercept,
             positive=positive, selection=selection, precompute=precompute, screening=screening,
             tol=tol, max_iter=max_iter, coef_init=coef, sample_weight=sample_weight,
-            weights=weights, verbose=verbose, cache=cache)
+            weights=weights, cache=cache, printer=printer)
         coefs[:, k] = coef
         gaps[k] = info["dual_gap"]
         n_iters[k] = info["n_iter"]
@@ -221,13 +225,14 @@ def _multitask_path(X, Y, alphas, l1_ratio, fit_intercept, tol, max_iter, coef_i
     n_iters = np.empty(alphas.size, dtype=np.int64)
     coef = None if coef_init is None else coef_init.T
     cache = {}
+    printer = IterationPrinter("lasso_path", verbose)
     weights_sum = normalise_sample_weight(sample_weight, X.shape[0])
     for k, alpha in enumerate(alphas):
         coef, _, info = solve_multitask(
             X, np.asarray(Y, dtype=np.float64), alpha * l1_ratio, alpha * (1.0 - l1_ratio),
             fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, coef_init=coef,
-            sample_weight=weights_sum, weights=weights, screening=screening, verbose=verbose,
-            cache=cache)
+            sample_weight=weights_sum, weights=weights, screening=screening, cache=cache,
+            printer=printer)
         coefs[:, :, k] = coef.T
         gaps[k] = info["dual_gap"]
         n_iters[k] = info["n_iter"]

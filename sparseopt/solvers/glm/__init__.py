@@ -16,10 +16,11 @@ l1-logistic step (dictionary learning, LDP regression):
 - :mod:`~sparseopt.solvers.glm.multinomial`: cyclic block proximal Newton
   for the multinomial (softmax) model.
 - :mod:`~sparseopt.solvers.glm.multitask`: block coordinate descent for the
-  multi-task (l2,1) Lasso / elastic net, :func:`multitask_dual_gap`.
+  multi-task (l2,1) Lasso / elastic net (and its duality gap, used by the
+  benchmarks).
 - :mod:`~sparseopt.solvers.glm.group_lasso`: block coordinate descent over
   groups for the (sparse-)group Lasso, least squares and logistic
-  (kernels in ``group_kernels``), :func:`group_lasso_dual_gap`.
+  (kernels in ``group_kernels``; its duality gap is used by the benchmarks).
 - :mod:`~sparseopt.solvers.glm.working_sets`: the working-set growth rule
   shared by all of them.
 """
@@ -27,8 +28,5 @@ l1-logistic step (dictionary learning, LDP regression):
 from sparseopt.solvers.glm.classification_gap import logistic_dual_gap
 from sparseopt.solvers.glm.elastic_net import bcd_enet, bcd_lasso
 from sparseopt.solvers.glm.enet_gap import enet_dual_gap
-from sparseopt.solvers.glm.group_lasso import group_lasso_dual_gap
-from sparseopt.solvers.glm.multitask import multitask_dual_gap
 
-__all__ = ["bcd_enet", "bcd_lasso", "enet_dual_gap", "group_lasso_dual_gap",
-           "logistic_dual_gap", "multitask_dual_gap"]
+__all__ = ["bcd_enet", "bcd_lasso", "enet_dual_gap", "logistic_dual_gap"]

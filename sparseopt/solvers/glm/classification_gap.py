@@ -21,7 +21,14 @@ holds only at their optimum: solvers add their gradient to the criterion.
 import numpy as np
 from scipy.special import entr, expit
 
-__all__ = ["logistic_dual_gap", "multinomial_dual_gap"]
+from sparseopt.utils.validation import (
+    check_array_input,
+    check_consistent_length,
+    check_integer,
+    check_scalar,
+)
+
+__all__ = ["logistic_dual_gap", "logistic_gap", "multinomial_dual_gap"]
 
 
 def _dual_factor(correlation, l1, l2, weights):
@@ -96,6 +103,39 @@ def logistic_dual_gap(target, z, correlation_vector, coef, l1, l2, n_samples, *,
     gap : float
         The duality gap, clipped at zero.
     """
+    target = check_array_input(target, "target", ndim=1, dtype=np.float64)
+    if not np.all(np.abs(target) == 1.0):
+        raise ValueError("target must hold labels in {-1, 1}.")
+    z = check_array_input(z, "z", ndim=1, dtype=np.float64)
+    correlation_vector = check_array_input(correlation_vector, "correlation_vector", ndim=1,
+                                           dtype=np.float64)
+    coef = check_array_input(coef, "coef", ndim=1, dtype=np.float64)
+    n_samples = check_integer(n_samples, "n_samples", lower=1)
+    check_consistent_length(target=target, z=z)
+    if target.shape[0] != n_samples:
+        raise ValueError(f"n_samples must equal the length of target ({target.shape[0]}), "
+                         f"got {n_samples}.")
+    if coef.shape != correlation_vector.shape:
+        raise ValueError(f"coef must have the shape of correlation_vector "
+                         f"{correlation_vector.shape}, got {coef.shape}.")
+    l1 = check_scalar(l1, "l1", lower=0.0)
+    l2 = check_scalar(l2, "l2", lower=0.0)
+    if sample_weight is not None:
+        sample_weight = check_array_input(sample_weight, "sample_weight", ndim=1,
+                                          dtype=np.float64)
+        if sample_weight.shape != target.shape or np.any(sample_weight < 0):
+            raise ValueError(f"sample_weight must be non-negative with shape {target.shape}.")
+    if weights is not None:
+        weights = check_array_input(weights, "weights", ndim=1, dtype=np.float64)
+        if weights.shape != coef.shape or np.any(weights < 0):
+            raise ValueError(f"weights must be non-negative with shape {coef.shape}.")
+    return logistic_gap(target, z, correlation_vector, coef, l1, l2, n_samples,
+                        sample_weight=sample_weight, weights=weights)
+
+
+def logistic_gap(target, z, correlation_vector, coef, l1, l2, n_samples, *, sample_weight=None,
+                 weights=None):
+    """:func:`logistic_dual_gap` on trusted input (the solver's twin)."""
     coef = np.asarray(coef, dtype=np.float64)
     weights = np.ones(coef.shape[0]) if weights is None else np.asarray(weights, dtype=float)
     scale = (np.full(n_samples, 1.0 / n_samples) if sample_weight is None

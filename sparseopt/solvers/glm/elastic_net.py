@@ -54,6 +54,7 @@ from sparseopt.solvers.glm.designs import (
 )
 from sparseopt.solvers.glm.enet_gap import (
     UnpenalisedProjection,
+    dual_gap,
     enet_dual_gap,
     gap_safe_screen,
     kkt_violations,
@@ -447,13 +448,13 @@ class _Check:
                                          problem.positive, problem.weights)
         self.violations[screened] = 0.0
         self.kkt = float(self.violations.max(initial=0.0))
-        self.primal, self.gap = enet_dual_gap(
+        self.primal, self.gap = dual_gap(
             residual_norm_sq, y_dot_residual, correlation, coef64, n, problem.l1, problem.l2,
             problem.positive, problem.weights)
         if problem.projection is not None:  # dual point off the unpenalised columns
             correlation, residual_norm_sq, y_dot_residual = problem.projection.project(
                 correlation, residual_norm_sq, y_dot_residual, coef64, problem.positive)
-            projected_primal, projected_gap = enet_dual_gap(
+            projected_primal, projected_gap = dual_gap(
                 residual_norm_sq, y_dot_residual, correlation, coef64, n, problem.l1,
                 problem.l2, problem.positive, problem.weights)
             self.gap = max(self.primal - (projected_primal - projected_gap), 0.0)
@@ -557,11 +558,13 @@ def _inner_gram(problem, state, working_set, tol_in, budget, rule, seed):
 
 def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic",
                precompute="auto", screening=True, tol=1e-4, max_iter=1000, coef_init=None,
-               sample_weight=None, weights=None, random_state=None, verbose=0, cache=None):
+               sample_weight=None, weights=None, random_state=None, verbose=0, cache=None,
+               printer=None):
     """:func:`bcd_enet` on already validated input, with ``l1 = alpha rho`` and
     ``l2 = alpha (1 - rho)``. ``cache`` (a dict) keeps the prepared design and
-    Gram blocks between calls on the same data, weights and intercept setting
-    (regularisation paths)."""
+    Gram blocks between calls on the same data, weights and intercept setting,
+    and ``printer`` (an :class:`~sparseopt.utils.IterationPrinter`) one
+    rate-limited output, for the solves of a regularisation path."""
     rule = SELECTION_RULES.index(selection)
     problem = _Problem(X, y, l1, l2, fit_intercept=fit_intercept, positive=positive,
                        precompute=precompute, sample_weight=sample_weight, weights=weights,
@@ -569,11 +572,11 @@ def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic
     state = _State(problem, coef_init)
     run = _run(problem, state, rule, precompute, screening, tol, max_iter,
                np.random.default_rng(check_random_state_seed(random_state)),
-               IterationPrinter("bcd_enet", verbose))
+               printer or IterationPrinter("bcd_enet", verbose), force=printer is None)
     return _report(problem, state, run, max_iter)
 
 
-def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, printer):
+def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, printer, force):
     """The outer loop: check, screen, pick a working set, solve on it."""
     history = ConvergenceHistory("kkt_violation" if problem.unregularised else "duality_gap")
     screened = np.zeros(problem.n_features, dtype=bool)
@@ -596,7 +599,7 @@ def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, prin
         converged = criterion <= threshold and precise
         out_of_epochs = epochs >= max_iter
         printer(n_outer, objective=check.primal, criterion=criterion,
-                force=converged or out_of_epochs, epochs=round(epochs, 1),
+                force=force and (converged or out_of_epochs), epochs=round(epochs, 1),
                 screened=int(screened.sum()))
         if converged or out_of_epochs:
             break

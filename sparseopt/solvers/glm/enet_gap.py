@@ -15,7 +15,10 @@ rescaling makes the point feasible and the gap a certificate again.
 
 import numpy as np
 
-__all__ = ["enet_dual_gap", "gap_safe_screen", "kkt_violations", "UnpenalisedProjection"]
+from sparseopt.utils.validation import check_array_input, check_integer, check_scalar
+
+__all__ = ["enet_dual_gap", "dual_gap", "gap_safe_screen", "kkt_violations",
+           "UnpenalisedProjection"]
 
 # Relative safety margin of the screening test (the dual quantities carry
 # rounding errors of ~1e-13 relative on well-scaled data).
@@ -81,6 +84,27 @@ def enet_dual_gap(residual_norm_sq, y_dot_residual, correlation, coef, n_samples
     gap : float
         :math:`P(w) - D \ge 0`.
     """
+    residual_norm_sq = check_scalar(residual_norm_sq, "residual_norm_sq", lower=0.0)
+    y_dot_residual = check_scalar(y_dot_residual, "y_dot_residual")
+    correlation = check_array_input(correlation, "correlation", ndim=1, dtype=np.float64)
+    coef = check_array_input(coef, "coef", ndim=1, dtype=np.float64)
+    if coef.shape != correlation.shape:
+        raise ValueError(f"coef must have the shape of correlation {correlation.shape}, got "
+                         f"{coef.shape}.")
+    n_samples = check_integer(n_samples, "n_samples", lower=1)
+    l1 = check_scalar(l1, "l1", lower=0.0)
+    l2 = check_scalar(l2, "l2", lower=0.0)
+    if weights is not None:
+        weights = check_array_input(weights, "weights", ndim=1, dtype=np.float64)
+        if weights.shape != coef.shape or np.any(weights < 0):
+            raise ValueError(f"weights must be non-negative with shape {coef.shape}.")
+    return dual_gap(residual_norm_sq, y_dot_residual, correlation, coef, n_samples, l1, l2,
+                    bool(positive), weights)
+
+
+def dual_gap(residual_norm_sq, y_dot_residual, correlation, coef, n_samples, l1, l2,
+             positive=False, weights=None):
+    """:func:`enet_dual_gap` on trusted input (the solvers' twin)."""
     coef = np.asarray(coef, dtype=np.float64)
     correlation = np.asarray(correlation, dtype=np.float64)
     weights = np.ones(coef.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)

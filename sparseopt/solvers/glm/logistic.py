@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.core.history import ConvergenceHistory
-from sparseopt.solvers.glm.classification_gap import logistic_dual_gap
+from sparseopt.solvers.glm.classification_gap import logistic_dual_gap, logistic_gap
 from sparseopt.solvers.glm.designs import kernel_design
 from sparseopt.solvers.glm.logistic_kernels import prox_newton_inner
 from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
@@ -50,7 +50,7 @@ class _Criterion:
 
     def __init__(self, target, z, deriv, gradient, coef, l1, l2, n_samples, sample_weight,
                  weights, fit_intercept):
-        self.objective, self.gap = logistic_dual_gap(
+        self.objective, self.gap = logistic_gap(
             target, z, -gradient, coef, l1, l2, n_samples, sample_weight=sample_weight,
             weights=weights)
         shifted = gradient + l2 * weights * coef

@@ -231,13 +231,14 @@ def multitask_dual_gap(residual_norm_sq, y_dot_residual, correlation, coef, n_sa
 
 
 def solve_multitask(X, Y, l1, l2, *, fit_intercept, tol=1e-4, max_iter=1000, coef_init=None,
-                    sample_weight=None, weights=None, screening=True, verbose=0, cache=None):
+                    sample_weight=None, weights=None, screening=True, verbose=0, cache=None,
+                    printer=None):
     """Multi-task elastic net on validated input (``Y`` of shape (n, T)).
 
     Stops when the duality gap is at most ``tol * P(0)`` and the largest
     block change of the last epoch is at most ``tol * max_j ||W_j||``.
     Returns ``(coef (p, T), intercept (T,), info)``; ``cache`` keeps the design
-    between the solves of a path.
+    and ``printer`` one rate-limited output between the solves of a path.
     """
     cache = {} if cache is None else cache
     if "design" not in cache:
@@ -261,7 +262,8 @@ def solve_multitask(X, Y, l1, l2, *, fit_intercept, tol=1e-4, max_iter=1000, coe
     residual = np.ascontiguousarray(target - _matmat(design, coef))
     shift = design.offsets @ coef
     history = ConvergenceHistory("duality_gap")
-    printer = IterationPrinter("multitask_bcd", verbose)
+    force = printer is None
+    printer = printer or IterationPrinter("multitask_bcd", verbose)
     screened = np.zeros(p, dtype=bool)
     threshold = tol * 0.5 * y_norm_sq / n
     epochs, last_change, n_outer = 0.0, 0.0, 0
@@ -286,8 +288,8 @@ def solve_multitask(X, Y, l1, l2, *, fit_intercept, tol=1e-4, max_iter=1000, coe
         history.append(epochs, primal, gap)
         largest = float(np.max(np.linalg.norm(coef, axis=1), initial=0.0))
         converged = gap <= threshold and last_change <= tol * largest
-        printer(n_outer, objective=primal, criterion=gap, force=converged or epochs >= max_iter,
-                epochs=epochs)
+        printer(n_outer, objective=primal, criterion=gap,
+                force=force and (converged or epochs >= max_iter), epochs=epochs)
         if converged or epochs >= max_iter:
             break
         if screening and l1 > 0:
