@@ -83,6 +83,9 @@ def test_max_iter_counts_epochs(estimator):
     with pytest.warns(ConvergenceWarning):
         estimator.fit(X, target_for(estimator, y))
     assert 1 <= estimator.n_iter_ <= 7
+    # the work is bounded too (max_iter used to count outer iterations of up to
+    # 50,000 passes each)
+    assert getattr(estimator, "n_epochs_", estimator.n_iter_) <= 7
 
 
 def relative_error_vs_sklearn(seed, tol):
