@@ -341,6 +341,8 @@ def gram_inner_solve(gram, gradient, coef, target_correlation, l1, l2, positive,
                 report[1] = largest_change
                 largest_change = 0.0
                 since_epoch = 0
+            if update >= max_updates:
+                break
         if not greedy and violation <= tol_in:
             full = 0.0
             for k in range(size):
