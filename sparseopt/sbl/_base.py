@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sparseopt.utils.validation import check_array_input
 
-__all__ = ["SBLBase", "COMMON_CONSTRAINTS"]
+__all__ = ["SBLBase", "COMMON_CONSTRAINTS", "complex_error"]
 
 COMMON_CONSTRAINTS = {
     "noise": [StrOptions({"learn"}), Interval(Real, 0, None, closed="neither")],
@@ -22,8 +22,15 @@ COMMON_CONSTRAINTS = {
     "tol": [Interval(Real, 0, None, closed="left")],
     "max_iter": [Interval(Integral, 1, None, closed="left"), None],
     "fit_intercept": ["boolean"],
+    "complex_data": ["boolean"],
     "verbose": ["verbose"],
 }
+
+def complex_error(estimator):
+    """The error for complex input when ``complex_data=False``."""
+    return ValueError(f"Complex data not supported by {type(estimator).__name__} with "
+                      "complex_data=False; set complex_data=True to fit the circular complex "
+                      "Gaussian model.")
 
 
 def _is_complex(value):
@@ -39,6 +46,8 @@ class SBLBase(RegressorMixin, BaseEstimator):
     def _validate_fit_data(self, X, y):
         """``(X, Y, one_column)``: float64 (or complex128) ``X`` and 2-D ``Y``."""
         if _is_complex(X) or _is_complex(y):
+            if not self.complex_data:
+                raise complex_error(self)
             X = check_array_input(X, "X", ndim=2, allow_complex=True, dtype=np.complex128)
             y = check_array_input(y, "y", ndim=(1, 2) if self._multi_output else 1,
                                   allow_complex=True, dtype=np.complex128)

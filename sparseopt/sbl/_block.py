@@ -58,6 +58,9 @@ class BlockSBL(SBLBase):
         Maximum number of iterations (300).
     fit_intercept : bool, default=True
         Fit the intercept by centring.
+    complex_data : bool, default=False
+        Accept complex ``X`` and ``y`` (circular complex Gaussian noise and
+        prior, conjugate transposes); off by default, as in scikit-learn.
     verbose : int, default=0
         Print progress.
 
@@ -111,7 +114,7 @@ class BlockSBL(SBLBase):
 
     def __init__(self, block_size=4, *, blocks=None, intra_correlation="learn", update="em",
                  noise="learn", noise_floor=1e-6, prune_rel=1e-4, tol=1e-4, max_iter=None,
-                 fit_intercept=True, verbose=0):
+                 fit_intercept=True, complex_data=False, verbose=0):
         self.block_size = block_size
         self.blocks = blocks
         self.intra_correlation = intra_correlation
@@ -122,6 +125,7 @@ class BlockSBL(SBLBase):
         self.tol = tol
         self.max_iter = max_iter
         self.fit_intercept = fit_intercept
+        self.complex_data = complex_data
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)

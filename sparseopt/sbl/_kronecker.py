@@ -9,7 +9,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sparseopt.core.kronecker import kron_mode_products
+from sparseopt.core.kronecker import KroneckerOperator, kron_mode_products
+from sparseopt.sbl._base import complex_error
 from sparseopt.sbl._validation import (
     check_kronecker_problem,
     check_pattern_coupling,
@@ -41,6 +42,14 @@ def fit_kronecker(factors, y, *, solver, pattern_coupling, noise, noise_floor, p
         learn_noise=learn, noise_floor=noise_floor * level if learn else 0.0,
         prune_rel=prune_rel, tol=tol, max_iter=max_iter, inner_tol=inner_tol,
         inner_max_iter=inner_max_iter, verbose=verbose)
+
+
+def _has_complex(A):
+    if isinstance(A, KroneckerOperator):
+        return A.dtype.kind == "c"
+    if is_factor_list(A):
+        return any(np.asarray(f).dtype.kind == "c" for f in A)
+    return not hasattr(A, "dtypes") and np.asarray(A).dtype.kind == "c"
 
 
 class KroneckerSBL(RegressorMixin, BaseEstimator):
@@ -96,6 +105,10 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         Relative change of :math:`\otimes\gamma_i` ending the AM sweeps.
     inner_max_iter : int, default=10
         Maximum number of AM sweeps per M-step.
+    complex_data : bool, default=False
+        Accept complex factors and observations (circular complex Gaussian
+        model, as the paper's IRS channels); off by default, as in
+        scikit-learn.
     verbose : int, default=0
         Print progress.
 
@@ -155,12 +168,13 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "inner_tol": [Interval(Real, 0, None, closed="left")],
         "inner_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "complex_data": ["boolean"],
         "verbose": ["verbose"],
     }
 
     def __init__(self, solver="svd", *, pattern_coupling=None, noise="learn", noise_floor=1e-6,
                  prune_rel=None, tol=1e-4, max_iter=150, inner_tol=1e-5, inner_max_iter=10,
-                 verbose=0):
+                 complex_data=False, verbose=0):
         self.solver = solver
         self.pattern_coupling = pattern_coupling
         self.noise = noise
@@ -170,14 +184,17 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         self.max_iter = max_iter
         self.inner_tol = inner_tol
         self.inner_max_iter = inner_max_iter
+        self.complex_data = complex_data
         self.verbose = verbose
 
     def _factors(self, A, y):
+        if not self.complex_data and (_has_complex(A) or np.asarray(y).dtype.kind == "c"):
+            raise complex_error(self)
         if is_factor_list(A):
             factors, y = check_kronecker_problem(A, y)
             self.n_features_in_ = int(np.prod([f.shape[1] for f in factors]))
             return factors, y
-        if np.asarray(A).dtype.kind == "c" or np.asarray(y).dtype.kind == "c":
+        if self.complex_data and (_has_complex(A) or np.asarray(y).dtype.kind == "c"):
             X = check_array_input(A, "A", ndim=2, allow_complex=True, dtype=np.complex128)
             factors, y = check_kronecker_problem([X], y)
             self.n_features_in_ = X.shape[1]
@@ -229,7 +246,7 @@ array-like of shape (n_samples, n_features)
         return self
 
     def _active_covariance(self, factors, y):
-        """Posterior covariance on the kept grid, :math:`\Gamma - G D G^H` with
+        r"""Posterior covariance on the kept grid, :math:`\Gamma - G D G^H` with
         :math:`G = \otimes B_i` (``None`` if ``G`` would be too large)."""
         kept = self.factor_active_
         active = [f[:, k] for f, k in zip(factors, kept, strict=True)]

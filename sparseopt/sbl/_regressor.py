@@ -70,6 +70,9 @@ class SBLRegressor(SBLBase):
         add/delete/re-estimate steps (10000).
     fit_intercept : bool, default=True
         Fit the intercept by centring ``X`` and ``y``.
+    complex_data : bool, default=False
+        Accept complex ``X`` and ``y`` (circular complex Gaussian noise and
+        prior, conjugate transposes); off by default, as in scikit-learn.
     verbose : int, default=0
         Print the log-evidence and criterion while fitting.
 
@@ -130,7 +133,7 @@ class SBLRegressor(SBLBase):
     }
 
     def __init__(self, update="mackay", *, noise="learn", noise_floor=1e-6, prune_rel=1e-4,
-                 tol=1e-4, max_iter=None, fit_intercept=True, verbose=0):
+                 tol=1e-4, max_iter=None, fit_intercept=True, complex_data=False, verbose=0):
         self.update = update
         self.noise = noise
         self.noise_floor = noise_floor
@@ -138,6 +141,7 @@ class SBLRegressor(SBLBase):
         self.tol = tol
         self.max_iter = max_iter
         self.fit_intercept = fit_intercept
+        self.complex_data = complex_data
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -217,6 +221,9 @@ class MultiTaskSBL(SBLBase):
         Maximum number of iterations (300).
     fit_intercept : bool, default=True
         Fit one intercept per target.
+    complex_data : bool, default=False
+        Accept complex ``X`` and ``y`` (circular complex Gaussian noise and
+        prior, conjugate transposes); off by default, as in scikit-learn.
     verbose : int, default=0
         Print progress.
 
@@ -263,7 +270,7 @@ class MultiTaskSBL(SBLBase):
     }
 
     def __init__(self, update="em", *, noise="learn", noise_floor=1e-6, prune_rel=1e-4,
-                 tol=1e-4, max_iter=None, fit_intercept=True, verbose=0):
+                 tol=1e-4, max_iter=None, fit_intercept=True, complex_data=False, verbose=0):
         self.update = update
         self.noise = noise
         self.noise_floor = noise_floor
@@ -271,6 +278,7 @@ class MultiTaskSBL(SBLBase):
         self.tol = tol
         self.max_iter = max_iter
         self.fit_intercept = fit_intercept
+        self.complex_data = complex_data
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -169,9 +169,13 @@ def choose_action_kernel(S, Q2, alpha, blocked, c, tol, can_delete):
         a = alpha[m]
         if np.isinf(a):
             s, q2 = S[m], Q2[m]
-        else:
+        elif a > S[m]:
             ratio = a / (a - S[m])
             s, q2 = ratio * S[m], ratio * ratio * Q2[m]
+        else:
+            continue  # rounding (S_m can only be below alpha_m)
+        if s <= 0.0:
+            continue  # a column in the span of the model, numerically: never added
         theta = q2 - s
         target = s * s / theta if theta > 0.0 else np.inf
         if np.isinf(a):
