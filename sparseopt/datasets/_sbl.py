@@ -103,7 +103,7 @@ def _steering_grid(n_elements, grid_size):
 
 
 def make_irs_channel(snr_db=12.0, *, n_ms=6, n_bs=16, n_irs=256, grid_size=18, n_pilots=3,
-                     n_patterns=6, angle_spread=3, random_state=None):
+                     n_patterns=6, angle_spread=3, random_state=None, pilot_random_state=0):
     r"""He & Joseph's uplink IRS-aided MIMO channel estimation problem.
 
     A mobile station (``n_ms`` antennas) sends ``n_pilots`` QPSK pilots
@@ -145,7 +145,11 @@ def make_irs_channel(snr_db=12.0, *, n_ms=6, n_bs=16, n_irs=256, grid_size=18, n
     angle_spread : int, default=3
         Contiguous arrival angles at the IRS and at the BS.
     random_state : int, RandomState instance or None, default=None
-        Seed.
+        Seed of the channel (angles and path gains) and the noise.
+    pilot_random_state : int, RandomState instance or None, default=0
+        Seed of the pilots and reflection patterns. The paper draws them once
+        and keeps them across trials (only the channel and the noise change),
+        hence a fixed default.
 
     Returns
     -------
@@ -172,6 +176,7 @@ def make_irs_channel(snr_db=12.0, *, n_ms=6, n_bs=16, n_irs=256, grid_size=18, n
     ([(6, 18), (3, 18), (16, 18)], 9)
     """
     rng = np.random.default_rng(random_state)
+    setup_rng = np.random.default_rng(pilot_random_state)
     sizes = {name: check_integer(value, name, lower=1) for name, value in [
         ("n_ms", n_ms), ("n_bs", n_bs), ("n_irs", n_irs), ("grid_size", grid_size),
         ("n_pilots", n_pilots), ("n_patterns", n_patterns), ("angle_spread", angle_spread)]}
@@ -179,10 +184,10 @@ def make_irs_channel(snr_db=12.0, *, n_ms=6, n_bs=16, n_irs=256, grid_size=18, n
         raise ValueError(f"angle_spread ({angle_spread}) exceeds grid_size ({grid_size}).")
     snr_db = check_scalar(snr_db, "snr_db")
     G, spread = grid_size, angle_spread
-    qpsk = (rng.choice([-1.0, 1.0], (n_ms, n_pilots))
-            + 1j * rng.choice([-1.0, 1.0], (n_ms, n_pilots))) / np.sqrt(2.0)
+    qpsk = (setup_rng.choice([-1.0, 1.0], (n_ms, n_pilots))
+            + 1j * setup_rng.choice([-1.0, 1.0], (n_ms, n_pilots))) / np.sqrt(2.0)
     pilots = qpsk / np.sqrt(n_ms)
-    patterns = rng.choice([-1.0, 1.0], (n_irs, n_patterns)) / np.sqrt(n_irs)
+    patterns = setup_rng.choice([-1.0, 1.0], (n_irs, n_patterns)) / np.sqrt(n_irs)
     departure_ms = rng.integers(G)
     arrival_irs = rng.integers(G - spread + 1) + np.arange(spread)
     departure_irs = rng.integers(G)
@@ -196,7 +201,7 @@ def make_irs_channel(snr_db=12.0, *, n_ms=6, n_bs=16, n_irs=256, grid_size=18, n
     H1 = scale_1 * np.outer(A_irs[:, arrival_irs] @ gains_irs, A_ms[:, departure_ms].conj())
     for t in range(n_patterns):  # the paper redraws a pattern that cancels the channel
         while np.linalg.norm(H2 @ (patterns[:, t, None] * H1)) < 1e-5:
-            patterns[:, t] = rng.choice([-1.0, 1.0], n_irs) / np.sqrt(n_irs)
+            patterns[:, t] = setup_rng.choice([-1.0, 1.0], n_irs) / np.sqrt(n_irs)
     cascade = np.exp(-2j * np.pi * np.outer(np.arange(n_irs), np.arange(G)) / G) / n_irs
     pattern_factor = patterns.T @ cascade
     factors = [pattern_factor, pilots.T @ A_ms.conj(), A_bs]

@@ -12,7 +12,7 @@ __all__ = ["kronecker_sbl"]
 
 def kronecker_sbl(A, y, *, solver="svd", pattern_coupling=None, noise="learn",
                   noise_floor=1e-6, prune_rel=None, tol=1e-4, max_iter=150, inner_tol=1e-5,
-                  inner_max_iter=10, verbose=0, log=False):
+                  inner_max_iter=10, init_scale=1.0, verbose=0, log=False):
     r"""Kronecker-structured sparse Bayesian learning (AM-, SVD- or PC-KroSBL).
 
     Recovers :math:`x` from :math:`y = (A_1 \otimes \cdots \otimes A_I)\,x +
@@ -52,6 +52,8 @@ def kronecker_sbl(A, y, *, solver="svd", pattern_coupling=None, noise="learn",
         AM sweeps' stopping rule.
     inner_max_iter : int, default=10
         Maximum AM sweeps per iteration.
+    init_scale : float, default=1.0
+        Relative size of the starting prior (see :class:`KroneckerSBL`).
     verbose : int, default=0
         Print progress.
     log : bool, default=False
@@ -89,10 +91,12 @@ def kronecker_sbl(A, y, *, solver="svd", pattern_coupling=None, noise="learn",
     inner_tol = check_scalar(inner_tol, "inner_tol", lower=0.0)
     max_iter = check_integer(max_iter, "max_iter", lower=1)
     inner_max_iter = check_integer(inner_max_iter, "inner_max_iter", lower=1)
+    init_scale = check_scalar(init_scale, "init_scale", lower=0.0, lower_inclusive=False)
     mean, gammas, noise, info = fit_kronecker(
         factors, y, solver=solver, pattern_coupling=pattern_coupling, noise=noise,
         noise_floor=noise_floor, prune_rel=prune_rel, tol=tol, max_iter=max_iter,
-        inner_tol=inner_tol, inner_max_iter=inner_max_iter, verbose=verbose)
+        inner_tol=inner_tol, inner_max_iter=inner_max_iter, init_scale=init_scale,
+        verbose=verbose)
     if not log:
         return mean
     return mean, {"gammas": gammas, "noise": noise, "n_iter": info["n_iter"],

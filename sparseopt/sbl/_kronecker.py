@@ -27,7 +27,7 @@ _MAX_COVARIANCE_ENTRIES = 4_000_000
 
 
 def fit_kronecker(factors, y, *, solver, pattern_coupling, noise, noise_floor, prune_rel, tol,
-                  max_iter, inner_tol, inner_max_iter, verbose):
+                  max_iter, inner_tol, inner_max_iter, init_scale, verbose):
     """Parameter checks and the solver call shared by the estimator and the function."""
     n_factors = len(factors)
     couplings = [None if beta is None else coupling_matrix(f.shape[1], beta)
@@ -41,7 +41,7 @@ def fit_kronecker(factors, y, *, solver, pattern_coupling, noise, noise_floor, p
         factors, y, solver=solver, couplings=couplings, noise=0.1 * level if learn else noise,
         learn_noise=learn, noise_floor=noise_floor * level if learn else 0.0,
         prune_rel=prune_rel, tol=tol, max_iter=max_iter, inner_tol=inner_tol,
-        inner_max_iter=inner_max_iter, verbose=verbose)
+        inner_max_iter=inner_max_iter, init_scale=init_scale, verbose=verbose)
 
 
 def _has_complex(A):
@@ -105,6 +105,15 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         Relative change of :math:`\otimes\gamma_i` ending the AM sweeps.
     inner_max_iter : int, default=10
         Maximum number of AM sweeps per M-step.
+    init_scale : float, default=1.0
+        Start from uniform factors whose product is ``init_scale`` times
+        :math:`M\,\overline{|y|^2} / \overline{\|a_j\|^2}`, the prior
+        variance at which one atom alone explains the data (scale-free). Few
+        measurements per unknown favour a small start: on the paper's IRS
+        channels (M/N = 0.05), ``init_scale=1e-6`` (close to the paper's
+        start) gives PC-KroSBL a mean NMSE of 0.03 at 12 dB over 15 channels,
+        ``1.0`` gives 4.3; on the synthetic setup (M/N = 0.43) ``1.0`` is
+        best (support recovery 0.80 vs 0.57 at 1e-6 for SVD-KroSBL).
     complex_data : bool, default=False
         Accept complex factors and observations (circular complex Gaussian
         model, as the paper's IRS channels); off by default, as in
@@ -168,13 +177,14 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "inner_tol": [Interval(Real, 0, None, closed="left")],
         "inner_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "init_scale": [Interval(Real, 0, None, closed="neither")],
         "complex_data": ["boolean"],
         "verbose": ["verbose"],
     }
 
     def __init__(self, solver="svd", *, pattern_coupling=None, noise="learn", noise_floor=1e-6,
                  prune_rel=None, tol=1e-4, max_iter=150, inner_tol=1e-5, inner_max_iter=10,
-                 complex_data=False, verbose=0):
+                 init_scale=1.0, complex_data=False, verbose=0):
         self.solver = solver
         self.pattern_coupling = pattern_coupling
         self.noise = noise
@@ -184,6 +194,7 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         self.max_iter = max_iter
         self.inner_tol = inner_tol
         self.inner_max_iter = inner_max_iter
+        self.init_scale = init_scale
         self.complex_data = complex_data
         self.verbose = verbose
 
@@ -224,7 +235,8 @@ array-like of shape (n_samples, n_features)
             factors, y, solver=self.solver, pattern_coupling=self.pattern_coupling,
             noise=self.noise, noise_floor=self.noise_floor, prune_rel=self.prune_rel,
             tol=self.tol, max_iter=self.max_iter, inner_tol=self.inner_tol,
-            inner_max_iter=self.inner_max_iter, verbose=self.verbose)
+            inner_max_iter=self.inner_max_iter, init_scale=self.init_scale,
+            verbose=self.verbose)
         self.coef_ = mean
         self.gammas_ = gammas
         gamma = gammas[0]

@@ -248,12 +248,13 @@ def svd_mstep(second_moments, shape):
     return [np.maximum(gamma, np.finfo(float).tiny) for gamma in gammas]
 
 
-def _initial_gammas(factors, y):
+def _initial_gammas(factors, y, init_scale=1.0):
     """Uniform factors, unit norm except the last; the product equals
-    ``M mean|y|^2 / mean ||a_j||^2`` (each atom alone could explain the data)."""
+    ``init_scale * M mean|y|^2 / mean ||a_j||^2`` (at ``init_scale = 1``, each
+    atom alone could explain the data)."""
     column_power = np.prod([np.mean(np.sum(np.abs(f) ** 2, axis=0)) for f in factors])
     level = y.shape[0] * max(float(np.mean(np.abs(y) ** 2)), np.finfo(float).tiny)
-    level /= max(column_power, np.finfo(float).tiny)
+    level *= init_scale / max(column_power, np.finfo(float).tiny)
     gammas = [np.full(f.shape[1], 1.0) for f in factors]
     gammas[-1] = gammas[-1] * level
     return _normalise(gammas)
@@ -261,8 +262,8 @@ def _initial_gammas(factors, y):
 
 def solve_kronecker_sbl(factors, y, *, solver="svd", couplings=None, noise=1.0,
                         learn_noise=False, noise_floor=0.0, prune_rel=None, tol=1e-4,
-                        max_iter=150, inner_tol=1e-5, inner_max_iter=10, gamma_init=None,
-                        verbose=0):
+                        max_iter=150, inner_tol=1e-5, inner_max_iter=10, init_scale=1.0,
+                        gamma_init=None, verbose=0):
     r"""Kronecker SBL (AM-, SVD- or PC-KroSBL) on validated arrays.
 
     Each iteration: prune every factor (entries below ``prune_rel[i]`` times
@@ -296,6 +297,12 @@ def solve_kronecker_sbl(factors, y, *, solver="svd", couplings=None, noise=1.0,
         Maximum number of EM iterations.
     inner_tol, inner_max_iter : float, int
         Stopping rule of the AM sweeps (see :func:`am_mstep`).
+    init_scale : float, default=1.0
+        The start: uniform factors whose product is ``init_scale`` times
+        :math:`M\,\overline{|y|^2} / \overline{\|a_j\|^2}` (the variance at
+        which one atom alone explains the data).
+    gamma_init : list of ndarray, optional
+        Explicit starting factors (overrides ``init_scale``).
     verbose : int, default=0
         Print progress.
 
@@ -320,7 +327,7 @@ def solve_kronecker_sbl(factors, y, *, solver="svd", couplings=None, noise=1.0,
     couplings = couplings or [None] * n_factors
     use_am = solver == "am" or any(c is not None for c in couplings)
     kept = [np.arange(size) for size in sizes]
-    gammas = _initial_gammas(factors, y) if gamma_init is None else _normalise(
+    gammas = _initial_gammas(factors, y, init_scale) if gamma_init is None else _normalise(
         [np.array(g, dtype=np.float64) for g in gamma_init])
     history = ConvergenceHistory("relative_change_of_gamma")
     printer = IterationPrinter(f"KroSBL-{'am' if use_am else 'svd'}", verbose)
