@@ -34,7 +34,7 @@ __all__ = ["fast_sbl"]
 # an atom whose column is this close to an active one (cosine) is not added.
 _NOISE_START, _NOISE_EVERY = 10, 5
 _ALIGNMENT = 1.0 - 1e-3
-_REFRESH = 100  # steps between full recomputations when the noise is fixed
+_REFRESH = 1000  # steps between full recomputations when the noise is fixed
 _KINDS = ("add", "delete", "reestimate")
 
 
@@ -54,20 +54,19 @@ class _State:
         self.alpha = np.zeros(0)
         self.alpha_full = np.full(p, np.inf)  # inf off the model
         self.position = np.full(p, -1, dtype=np.int64)
-        self._cross = np.zeros((p, 8), dtype=self.dtype)  # Phi^H Phi_A, grown as needed
-
-    @property
-    def cross(self):
-        return self._cross[:, :len(self.active)]
+        # Phi^H Phi_A, column-major so that its first k columns are contiguous; grown as needed
+        self._cross = np.zeros((p, 8), dtype=self.dtype, order="F")
+        self.cross = self._cross[:, :0]  # the columns in use
 
     def add_column(self, index, alpha):
         k = len(self.active)
         if k == self._cross.shape[1]:
-            grown = np.zeros((self._cross.shape[0], 2 * k), dtype=self.dtype)
+            grown = np.zeros((self._cross.shape[0], 2 * k), dtype=self.dtype, order="F")
             grown[:, :k] = self._cross
             self._cross = grown
         self._cross[:, k] = self.Phi.conj().T @ self.Phi[:, index]
         self.active = np.append(self.active, index)
+        self.cross = self._cross[:, :k + 1]
         self.alpha = np.append(self.alpha, alpha)
         self.alpha_full[index] = alpha
         self.position[index] = k
@@ -79,8 +78,8 @@ class _State:
         precision = 0.5 * (precision + precision.conj().T)
         precision[np.diag_indices(len(active))] += self.alpha
         factor = cho_factor(precision, lower=True, check_finite=False)
-        self.Sigma = cho_solve(factor, np.eye(len(active), dtype=precision.dtype),
-                               check_finite=False)
+        self.Sigma = np.ascontiguousarray(cho_solve(
+            factor, np.eye(len(active), dtype=precision.dtype), check_finite=False))
         self.mu = beta * self.Sigma @ self.phi_y[active]
         projected = cross @ self.Sigma
         self.S = beta * self.norms2 - beta * beta * np.real(np.sum(projected * cross.conj(),
@@ -96,15 +95,10 @@ class _State:
 
     # -- rank-one updates (Tipping & Faul 2003, appendix) ------------------
     def reestimate(self, position, new_alpha):
-        column = self.Sigma[:, position].copy()
-        kappa = 1.0 / (np.real(column[position]) + 1.0 / (new_alpha - self.alpha[position]))
-        mu_j = self.mu[position]
-        hermitian_rank_one_kernel(self.Sigma, column, kappa)
-        self.mu -= (kappa * mu_j) * column
-        z = self.cross @ column
-        z *= self.beta
-        self.S += kappa * (z.real ** 2 + z.imag ** 2)
-        self.Q += (kappa * mu_j) * z
+        delta = 1.0 / (new_alpha - self.alpha[position])
+        kappa = 1.0 / (np.real(self.Sigma[position, position]) + delta)
+        downdate_kernel(self.Sigma, self.mu, self.cross, self.S, self.Q, position, kappa,
+                        self.beta)
         self.alpha[position] = new_alpha
         self.alpha_full[self.active[position]] = new_alpha
 
@@ -130,20 +124,15 @@ class _State:
         self.Sigma = Sigma
 
     def delete(self, position):
-        column = self.Sigma[:, position].copy()
-        sigma_jj = np.real(column[position])
-        mu_j = self.mu[position]
-        z = self.cross @ column
-        z *= self.beta
-        self.S += (z.real ** 2 + z.imag ** 2) / sigma_jj
-        self.Q += (mu_j / sigma_jj) * z
-        hermitian_rank_one_kernel(self.Sigma, column, 1.0 / sigma_jj)
-        self.mu -= (mu_j / sigma_jj) * column
+        kappa = 1.0 / np.real(self.Sigma[position, position])
+        downdate_kernel(self.Sigma, self.mu, self.cross, self.S, self.Q, position, kappa,
+                        self.beta)
         keep = np.arange(len(self.active)) != position
         self.Sigma = self.Sigma[np.ix_(keep, keep)]
         self.mu = self.mu[keep]
         k = len(self.active)
         self._cross[:, position:k - 1] = self._cross[:, position + 1:k]
+        self.cross = self._cross[:, :k - 1]
         index = self.active[position]
         self.alpha_full[index] = np.inf
         self.position[index] = -1
@@ -153,7 +142,7 @@ class _State:
 
 
 @njit(cache=True, nogil=True)
-def choose_action_kernel(S, Q2, alpha, blocked, c, tol, can_delete):
+def choose_action_kernel(S, Q, alpha, blocked, c, tol, can_delete):
     """One pass over the atoms: the best action of Tipping & Faul (jitted).
 
     ``alpha`` is ``inf`` off the model. Returns ``(index, kind, new_alpha,
@@ -167,11 +156,12 @@ def choose_action_kernel(S, Q2, alpha, blocked, c, tol, can_delete):
     small = True
     for m in range(S.shape[0]):
         a = alpha[m]
+        q2 = Q[m].real * Q[m].real + Q[m].imag * Q[m].imag
         if np.isinf(a):
-            s, q2 = S[m], Q2[m]
+            s = S[m]
         elif a > S[m]:
             ratio = a / (a - S[m])
-            s, q2 = ratio * S[m], ratio * ratio * Q2[m]
+            s, q2 = ratio * S[m], ratio * ratio * q2
         else:
             continue  # rounding (S_m can only be below alpha_m)
         if s <= 0.0:
@@ -204,6 +194,27 @@ def choose_action_kernel(S, Q2, alpha, blocked, c, tol, can_delete):
     if best_delete >= 0:
         return best_delete, 1, np.inf, best_delete_gain, False
     return best, best_kind, best_alpha, best_gain, small
+
+
+@njit(cache=True, nogil=True)
+def downdate_kernel(Sigma, mu, cross, S, Q, position, kappa, beta):
+    """The rank-one change of a re-estimation (``kappa``) or deletion
+    (``kappa = 1 / Sigma_jj``) of the atom at ``position``, in place (jitted):
+    Sigma -= kappa s s^H, mu -= kappa mu_j s, S += kappa |z|^2,
+    Q += kappa mu_j z with s = Sigma[:, j], z = beta Phi^H Phi_A s."""
+    column = Sigma[:, position].copy()
+    scaled = kappa * mu[position]
+    k = column.shape[0]
+    for i in range(k):
+        weight = kappa * column[i]
+        for j in range(k):
+            Sigma[i, j] -= weight * np.conj(column[j])
+        mu[i] -= scaled * column[i]
+    z = np.dot(cross, column)
+    for m in range(S.shape[0]):
+        value = beta * z[m]
+        S[m] += kappa * (value.real * value.real + value.imag * value.imag)
+        Q[m] += scaled * value
 
 
 @njit(cache=True, nogil=True)
@@ -285,8 +296,7 @@ def fast_sbl(Phi, y, *, noise=1.0, learn_noise=True, noise_floor=0.0, tol=1e-4,
     converged, noise_change, step = False, np.inf, 0
     while step < max_iter:
         index, kind, new_alpha, gain, small = choose_action_kernel(
-            state.S, state.Q.real ** 2 + state.Q.imag ** 2, state.alpha_full, blocked,
-            state.c, tol, len(state.active) > 1)
+            state.S, state.Q, state.alpha_full, blocked, state.c, tol, len(state.active) > 1)
         if index < 0 or gain <= 0.0 or (small and (not learn_noise or noise_change < tol)):
             converged = True  # no single-atom change increases the evidence enough
             break
