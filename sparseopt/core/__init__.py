@@ -1,7 +1,8 @@
 """Core kernels: numba functions on plain arrays shared by every family.
 
 Thresholds and proximal operators, projections, top-k selection, linear
-algebra (Kronecker products and the :class:`KroneckerOperator`, power iteration, conjugate gradient, Woodbury
+algebra (Kronecker products and
+:class:`KroneckerOperator`, power iteration, conjugate gradient, Woodbury
 solves, log-determinants), forest solves, GLM loss kernels and the
 convergence history. Nothing here depends on scikit-learn.
 

@@ -96,7 +96,7 @@ class SBLBase(RegressorMixin, BaseEstimator):
                 "Increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
 
     def predict(self, X, return_std=False):
-        """Predictive mean (and standard deviation), as :class:`~sklearn.linear_model.ARDRegression`.
+        """Predictive mean (and standard deviation), as ARDRegression's.
 
         Parameters
         ----------

@@ -49,7 +49,8 @@ class _GramCache:
 
 
 def solve_sbl(Phi, Y, *, rule="mackay", noise=1.0, learn_noise=True, noise_floor=0.0,
-              prune_rel=1e-6, tol=1e-4, max_iter=300, gamma_init=None, verbose=0):
+              prune_rel=1e-6, tol=1e-4, max_iter=300, gamma_init=None, init_scale=1.0,
+              verbose=0):
     r"""Sparse Bayesian learning on validated arrays.
 
     Each iteration: E-step at the current :math:`(\gamma, \sigma^2)` (dual or
@@ -79,7 +80,10 @@ def solve_sbl(Phi, Y, *, rule="mackay", noise=1.0, learn_noise=True, noise_floor
     max_iter : int, default=300
         Maximum number of updates.
     gamma_init : ndarray of shape (p,), optional
-        Starting prior variances (default ``n var(Y) / ||phi_i||^2``).
+        Starting prior variances (default ``init_scale * n mean|Y|^2 / ||phi_i||^2``,
+        the variance at which atom i alone explains the data).
+    init_scale : float, default=1.0
+        Relative size of the default start.
     verbose : int, default=0
         Print progress (see :class:`~sparseopt.utils.IterationPrinter`).
 
@@ -101,7 +105,7 @@ def solve_sbl(Phi, Y, *, rule="mackay", noise=1.0, learn_noise=True, noise_floor
     n_columns = Y.shape[1]
     column_norms2 = np.sum(np.abs(Phi) ** 2, axis=0)
     if gamma_init is None:
-        scale = max(float(np.mean(np.abs(Y) ** 2)), np.finfo(float).tiny)
+        scale = init_scale * max(float(np.mean(np.abs(Y) ** 2)), np.finfo(float).tiny)
         gamma = np.where(column_norms2 > 0, n * scale / np.where(column_norms2 > 0,
                                                                    column_norms2, 1.0), 0.0)
     else:

@@ -129,7 +129,7 @@ def coupling_matrix(size, beta):
 
 
 def mstep_cost(second_moments, gammas):
-    r"""The M-step cost :math:`\sum_j \log\gamma_j + d_j/\gamma_j` at :math:`\gamma = \otimes\gamma_i`.
+    r"""The M-step cost :math:`\sum_j \log\gamma_j + d_j/\gamma_j` of a Kronecker :math:`\gamma`.
 
     Parameters
     ----------
