@@ -148,3 +148,25 @@ def test_paper_targets_over_100_trials():
     assert np.mean(recovery) >= 0.8
     assert np.median(times) <= 0.5
     assert np.median(estep) <= 0.010
+
+
+def test_pattern_coupled_sweep_is_the_nnls_step():
+    """One PC-KroSBL sweep on two factors, the first coupled: gamma_1 = eps + C
+    NNLS(C, closed form), then the second factor's closed form, then normalisation."""
+    from scipy.optimize import nnls
+
+    from sparseopt.solvers.sbl.kronecker import coupling_matrix
+
+    rng = np.random.default_rng(6)
+    d = rng.uniform(0.0, 2.0, 6 * 4) ** 3
+    start = [np.ones(6), rng.uniform(0.5, 1.5, 4)]
+    C = coupling_matrix(6, 0.8)
+    gammas, _ = am_mstep(d, start, couplings=[C, None], inner_max_iter=1)
+    tensor = d.reshape(6, 4)
+    estimate = (tensor / start[1]).mean(axis=1)
+    smoothed = C @ nnls(C, estimate)[0]
+    first = 1e-5 * np.linalg.norm(smoothed) + smoothed
+    second = (tensor / first[:, None]).mean(axis=0)
+    np.testing.assert_allclose(gammas[0], first / np.linalg.norm(first), rtol=1e-10)
+    np.testing.assert_allclose(gammas[1], second * np.linalg.norm(first), rtol=1e-10)
+    assert np.all(gammas[0] > 0)

@@ -122,3 +122,14 @@ def test_em_never_decreases_the_evidence(learn_noise):
     assert len(evidence) == 81
     assert np.all(np.diff(evidence) >= -1e-9 * np.abs(evidence[:-1]))
     assert evidence[-1] > evidence[0] + 10.0
+
+
+def test_driver_switches_to_the_primal_form_once_pruned():
+    rng = np.random.default_rng(7)
+    Phi = rng.standard_normal((40, 80))
+    x = np.zeros(80)
+    x[[5, 60]] = [2.0, -1.0]
+    y = Phi @ x + 0.01 * rng.standard_normal(40)
+    _, gamma, _, info = solve_sbl(Phi, y[:, None], rule="mackay", noise=1e-2, prune_rel=1e-3)
+    assert np.count_nonzero(gamma) < 40 and info["posterior"].form == "primal"
+    assert info["converged"]
