@@ -100,8 +100,9 @@ class BlockSBL(SBLBase):
     >>> X = rng.standard_normal((40, 60))
     >>> w = np.zeros(60); w[8:12] = [1.0, 1.2, 1.1, 0.9]
     >>> y = X @ w + 0.01 * rng.standard_normal(40)
-    >>> np.flatnonzero(BlockSBL(block_size=4).fit(X, y).gamma_).tolist()
-    [2]
+    >>> model = BlockSBL(block_size=4).fit(X, y)
+    >>> int(np.argmax(model.gamma_)), np.flatnonzero(np.abs(model.coef_) > 0.1).tolist()
+    (2, [8, 9, 10, 11])
     """
 
     _parameter_constraints: dict = {

@@ -72,10 +72,11 @@ def kronecker_sbl(A, y, *, solver="svd", pattern_coupling=None, noise="learn",
     --------
     >>> from sparseopt.datasets import make_kronecker_sparse
     >>> from sparseopt.sbl import kronecker_sbl
-    >>> data = make_kronecker_sparse(snr_db=30, random_state=1)
+    >>> data = make_kronecker_sparse(snr_db=30, random_state=2)
     >>> x, info = kronecker_sbl(data.factors, data.y, noise=data.noise_variance, log=True)
-    >>> [len(k) for k in info["kept"]]
-    [3, 3, 3]
+    >>> [len(k) for k in info["kept"]], [s.tolist() for s in data.factor_supports] == [
+    ...     k.tolist() for k in info["kept"]]
+    ([3, 3, 3], True)
     """
     factors, y = check_kronecker_problem(A, y)
     if solver not in KRONECKER_SOLVERS:
