@@ -11,6 +11,7 @@ holding arrays, so it pickles and can be sent to Dask workers.
 import numpy as np
 
 from sparseopt.core.linalg import _check_factors, _flatten_factors, kron_matvec_kernel
+from sparseopt.utils.validation import check_array_input
 
 __all__ = ["KroneckerOperator", "kron_mode_products"]
 
@@ -83,7 +84,7 @@ class KroneckerOperator:
         return len(self.factors)
 
     def _apply(self, flat, shapes, x, size, name):
-        x = np.asarray(x)
+        x = check_array_input(x, name, ndim=(1, 2), allow_complex=True)
         if x.shape[0] != size:
             raise ValueError(f"{name} must have {size} rows, got shape {x.shape}.")
         dtype = np.result_type(self.dtype, x.dtype)

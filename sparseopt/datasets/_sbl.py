@@ -1,10 +1,12 @@
 r"""Generators of He & Joseph's experiments: Kronecker-sparse recovery and IRS-MIMO channels."""
 
+import numbers
+
 import numpy as np
 from sklearn.utils import Bunch
 
 from sparseopt.core.kronecker import kron_mode_products
-from sparseopt.utils.validation import check_integer, check_scalar
+from sparseopt.utils.validation import check_array_input, check_integer, check_scalar
 
 __all__ = ["make_kronecker_sparse", "make_irs_channel", "irs_channel_nmse"]
 
@@ -45,7 +47,7 @@ def make_kronecker_sparse(n_rows=(8, 12, 15), n_columns=15, n_nonzero=3, *, snr_
         Signal-to-noise ratio in dB; ``np.inf`` for noiseless data.
     complex_data : bool, default=False
         Circular complex Gaussian factors, coefficients and noise instead.
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, numpy Generator or None, default=None
         Seed.
 
     Returns
@@ -77,7 +79,7 @@ def make_kronecker_sparse(n_rows=(8, 12, 15), n_columns=15, n_nonzero=3, *, snr_
     for i, (k, size) in enumerate(zip(n_nonzero, n_columns, strict=True)):
         if k > size:
             raise ValueError(f"n_nonzero[{i}] = {k} exceeds n_columns[{i}] = {size}.")
-    snr_db = check_scalar(snr_db, "snr_db") if np.isfinite(snr_db) else float(snr_db)
+    snr_db = np.inf if snr_db == np.inf else check_scalar(snr_db, "snr_db")
     draw = (lambda size: _complex_normal(rng, size)) if complex_data else rng.standard_normal
     factors = [draw((m, size)) for m, size in zip(n_rows, n_columns, strict=True)]
     supports, coef = [], np.ones(1)
@@ -144,9 +146,9 @@ def make_irs_channel(snr_db=12.0, *, n_ms=6, n_bs=16, n_irs=256, grid_size=18, n
         IRS reflection patterns.
     angle_spread : int, default=3
         Contiguous arrival angles at the IRS and at the BS.
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, numpy Generator or None, default=None
         Seed of the channel (angles and path gains) and the noise.
-    pilot_random_state : int, RandomState instance or None, default=0
+    pilot_random_state : int, numpy Generator or None, default=0
         Seed of the pilots and reflection patterns. The paper draws them once
         and keeps them across trials (only the channel and the noise change),
         hence a fixed default.
@@ -176,6 +178,12 @@ def make_irs_channel(snr_db=12.0, *, n_ms=6, n_bs=16, n_irs=256, grid_size=18, n
     ([(6, 18), (3, 18), (16, 18)], 9)
     """
     rng = np.random.default_rng(random_state)
+    if isinstance(pilot_random_state, numbers.Integral):
+        check_integer(pilot_random_state, "pilot_random_state", lower=0)
+    elif pilot_random_state is not None and not isinstance(pilot_random_state,
+                                                           np.random.Generator):
+        raise TypeError("pilot_random_state must be None, a non-negative int or a "
+                        f"numpy Generator, got {type(pilot_random_state).__name__}.")
     setup_rng = np.random.default_rng(pilot_random_state)
     sizes = {name: check_integer(value, name, lower=1) for name, value in [
         ("n_ms", n_ms), ("n_bs", n_bs), ("n_irs", n_irs), ("grid_size", grid_size),
@@ -238,7 +246,7 @@ def irs_channel_nmse(data, coef):
     -------
     nmse : float
     """
-    coef = np.asarray(coef, dtype=np.complex128)
+    coef = check_array_input(coef, "coef", ndim=1, allow_complex=True).astype(np.complex128)
     if coef.shape != data.coef.shape:
         raise ValueError(f"coef must have shape {data.coef.shape}, got {coef.shape}.")
     estimate = kron_mode_products(data.channel_factors, coef).reshape(data.channel.shape)

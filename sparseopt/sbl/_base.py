@@ -6,12 +6,13 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from sparseopt.utils.validation import check_array_input
+from sparseopt.utils.validation import check_array_input, validate_data
 
 __all__ = ["SBLBase", "COMMON_CONSTRAINTS", "complex_error"]
 
@@ -26,11 +27,11 @@ COMMON_CONSTRAINTS = {
     "verbose": ["verbose"],
 }
 
-def complex_error(estimator):
+def complex_error(estimator, culprit):
     """The error for complex input when ``complex_data=False``."""
     return ValueError(f"Complex data not supported by {type(estimator).__name__} with "
-                      "complex_data=False; set complex_data=True to fit the circular complex "
-                      "Gaussian model.")
+                      f"complex_data=False ({culprit} is complex); set complex_data=True to "
+                      "fit the circular complex Gaussian model.")
 
 
 def _is_complex(value):
@@ -45,9 +46,11 @@ class SBLBase(RegressorMixin, BaseEstimator):
 
     def _validate_fit_data(self, X, y):
         """``(X, Y, one_column)``: float64 (or complex128) ``X`` and 2-D ``Y``."""
+        if sp.issparse(y):
+            raise TypeError("y must be a dense array, got a sparse matrix.")
         if _is_complex(X) or _is_complex(y):
             if not self.complex_data:
-                raise complex_error(self)
+                raise complex_error(self, "X" if _is_complex(X) else "y")
             X = check_array_input(X, "X", ndim=2, allow_complex=True, dtype=np.complex128)
             y = check_array_input(y, "y", ndim=(1, 2) if self._multi_output else 1,
                                   allow_complex=True, dtype=np.complex128)

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from sparseopt.core.kronecker import KroneckerOperator, kron_mode_products
 from sparseopt.sbl._base import complex_error
@@ -18,7 +18,7 @@ from sparseopt.sbl._validation import (
     is_factor_list,
 )
 from sparseopt.solvers.sbl.kronecker import coupling_matrix, solve_kronecker_sbl
-from sparseopt.utils.validation import check_array_input
+from sparseopt.utils.validation import check_array_input, validate_data
 
 __all__ = ["KroneckerSBL", "fit_kronecker"]
 
@@ -200,7 +200,8 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
 
     def _factors(self, A, y):
         if not self.complex_data and (_has_complex(A) or np.asarray(y).dtype.kind == "c"):
-            raise complex_error(self)
+            culprit = ("A" if is_factor_list(A) else "A (X)") if _has_complex(A) else "y"
+            raise complex_error(self, culprit)
         if is_factor_list(A):
             factors, y = check_kronecker_problem(A, y)
             self.n_features_in_ = int(np.prod([f.shape[1] for f in factors]))
