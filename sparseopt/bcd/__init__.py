@@ -7,6 +7,7 @@ Lipschitz sampling and the greedy GS, GSL, GSD, GSQ and GS-r rules) and
 active-set phase for l1 problems.
 """
 
+from sparseopt.bcd._cv import ElasticNetCV, LassoCV
 from sparseopt.bcd._graph import GraphLabelPropagation
 from sparseopt.bcd._group import GroupLasso, GroupLogisticRegression, SparseGroupLasso
 from sparseopt.bcd._linear import ElasticNet, Lasso, LeastSquaresBCD
@@ -16,10 +17,12 @@ from sparseopt.bcd._path import lasso_path
 
 __all__ = [
     "ElasticNet",
+    "ElasticNetCV",
     "GraphLabelPropagation",
     "GroupLasso",
     "GroupLogisticRegression",
     "Lasso",
+    "LassoCV",
     "LeastSquaresBCD",
     "MultiTaskElasticNet",
     "MultiTaskLasso",

@@ -559,12 +559,15 @@ def _inner_gram(problem, state, working_set, tol_in, budget, rule, seed):
 def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic",
                precompute="auto", screening=True, tol=1e-4, max_iter=1000, coef_init=None,
                sample_weight=None, weights=None, random_state=None, verbose=0, cache=None,
-               printer=None):
+               printer=None, warn=True):
     """:func:`bcd_enet` on already validated input, with ``l1 = alpha rho`` and
     ``l2 = alpha (1 - rho)``. ``cache`` (a dict) keeps the prepared design and
     Gram blocks between calls on the same data, weights and intercept setting,
-    and ``printer`` (an :class:`~sparseopt.utils.IterationPrinter`) one
-    rate-limited output, for the solves of a regularisation path."""
+    and ``printer`` (an :class:`~sparseopt.utils.IterationPrinter`, or any
+    callable of the same signature, called at every outer iteration) one
+    rate-limited output, for the solves of a regularisation path.
+    ``warn=False`` leaves the ConvergenceWarning to the caller (who reads
+    ``info["converged"]``)."""
     rule = SELECTION_RULES.index(selection)
     problem = _Problem(X, y, l1, l2, fit_intercept=fit_intercept, positive=positive,
                        precompute=precompute, sample_weight=sample_weight, weights=weights,
@@ -573,7 +576,7 @@ def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic
     run = _run(problem, state, rule, precompute, screening, tol, max_iter,
                np.random.default_rng(check_random_state_seed(random_state)),
                printer or IterationPrinter("bcd_enet", verbose), force=printer is None)
-    return _report(problem, state, run, max_iter)
+    return _report(problem, state, run, max_iter, warn)
 
 
 def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, printer, force):
@@ -648,8 +651,8 @@ def _screen(problem, state, check, screened):
         state.move(nonzero, -state.coef[nonzero].astype(np.float64))
 
 
-def _report(problem, state, run, max_iter):
-    if not run["converged"]:
+def _report(problem, state, run, max_iter, warn):
+    if warn and not run["converged"]:
         warnings.warn(
             f"bcd_enet did not converge in max_iter={max_iter} epochs: "
             f"{run['history'].criterion_name} {run['criterion']:.3e} > "
