@@ -103,12 +103,11 @@ def run_tasks(tasks, final_task, control, *, n_jobs, printer, on_done):
 
     ``printer`` (an :class:`~sparseopt.utils.IterationPrinter`) reports the
     tasks as they finish, with a :class:`~sparseopt.utils.ProgressBar` when
-    it is verbose. ``on_done(results)`` is called once every fold task has finished and
-    returns the alpha index where ``final_task`` may stop (it keeps running in
-    parallel with the last folds, then stops there). Returns ``(results,
-    final_result)``, the fold results in task order. Warnings raised inside
-    tasks are collected and re-raised in the caller's thread, except the
-    solvers' ConvergenceWarnings, which the caller summarises (see
+    it is verbose. ``on_done(results)`` is called once every fold task has
+    finished and returns the alpha index where ``final_task`` may stop (it
+    keeps running in parallel with the last folds, then stops there). Returns ``(results,
+    final_result)``, the fold results in task order. The tasks' solvers do
+    not warn: the caller summarises their convergence (see
     :func:`convergence_summary`). Ctrl-C cancels the running tasks.
     """
     jobs = [delayed(_indexed)(k, task) for k, task in enumerate(tasks)]

@@ -166,7 +166,7 @@ def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_i
 
 def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1e-4,
                       max_iter=1000, coef_init=None, sample_weight=None, weights=None,
-                      verbose=0):
+                      verbose=0, printer=None, warn=True):
     r"""Penalised multinomial logistic regression by cyclic block proximal Newton.
 
     Inputs must be validated: ``X`` float64 (dense or sparse; not modified),
