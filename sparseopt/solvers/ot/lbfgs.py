@@ -1,0 +1,79 @@
+"""L-BFGS ascent on a concave OT dual, with the stopping rules of the duals.
+
+SciPy's L-BFGS-B does the iterations (its own tests are switched off:
+``ftol = gtol = 0``); a callback records the history, prints verbose lines
+and applies one of two rules:
+
+- ``"gradient"``: the L1 norm of the gradient (the marginal error of the
+  dual's plan) is at most ``tol`` (smooth duals: QROT);
+- ``"value"``: the best value has improved by at most ``tol * |value|`` over
+  the last ``window`` iterations (non-smooth duals, whose gradient need not
+  vanish at the optimum: the sparsity-constrained relaxations).
+
+The best point seen is returned (L-BFGS-B's last point is not always the
+best one when its line search gives up).
+"""
+
+import numpy as np
+from scipy.optimize import minimize
+
+__all__ = ["maximise"]
+
+
+class _Monitor:
+    def __init__(self, rule, tol, window, history, printer):
+        self.rule, self.tol, self.window = rule, tol, window
+        self.history, self.printer = history, printer
+        self.best, self.best_x, self.best_error = -np.inf, None, np.inf
+        self.values, self.last_error, self.converged = [], np.inf, False
+
+    def evaluated(self, x, value, error):
+        self.last_error = error
+        if value > self.best:
+            self.best, self.best_x, self.best_error = value, x.copy(), error
+
+    def __call__(self, intermediate_result):
+        self.values.append(self.best)
+        iteration = len(self.values)
+        self.history.append(iteration, self.best, self.best_error)
+        if self.printer is not None:
+            self.printer(iteration, objective=self.best, criterion=self.best_error)
+        if self.rule == "gradient":
+            self.converged = self.best_error <= self.tol
+        elif iteration > self.window:
+            before = self.values[-1 - self.window]
+            self.converged = self.best - before <= self.tol * abs(self.best)
+        if self.converged:
+            raise StopIteration
+
+
+def maximise(objective, start, *, rule, tol, max_iter, history, printer=None, window=10):
+    """Maximise ``objective(x) -> (value, gradient)`` by L-BFGS from ``start``.
+
+    Returns
+    -------
+    x : ndarray
+        The best point seen.
+    info : dict
+        ``value`` and ``error`` (gradient L1 norm) there, ``n_iter`` and
+        ``status``: "converged" (the rule held), "max_iter" or "stalled"
+        (L-BFGS-B's line search could not improve the value).
+    """
+    monitor = _Monitor(rule, tol, window, history, printer)
+
+    def negated(x):
+        value, gradient = objective(x)
+        monitor.evaluated(x, value, float(np.abs(gradient).sum()))
+        return -value, -gradient
+
+    result = minimize(negated, start, jac=True, method="L-BFGS-B", callback=monitor,
+                      options={"maxiter": max_iter, "maxcor": 20, "ftol": 0.0, "gtol": 0.0,
+                               "maxls": 50})
+    if monitor.converged:
+        status = "converged"
+    elif result.nit >= max_iter:
+        status = "max_iter"
+    else:
+        status = "stalled"
+    return monitor.best_x, {"value": monitor.best, "error": monitor.best_error,
+                            "n_iter": int(result.nit), "status": status}

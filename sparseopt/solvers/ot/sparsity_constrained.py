@@ -1,0 +1,197 @@
+"""Sparsity-constrained OT (Liu, Puigcerver & Blondel, ICLR 2023) on validated arrays.
+
+The relaxations (dual and semi-dual, see :mod:`~sparseopt.solvers.ot.duals`)
+have the same optimal value ``D*_k``: the semi-dual is the dual maximised
+over ``beta``. ``D*_k`` does not increase with ``k``; ``k = 1`` is
+unregularised OT plus ``gamma/2 sum_j b_j^2`` and ``k >= m`` is QROT. The
+driver:
+
+1. solves QROT by semismooth Newton (:func:`~sparseopt.solvers.ot.newton.qrot_newton`);
+   when its plan has at most ``k`` non-zeros in every column, it is feasible
+   for the sparsity constraint, so the relaxation is tight and the QROT
+   solution is returned (exact);
+2. for ``k = 1``, takes the potentials of an exact network-simplex solve
+   (POT's ``emd``), which maximise the ``k = 1`` semi-dual (exact);
+3. otherwise maximises the chosen relaxation with L-BFGS from the better of
+   the QROT potentials and the cold start (zero row potentials, balanced
+   columns), and stops on the relaxation itself: when the best value has
+   improved by at most ``dual_tol * |value|`` over the last
+   ``_WINDOW`` iterations (the relaxation is non-smooth where the top-k
+   selection ties, so its gradient need not vanish at the optimum; the
+   value converges). The value reported is the largest relaxation value
+   seen, at least the value at every start tried.
+
+The plan is read off the potentials (at most ``k`` non-zeros per column);
+the relaxation is not tight in general, so its marginals can be off, and the
+optional repair re-solves QROT restricted to the plan's support.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from sparseopt.core.history import ConvergenceHistory
+from sparseopt.solvers.ot.duals import balance_columns, dual_objective, semi_dual_objective
+from sparseopt.solvers.ot.lbfgs import maximise
+from sparseopt.solvers.ot.newton import qrot_newton, restricted_qrot_newton
+
+__all__ = ["sparsity_constrained_solve", "relaxation_value", "relaxation_plan"]
+
+_WINDOW = 10
+_EMD_MAX_ITER = 10_000_000
+
+
+def relaxation_value(alpha, beta, M, a, b, gamma, k, formulation):
+    """The relaxation's objective at the potentials (the semi-dual ignores ``beta``)."""
+    if formulation == "dual":
+        return float(dual_objective(alpha, beta, M, a, b, gamma, k, False)[0])
+    return float(semi_dual_objective(alpha, M, a, b, gamma, k, False)[0])
+
+
+def relaxation_plan(alpha, beta, M, a, b, gamma, k, formulation):
+    """``(value, alpha, beta, plan)``: the plan read off the potentials (CSC);
+    the semi-dual's ``beta`` is its optimal column potentials."""
+    m, n = M.shape
+    if formulation == "dual":
+        value, _, _, indptr, indices, data = dual_objective(alpha, beta, M, a, b, gamma, k, True)
+    else:
+        value, _, beta, indptr, indices, data = semi_dual_objective(alpha, M, a, b, gamma, k,
+                                                                    True)
+    return float(value), alpha, beta, sp.csc_matrix((data, indices, indptr), shape=(m, n))
+
+
+def _maximise(formulation, M, a, b, gamma, k, start, dual_tol, max_iter, history, printer):
+    """L-BFGS on the relaxation from ``start`` (alpha, or alpha and beta),
+    stopped on the relaxation's value; returns the best point and its info."""
+    m = M.shape[0]
+
+    def objective(x):
+        if formulation == "dual":
+            value, grad_alpha, grad_beta, *_ = dual_objective(x[:m], x[m:], M, a, b, gamma, k,
+                                                              False)
+            return value, np.concatenate([grad_alpha, grad_beta])
+        value, gradient, *_ = semi_dual_objective(x, M, a, b, gamma, k, False)
+        return value, gradient
+
+    return maximise(objective, start, rule="value", tol=dual_tol, max_iter=max_iter,
+                    history=history, printer=printer, window=_WINDOW)
+
+
+def _network_simplex_start(a, b, M):
+    """``k = 1``: the row potentials of an exact OT solve (POT's network
+    simplex), optimal for the ``k = 1`` semi-dual, and one row per column
+    from its plan (the allowed row receiving most of the column's mass).
+    Forbidden pairs (``+inf``) get a finite cost above any allowed path."""
+    import ot
+
+    finite = np.isfinite(M)
+    cost = np.ascontiguousarray(M)
+    if not finite.all():
+        low, high = M[finite].min(), M[finite].max()
+        cost = np.where(finite, M, high + (high - low + 1.0) * (sum(M.shape) + 1))
+    plan, log = ot.emd(a, b, cost, numItermax=_EMD_MAX_ITER, log=True)
+    if log["warning"] is not None:
+        raise RuntimeError(f"the exact k = 1 solve failed: {log['warning']}")
+    return np.asarray(log["u"], dtype=np.float64), np.argmax(np.where(finite, plan, -1.0), axis=0)
+
+
+def _one_per_column(rows, b, m):
+    n = b.shape[0]
+    return sp.csc_matrix((b, rows, np.arange(n + 1)), shape=(m, n))
+
+
+def _repair(a, b, M, gamma, plan, alpha, beta, tol):
+    """Restricted QROT on the plan's support, from the relaxation's potentials."""
+    m, n = M.shape
+    columns = np.repeat(np.arange(n), np.diff(plan.indptr)).astype(np.int64)
+    rows = plan.indices.astype(np.int64)
+    start_beta = balance_columns_on_support(alpha, np.asarray(M[rows, columns]), rows, columns,
+                                            b, gamma, n)
+    return restricted_qrot_newton(a, b, np.asarray(M[rows, columns]), rows, columns, (m, n),
+                                  gamma, alpha, start_beta, tol=tol)
+
+
+def balance_columns_on_support(alpha, costs, rows, columns, b, gamma, n):
+    """Column potentials with ``sum_i [alpha_i + beta_j - M_ij]_+ / gamma = b_j``
+    over each column's support (``+inf`` cost outside it)."""
+    counts = np.bincount(columns, minlength=n)
+    width = max(int(counts.max(initial=0)), 1)
+    padded = np.full((width, n), np.inf, order="F")
+    offsets = np.arange(columns.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    padded[offsets, columns] = costs - alpha[rows]
+    beta = balance_columns(padded, b, gamma)
+    beta[counts == 0] = 0.0
+    return beta
+
+
+def sparsity_constrained_solve(a, b, M, gamma, k, *, formulation="dual", tol=1e-9,
+                               dual_tol=1e-9, max_iter=1000, repair=True, printer=None):
+    """Sparsity-constrained OT on validated input (``M`` Fortran-ordered, ``1 <= k <= m``).
+
+    Returns
+    -------
+    result : dict
+        ``plan`` (CSC), ``alpha``, ``beta`` (potentials: of the repaired plan
+        when the repair met ``tol``, else of the relaxation's best point),
+        ``value`` (the relaxation's best value), ``start_values`` (the
+        relaxation at every start tried), ``method`` ("qrot", "network
+        simplex" or "lbfgs"), ``n_iter``, ``status`` (of L-BFGS: "converged",
+        "max_iter" or "stalled"), ``marginal_error`` (of ``plan``),
+        ``relaxation_marginal_error``, ``repair_iterations`` and ``history``.
+    """
+    m, n = M.shape
+    history = ConvergenceHistory("marginal_error")
+    start_values, n_iter, status = {}, 0, "converged"
+    if k == 1:
+        alpha, chosen_rows = _network_simplex_start(a, b, M)
+        value, alpha, beta, _ = relaxation_plan(alpha, np.zeros(n), M, a, b, gamma, 1,
+                                                "semi_dual")
+        start_values["network simplex"] = value
+        method, plan = "network simplex", _one_per_column(chosen_rows, b, m)
+        history.append(0, value, np.nan)
+    else:
+        qrot = qrot_newton(a, b, M, gamma, tol=min(tol, 1e-9), max_iter=500)
+        start_values["qrot"] = relaxation_value(qrot["alpha"], qrot["beta"], M, a, b, gamma, k,
+                                                formulation)
+        n_iter = qrot["n_iter"]
+        counts = np.diff(qrot["plan"].indptr)
+        if qrot["converged"] and counts.max(initial=0) <= k:
+            method, alpha, beta, plan = "qrot", qrot["alpha"], qrot["beta"], qrot["plan"]
+            value = start_values["qrot"]
+            history.append(n_iter, value, qrot["marginal_error"])
+        else:
+            method = "lbfgs"
+            cold_beta = balance_columns(M, b, gamma, None)
+            start_values["cold"] = relaxation_value(np.zeros(m), cold_beta, M, a, b, gamma, k,
+                                                    formulation)
+            if start_values["cold"] > start_values["qrot"]:
+                alpha, beta = np.zeros(m), cold_beta
+            else:
+                alpha, beta = qrot["alpha"], qrot["beta"]
+            start = alpha if formulation == "semi_dual" else np.concatenate([alpha, beta])
+            x, search = _maximise(formulation, M, a, b, gamma, k, start, dual_tol, max_iter,
+                                  history, printer)
+            n_iter, status = search["n_iter"], search["status"]
+            alpha, beta = (x, beta) if formulation == "semi_dual" else (x[:m], x[m:])
+            value, alpha, beta, plan = relaxation_plan(alpha, beta, M, a, b, gamma, k,
+                                                       formulation)
+    best = max(value, *start_values.values())
+    relaxation_error = _marginal_error(plan, a, b)
+    error, repair_iterations = relaxation_error, None
+    if repair and relaxation_error > tol and method == "lbfgs":
+        repaired = _repair(a, b, M, gamma, plan, alpha, beta, tol)
+        repair_iterations = repaired["n_iter"]
+        repaired_error = _marginal_error(repaired["plan"], a, b)
+        if repaired_error < relaxation_error:
+            plan, error = repaired["plan"], repaired_error
+            if repaired_error <= tol:
+                alpha, beta = repaired["alpha"], repaired["beta"]
+    return {"plan": plan, "alpha": alpha, "beta": beta, "value": best,
+            "start_values": start_values, "method": method, "n_iter": n_iter, "status": status,
+            "marginal_error": error, "relaxation_marginal_error": relaxation_error,
+            "repair_iterations": repair_iterations, "history": history}
+
+
+def _marginal_error(plan, a, b):
+    rows = np.asarray(plan.sum(axis=1)).ravel()
+    columns = np.asarray(plan.sum(axis=0)).ravel()
+    return float(np.abs(rows - a).sum() + np.abs(columns - b).sum())
