@@ -24,7 +24,7 @@ def _one_of(value, alias, name, alias_name):
     return alias
 
 
-class SparsityConstrainedOT(TransformerMixin, BaseEstimator):
+class SparsityConstrainedOT(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     r"""Domain adaptation with a sparsity-constrained transport plan.
 
     In the style of POT's ``ot.da`` transport classes (``fit(Xs, ys, Xt,
@@ -395,7 +395,7 @@ angle + rac{\gamma}{2}\|P\|^2,
     b = np.full(n_experts, 1.0 / n_experts)
     plan, info = solve_sparsity_constrained(
         a, b, cost, reg * n_tokens, limit, formulation="semi_dual", axis=axis,
-        tol=tol / n_tokens, dual_tol=1e-9, max_iter=max_iter, repair=True, verbose=verbose,
+        tol=tol / n_tokens, dual_tol=1e-8, max_iter=max_iter, repair=True, verbose=verbose,
         name="route_tokens")
     assignment = sp.csr_matrix(plan * n_tokens)
     if not log:

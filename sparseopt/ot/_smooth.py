@@ -50,7 +50,7 @@ def _printer(name, verbose):
 
 
 def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="columns",
-                            tol=1e-9, dual_tol=1e-9, max_iter=1000, repair=True, verbose=0,
+                            tol=1e-9, dual_tol=1e-8, max_iter=1000, repair=True, verbose=0,
                             log=False):
     r"""Sparsity-constrained optimal transport (Liu, Puigcerver & Blondel, 2023).
 
@@ -116,10 +116,12 @@ def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="c
     tol : float, default=1e-9
         Target L1 marginal error of the returned plan (for the QROT solve
         and the repair); ``0`` runs them to their caps.
-    dual_tol : float, default=1e-9
+    dual_tol : float, default=1e-8
         Relative improvement of the relaxation's value over 10 L-BFGS
         iterations below which L-BFGS stops (POT's ``stopThr``, which POT
-        passes to SciPy as a relative reduction of the objective).
+        passes to SciPy as a relative reduction of the objective). Measured
+        on problem(1000), k = 5: the value then is 1e-7 to 3e-7 (relative)
+        below that of an 800-iteration run.
     max_iter : int, default=1000
         Maximum number of L-BFGS iterations (POT's ``numItermax``).
     repair : bool, default=True

@@ -31,7 +31,6 @@ from numba import njit
 from sparseopt.solvers.ot.selection import partition_top_k, simplex_threshold, sort_by_index
 
 __all__ = [
-    "alternate_balancing",
     "balance_columns",
     "dual_objective",
     "qrot_step",
@@ -307,6 +306,9 @@ def balance_columns(M, b, gamma, alpha=None):
             if v > top:
                 top = v
         radius = gamma * b[j]
+        if top == -np.inf:  # no allowed pair in this column
+            beta[j] = 0.0
+            continue
         if radius <= 0.0:
             beta[j] = -top
             continue
@@ -318,17 +320,3 @@ def balance_columns(M, b, gamma, alpha=None):
                 count += 1
         beta[j] = -simplex_threshold(values, count, radius)
     return beta
-
-
-@njit(cache=True, nogil=True)
-def alternate_balancing(M, MT, a, b, gamma, beta, n_sweeps):
-    """Block coordinate ascent on the QROT dual: alternately balance every row
-    (exact maximisation over ``alpha``) and every column (over ``beta``).
-
-    ``MT`` is ``M.T`` in Fortran order. Returns ``(alpha, beta)``.
-    """
-    alpha = np.zeros(M.shape[0])
-    for _ in range(n_sweeps):
-        alpha = balance_columns(MT, a, gamma, beta)
-        beta = balance_columns(M, b, gamma, alpha)
-    return alpha, beta

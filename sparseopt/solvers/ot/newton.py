@@ -9,7 +9,7 @@ whose generalised Hessian is ``-(1/gamma) [[diag(r), A], [A^T, diag(c)]]``,
 ``r, c`` its row and column counts. ``A`` is as sparse as the plan, so each
 Newton system is a sparse symmetric system of size ``m + n - 1`` (the last
 column potential is fixed to remove the null direction ``(1, -1)``), solved
-by a sparse direct factorisation of its Schur complement
+by Jacobi-preconditioned conjugate gradients
 (:mod:`~sparseopt.solvers.ot.block_system`). The step is chosen by Armijo backtracking
 on the exact increment of ``D`` (summed pair by pair, see
 :func:`~sparseopt.solvers.ot.duals.qrot_step`): a difference of two values
@@ -37,19 +37,25 @@ _ARMIJO = 1e-4
 _MIN_STEP = 1e-12
 _STALL_WINDOW = 20  # repair: steps over which the error must drop by 1%
 _CONTINUATION_START = 3e-3
+# Measured on problem(n), gamma = 1e-2 median(M) n: CG to min(1e-2, error)
+# took 0.32x (n = 500), 0.32x (1000) and 0.30x (2000) the time of the sparse
+# direct solve of the Schur complement, for the same number of steps.
+_CG_RTOL = 1e-2
 _STAGE_TOL = 1e-6
 
 
-def newton_direction(rows, columns, gradient_alpha, gradient_beta, gamma, shift):
+def newton_direction(rows, columns, gradient_alpha, gradient_beta, gamma, shift, error):
     """The regularised generalised-Newton step: the block system with the
     active pattern ``A``, diagonals its row and column counts plus
-    ``shift * gamma``, right-hand side ``gamma`` times the gradient."""
+    ``shift * gamma``, right-hand side ``gamma`` times the gradient, solved
+    by Jacobi-preconditioned CG to a relative residual ``min(_CG_RTOL,
+    error)`` (inexact Newton, still superlinear)."""
     m, n = gradient_alpha.shape[0], gradient_beta.shape[0]
     ones = np.ones(rows.shape[0])
     d_alpha, d_beta, _ = solve_block_system(
         rows, columns, ones, np.bincount(rows, minlength=m) + shift * gamma,
         np.bincount(columns, minlength=n) + shift * gamma, gamma * gradient_alpha,
-        gamma * gradient_beta)
+        gamma * gradient_beta, solver="cg", rtol=min(_CG_RTOL, error))
     return d_alpha, d_beta
 
 
@@ -80,7 +86,7 @@ def _newton_loop(evaluate, move, alpha, beta, gamma, tol, max_iter, history, *,
             status = "max_iter"
             break
         n_iter += 1
-        da, db = newton_direction(rows, cols, ga, gb, gamma, 1e-10 + kappa * error)
+        da, db = newton_direction(rows, cols, ga, gb, gamma, 1e-10 + kappa * error, error)
         slope = float(ga @ da + gb @ db)
         step, trial = 1.0, None
         while step >= _MIN_STEP:

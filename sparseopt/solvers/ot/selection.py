@@ -119,6 +119,6 @@ def simplex_threshold(values, count, radius):
             if values[p] > tau:
                 total += values[p]
                 kept += 1
-        if kept == active:
+        if kept >= active:  # no entry dropped out (>: rounding re-admitted one)
             return tau
-        tau, active = (total - radius) / kept, kept
+        tau, active = max(tau, (total - radius) / kept), kept

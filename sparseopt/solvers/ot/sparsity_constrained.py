@@ -18,7 +18,9 @@ driver:
    improved by at most ``dual_tol * |value|`` over the last
    ``_WINDOW`` iterations (the relaxation is non-smooth where the top-k
    selection ties, so its gradient need not vanish at the optimum; the
-   value converges). The value reported is the largest relaxation value
+   value converges). For the dual, the column potentials are then replaced
+   by the best ones for the row potentials (the semi-dual's), when that
+   raises the value. The value reported is the largest relaxation value
    seen, at least the value at every start tried.
 
 The plan is read off the potentials (at most ``k`` non-zeros per column);
@@ -124,7 +126,7 @@ def balance_columns_on_support(alpha, costs, rows, columns, b, gamma, n):
 
 
 def sparsity_constrained_solve(a, b, M, gamma, k, *, formulation="dual", tol=1e-9,
-                               dual_tol=1e-9, max_iter=1000, repair=True, printer=None):
+                               dual_tol=1e-8, max_iter=1000, repair=True, printer=None):
     """Sparsity-constrained OT on validated input (``M`` Fortran-ordered, ``1 <= k <= m``).
 
     Returns
@@ -172,6 +174,11 @@ def sparsity_constrained_solve(a, b, M, gamma, k, *, formulation="dual", tol=1e-
                                   history, printer)
             n_iter, status = search["n_iter"], search["status"]
             alpha, beta = (x, beta) if formulation == "semi_dual" else (x[:m], x[m:])
+            if formulation == "dual":  # the best beta for this alpha: never worse
+                _, _, best_beta, *_ = semi_dual_objective(alpha, M, a, b, gamma, k, False)
+                if relaxation_value(alpha, best_beta, M, a, b, gamma, k, "dual") > \
+                        relaxation_value(alpha, beta, M, a, b, gamma, k, "dual"):
+                    beta = best_beta
             value, alpha, beta, plan = relaxation_plan(alpha, beta, M, a, b, gamma, k,
                                                        formulation)
     best = max(value, *start_values.values())
