@@ -21,8 +21,9 @@ __all__ = ["maximise"]
 
 
 class _Monitor:
-    def __init__(self, rule, tol, window, history, printer):
+    def __init__(self, rule, tol, window, history, printer, first_iteration):
         self.rule, self.tol, self.window = rule, tol, window
+        self.first_iteration = first_iteration
         self.history, self.printer = history, printer
         self.best, self.best_x, self.best_error = -np.inf, None, np.inf
         self.values, self.last_error, self.converged = [], np.inf, False
@@ -35,9 +36,10 @@ class _Monitor:
     def __call__(self, intermediate_result):
         self.values.append(self.best)
         iteration = len(self.values)
-        self.history.append(iteration, self.best, self.best_error)
+        self.history.append(self.first_iteration + iteration, self.best, self.best_error)
         if self.printer is not None:
-            self.printer(iteration, objective=self.best, criterion=self.best_error)
+            self.printer(self.first_iteration + iteration, objective=self.best,
+                         criterion=self.best_error)
         if self.rule == "gradient":
             self.converged = self.best_error <= self.tol
         elif iteration > self.window:
@@ -47,7 +49,8 @@ class _Monitor:
             raise StopIteration
 
 
-def maximise(objective, start, *, rule, tol, max_iter, history, printer=None, window=10):
+def maximise(objective, start, *, rule, tol, max_iter, history, printer=None, window=10,
+             first_iteration=0):
     """Maximise ``objective(x) -> (value, gradient)`` by L-BFGS from ``start``.
 
     Returns
@@ -59,7 +62,7 @@ def maximise(objective, start, *, rule, tol, max_iter, history, printer=None, wi
         ``status``: "converged" (the rule held), "max_iter" or "stalled"
         (L-BFGS-B's line search could not improve the value).
     """
-    monitor = _Monitor(rule, tol, window, history, printer)
+    monitor = _Monitor(rule, tol, window, history, printer, first_iteration)
 
     def negated(x):
         value, gradient = objective(x)
@@ -69,6 +72,8 @@ def maximise(objective, start, *, rule, tol, max_iter, history, printer=None, wi
     result = minimize(negated, start, jac=True, method="L-BFGS-B", callback=monitor,
                       options={"maxiter": max_iter, "maxcor": 20, "ftol": 0.0, "gtol": 0.0,
                                "maxls": 50})
+    if monitor.best_x is None:  # max_iter = 0
+        monitor.best_x = np.asarray(start, dtype=float)
     if monitor.converged:
         status = "converged"
     elif result.nit >= max_iter:

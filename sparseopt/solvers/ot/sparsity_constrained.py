@@ -32,13 +32,24 @@ import numpy as np
 import scipy.sparse as sp
 
 from sparseopt.core.history import ConvergenceHistory
-from sparseopt.solvers.ot.duals import balance_columns, dual_objective, semi_dual_objective
+from sparseopt.solvers.ot.duals import (
+    balance_columns,
+    dual_objective,
+    semi_dual_objective,
+    smoothed_dual_objective,
+)
 from sparseopt.solvers.ot.lbfgs import maximise
 from sparseopt.solvers.ot.newton import qrot_newton, restricted_qrot_newton
 
 __all__ = ["sparsity_constrained_solve", "relaxation_value", "relaxation_plan"]
 
 _WINDOW = 10
+# Smoothing levels, relative to the largest squared slack at the start.
+# Measured on problem(1000), k = 5: three stages (1e-2, 1e-4, 1e-6) reach
+# 2e-9 (relative) below six (factor 10) in 0.66x the time; on 10 x 10 and
+# 200 x 200 Dirichlet problems (k = 2) the value is that of cvxpy to 1e-9
+# where plain L-BFGS stalled 2e-5 to 5e-5 below it.
+_SMOOTHING = (1e-2, 1e-4, 1e-6)
 _EMD_MAX_ITER = 10_000_000
 
 
@@ -61,21 +72,48 @@ def relaxation_plan(alpha, beta, M, a, b, gamma, k, formulation):
     return float(value), alpha, beta, sp.csc_matrix((data, indices, indptr), shape=(m, n))
 
 
-def _maximise(formulation, M, a, b, gamma, k, start, dual_tol, max_iter, history, printer):
-    """L-BFGS on the relaxation from ``start`` (alpha, or alpha and beta),
-    stopped on the relaxation's value; returns the best point and its info."""
+def _smoothing_continuation(M, a, b, gamma, k, alpha, beta, formulation, dual_tol, max_iter,
+                            history, printer):
+    """L-BFGS on the smoothed dual (:func:`~sparseopt.solvers.ot.duals.smoothed_dual_objective`)
+    for ``mu = X mu_s``, ``mu_s`` in ``_SMOOTHING`` (``X`` the largest
+    ``[s]_+^2 / (2 gamma)`` at the start), each stage from the previous
+    point and stopped when its value has improved by at most ``dual_tol``
+    (relative) over ``_WINDOW`` iterations; the relaxation is evaluated after
+    every stage and its best point kept. Returns ``(alpha, beta, value,
+    n_iter, status)``."""
     m = M.shape[0]
+    scale = _largest_squared_slack(M, gamma, alpha, beta)
+    best_value = relaxation_value(alpha, beta, M, a, b, gamma, k, formulation)
+    best = (alpha, beta)
+    x, n_iter, status = np.concatenate([alpha, beta]), 0, "converged"
+    for factor in _SMOOTHING:
+        mu = factor * scale
 
-    def objective(x):
-        if formulation == "dual":
-            value, grad_alpha, grad_beta, *_ = dual_objective(x[:m], x[m:], M, a, b, gamma, k,
-                                                              False)
+        def objective(x, mu=mu):
+            value, grad_alpha, grad_beta = smoothed_dual_objective(x[:m], x[m:], M, a, b, gamma,
+                                                                   k, mu)
             return value, np.concatenate([grad_alpha, grad_beta])
-        value, gradient, *_ = semi_dual_objective(x, M, a, b, gamma, k, False)
-        return value, gradient
 
-    return maximise(objective, start, rule="value", tol=dual_tol, max_iter=max_iter,
-                    history=history, printer=printer, window=_WINDOW)
+        x, info = maximise(objective, x, rule="value", tol=dual_tol, max_iter=max_iter - n_iter,
+                           history=history, printer=printer, window=_WINDOW,
+                           first_iteration=n_iter)
+        n_iter += info["n_iter"]
+        candidate = (x[:m], x[m:])
+        if formulation == "semi_dual":
+            candidate = (x[:m], semi_dual_objective(x[:m], M, a, b, gamma, k, False)[2])
+        value = relaxation_value(*candidate, M, a, b, gamma, k, formulation)
+        if value > best_value:
+            best_value, best = value, candidate
+        if info["status"] == "max_iter" or n_iter >= max_iter:
+            status = "max_iter"
+            break
+    return best[0], best[1], best_value, n_iter, status
+
+
+def _largest_squared_slack(M, gamma, alpha, beta):
+    """``max_ij [alpha_i + beta_j - M_ij]_+^2 / (2 gamma)`` (the scale of the smoothing)."""
+    largest = float(np.max(alpha[:, None] + beta[None, :] - M))
+    return max(largest, 0.0) ** 2 / (2 * gamma) if largest > 0 else 1.0
 
 
 def _network_simplex_start(a, b, M):
@@ -161,7 +199,7 @@ def sparsity_constrained_solve(a, b, M, gamma, k, *, formulation="dual", tol=1e-
             value = start_values["qrot"]
             history.append(n_iter, value, qrot["marginal_error"])
         else:
-            method = "lbfgs"
+            method = "smoothing"
             cold_beta = balance_columns(M, b, gamma, None)
             start_values["cold"] = relaxation_value(np.zeros(m), cold_beta, M, a, b, gamma, k,
                                                     formulation)
@@ -169,11 +207,8 @@ def sparsity_constrained_solve(a, b, M, gamma, k, *, formulation="dual", tol=1e-
                 alpha, beta = np.zeros(m), cold_beta
             else:
                 alpha, beta = qrot["alpha"], qrot["beta"]
-            start = alpha if formulation == "semi_dual" else np.concatenate([alpha, beta])
-            x, search = _maximise(formulation, M, a, b, gamma, k, start, dual_tol, max_iter,
-                                  history, printer)
-            n_iter, status = search["n_iter"], search["status"]
-            alpha, beta = (x, beta) if formulation == "semi_dual" else (x[:m], x[m:])
+            alpha, beta, _, n_iter, status = _smoothing_continuation(
+                M, a, b, gamma, k, alpha, beta, formulation, dual_tol, max_iter, history, printer)
             if formulation == "dual":  # the best beta for this alpha: never worse
                 _, _, best_beta, *_ = semi_dual_objective(alpha, M, a, b, gamma, k, False)
                 if relaxation_value(alpha, best_beta, M, a, b, gamma, k, "dual") > \
@@ -184,7 +219,7 @@ def sparsity_constrained_solve(a, b, M, gamma, k, *, formulation="dual", tol=1e-
     best = max(value, *start_values.values())
     relaxation_error = _marginal_error(plan, a, b)
     error, repair_iterations = relaxation_error, None
-    if repair and relaxation_error > tol and method == "lbfgs":
+    if repair and relaxation_error > tol and method == "smoothing":
         repaired = _repair(a, b, M, gamma, plan, alpha, beta, tol)
         repair_iterations = repaired["n_iter"]
         repaired_error = _marginal_error(repaired["plan"], a, b)
