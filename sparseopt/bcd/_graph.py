@@ -58,18 +58,25 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         convex even where a component of the graph carries no label).
     selection : str, default="cyclic"
         Block-selection rule, one of "cyclic", "random", "lipschitz", "gs",
-        "gsl", "gsd", "gsq", "gs_r"; greedy rules with ``blocks="tree"`` grow
-        one forest per iteration by decreasing score (the paper's greedy trees).
-    blocks : {"tree", "red_black", "fixed", "sorted", "variable"} or list, default="tree"
-        ``"tree"``: a greedy partition of the nodes into forests;
+        "gsl", "gsd", "gsq", "gs_r". With ``blocks="tree"``: "cyclic" and
+        "lipschitz" visit the fixed forest partition, greedy rules grow one
+        forest per iteration by decreasing score (the paper's greedy trees)
+        and "random" grows one along a random order (its random trees).
+    blocks : str or list of arrays, default="tree"
+        One of "tree", "red_black", "general", "fixed", "sorted", "avg",
+        "variable", or a list of blocks. ``"tree"``: a greedy partition of the nodes into forests;
         ``"red_black"``: a greedy colouring (independent sets, for which
-        block updates reduce to Gauss-Seidel); or any partition of the
-        engine, or an explicit list of blocks (indices of unlabelled nodes).
+        block updates reduce to Gauss-Seidel); ``"general"``: the paper's
+        general block, the ``block_size`` (default ``n ** (1/3)``) nodes
+        chosen by the rule, solved densely (``update="lipschitz_matrix"``);
+        or any partition of the engine, or an explicit list of blocks
+        partitioning the indices of the unlabelled nodes.
     block_size : int or None, default=None
-        Block size for the flat partitions; cap on greedy forests.
+        Block size for the flat partitions; cap on greedy and random forests.
     update : str, default="message_passing"
         Block update, one of "message_passing" (needs forest blocks),
-        "gradient", "lipschitz_matrix", "newton".
+        "gradient", "adaptive_gradient", "lipschitz_matrix" (the exact block
+        solve: dense, or sparse for large blocks), "newton", "two_metric".
     tol : float, default=1e-6
         Stop when :math:`\|A x_U - b\|_\infty \le \mathrm{tol}\,\|b\|_\infty`.
     max_iter : int, default=1000
