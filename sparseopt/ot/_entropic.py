@@ -15,7 +15,7 @@ from sparseopt.ot._validation import (
 )
 from sparseopt.solvers.ot.sinkhorn import dual_value, log_sinkhorn_sweeps, plan_from_potentials
 from sparseopt.solvers.ot.sinkhorn_newton import sinkhorn_newton_sparse_solve
-from sparseopt.utils import IterationPrinter
+from sparseopt.utils import DeferredInterrupt, IterationPrinter
 from sparseopt.utils.validation import check_integer, check_scalar
 
 __all__ = ["sinkhorn2", "sinkhorn_log", "sinkhorn_newton_sparse"]
@@ -39,7 +39,7 @@ def _printer(name, verbose):
 def _histograms(solve, a, b, M, log):
     """POT's several target histograms (``b`` of shape (n, n_hists)): one
     solve per column; returns their costs ``<P_k, M>`` (and the logs)."""
-    results = [solve(a, b[:, column]) for column in range(b.shape[1])]
+    results = [solve(a, np.ascontiguousarray(b[:, column])) for column in range(b.shape[1])]
     costs = np.array([float(np.sum(plan * M)) for plan, _ in results])
     if not log:
         return costs
@@ -138,15 +138,17 @@ def sinkhorn_log(a, b, M, reg, *, tol=1e-9, max_iter=10000, verbose=0, log=False
         history = ConvergenceHistory("marginal_error")
         per_call = max(1, min(10, _ENTRIES_PER_CALL // M.size))
         done, error = 0, np.inf
-        while done < max_iter:
-            sweeps, error = log_sinkhorn_sweeps(C, CT, a, b, reg, f, g,
-                                                min(per_call, max_iter - done), tol)
-            done += sweeps
-            history.append(done, np.nan, error)
-            if printer is not None:
-                printer(done, criterion=error)
-            if error <= tol:
-                break
+        with DeferredInterrupt() as interrupt:  # Ctrl-C between kernel calls
+            while done < max_iter:
+                sweeps, error = log_sinkhorn_sweeps(C, CT, a, b, reg, f, g,
+                                                    min(per_call, max_iter - done), tol)
+                interrupt.check()
+                done += sweeps
+                history.append(done, np.nan, error)
+                if printer is not None:
+                    printer(done, criterion=error)
+                if error <= tol:
+                    break
         plan = plan_from_potentials(C, reg, f, g)
         status = "converged" if error <= tol else "max_iter"
         return plan, _report("sinkhorn_log", plan, f, g, C, offset, a, b, reg, tol, done,

@@ -10,8 +10,8 @@ from sparseopt.core.history import ConvergenceHistory
 from sparseopt.ot._validation import (
     center_potentials,
     check_ot_problem,
-    finite_range,
     check_tol,
+    finite_range,
     marginal_error,
     plan_cost,
     shifted_cost,
@@ -235,7 +235,7 @@ def _qrot_lbfgs(a, b, M, gamma, tol, max_iter, printer):
     for _ in range(_LBFGS_RESTARTS + 1):
         reference = x.copy()
 
-        def objective(x):
+        def objective(x, reference=reference):
             increment, _, grad_alpha, grad_beta, *_ = qrot_step(
                 reference[:m], reference[m:], x[:m] - reference[:m], x[m:] - reference[m:], 1.0,
                 M, a, b, gamma, False)

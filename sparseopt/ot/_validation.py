@@ -30,9 +30,10 @@ def _marginal(weights, name, size, side, histograms=False):
     worst = totals[np.argmax(np.abs(totals - 1.0))]
     if abs(worst - 1.0) > _sum_tolerance(original.dtype):
         what = "every column of " + name if weights.ndim == 2 else name
+        tolerance = _sum_tolerance(original.dtype)
         raise ValueError(f"{what} must sum to 1 (a probability vector); it sums to {worst:.12g}, "
-                         f"off by {worst - 1.0:.3g} (tolerance {_sum_tolerance(original.dtype):.1e} "
-                         f"for {original.dtype}).")
+                         f"off by {worst - 1.0:.3g} (tolerance {tolerance:.1e} for "
+                         f"{original.dtype}).")
     return weights / totals if weights.ndim == 2 else weights / totals[0]
 
 

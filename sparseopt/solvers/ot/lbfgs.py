@@ -17,6 +17,8 @@ best one when its line search gives up).
 import numpy as np
 from scipy.optimize import minimize
 
+from sparseopt.utils import DeferredInterrupt
+
 __all__ = ["maximise"]
 
 
@@ -64,14 +66,17 @@ def maximise(objective, start, *, rule, tol, max_iter, history, printer=None, wi
     """
     monitor = _Monitor(rule, tol, window, history, printer, first_iteration)
 
-    def negated(x):
-        value, gradient = objective(x)
-        monitor.evaluated(x, value, float(np.abs(gradient).sum()))
-        return -value, -gradient
+    with DeferredInterrupt() as interrupt:  # Ctrl-C between evaluations
 
-    result = minimize(negated, start, jac=True, method="L-BFGS-B", callback=monitor,
-                      options={"maxiter": max_iter, "maxcor": 20, "ftol": 0.0, "gtol": 0.0,
-                               "maxls": 50})
+        def negated(x):
+            value, gradient = objective(x)
+            interrupt.check()
+            monitor.evaluated(x, value, float(np.abs(gradient).sum()))
+            return -value, -gradient
+
+        result = minimize(negated, start, jac=True, method="L-BFGS-B", callback=monitor,
+                          options={"maxiter": max_iter, "maxcor": 20, "ftol": 0.0, "gtol": 0.0,
+                                   "maxls": 50})
     if monitor.best_x is None:  # max_iter = 0
         monitor.best_x = np.asarray(start, dtype=float)
     if monitor.converged:

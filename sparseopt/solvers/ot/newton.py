@@ -30,6 +30,7 @@ from sparseopt.solvers.ot.duals import (
     restricted_dual_objective,
     restricted_dual_step,
 )
+from sparseopt.utils import DeferredInterrupt
 
 __all__ = ["newton_direction", "qrot_newton", "restricted_qrot_newton"]
 
@@ -77,39 +78,41 @@ def _newton_loop(evaluate, move, alpha, beta, gamma, tol, max_iter, history, *,
     Returns ``(alpha, beta, value, plan, error, n_iter, status)`` with
     ``status`` one of "converged", "max_iter", "line search failed", "stalled".
     """
-    value, ga, gb, rows, cols, plan = evaluate(alpha, beta)
-    error = float(np.abs(ga).sum() + np.abs(gb).sum())
-    history.append(first_iteration, value, error)
-    n_iter, kappa, status = 0, 1.0, "converged"
-    while error > tol:
-        if n_iter >= max_iter:
-            status = "max_iter"
-            break
-        n_iter += 1
-        da, db = newton_direction(rows, cols, ga, gb, gamma, 1e-10 + kappa * error, error)
-        slope = float(ga @ da + gb @ db)
-        step, trial = 1.0, None
-        while step >= _MIN_STEP:
-            trial = move(alpha, beta, da, db, step)
-            if np.isfinite(trial[0]) and trial[0] >= _ARMIJO * step * slope:
-                break
-            step *= 0.5
-        if step < _MIN_STEP or not slope > 0.0:
-            status = "line search failed"
-            break
-        kappa = kappa * 0.5 if step == 1.0 else min(kappa * 4.0, 1e6)
-        alpha, beta = alpha + step * da, beta + step * db
-        value += trial[0]
-        _, _, ga, gb, rows, cols, plan = trial
+    with DeferredInterrupt() as interrupt:  # Ctrl-C between kernel calls
+        value, ga, gb, rows, cols, plan = evaluate(alpha, beta)
         error = float(np.abs(ga).sum() + np.abs(gb).sum())
-        history.append(first_iteration + n_iter, value, error)
-        if printer is not None:
-            printer(first_iteration + n_iter, objective=value, criterion=error, step=step,
-                    gamma=gamma)
-        if stall_window and n_iter >= stall_window and \
-                error > 0.99 * history.criteria[n_iter - stall_window]:
-            status = "stalled"
-            break
+        history.append(first_iteration, value, error)
+        n_iter, kappa, status = 0, 1.0, "converged"
+        while error > tol:
+            if n_iter >= max_iter:
+                status = "max_iter"
+                break
+            n_iter += 1
+            da, db = newton_direction(rows, cols, ga, gb, gamma, 1e-10 + kappa * error, error)
+            slope = float(ga @ da + gb @ db)
+            step, trial = 1.0, None
+            while step >= _MIN_STEP:
+                trial = move(alpha, beta, da, db, step)
+                interrupt.check()
+                if np.isfinite(trial[0]) and trial[0] >= _ARMIJO * step * slope:
+                    break
+                step *= 0.5
+            if step < _MIN_STEP or not slope > 0.0:
+                status = "line search failed"
+                break
+            kappa = kappa * 0.5 if step == 1.0 else min(kappa * 4.0, 1e6)
+            alpha, beta = alpha + step * da, beta + step * db
+            value += trial[0]
+            _, _, ga, gb, rows, cols, plan = trial
+            error = float(np.abs(ga).sum() + np.abs(gb).sum())
+            history.append(first_iteration + n_iter, value, error)
+            if printer is not None:
+                printer(first_iteration + n_iter, objective=value, criterion=error, step=step,
+                        gamma=gamma)
+            if stall_window and n_iter >= stall_window and \
+                    error > 0.99 * history.criteria[n_iter - stall_window]:
+                status = "stalled"
+                break
     return alpha, beta, value, plan, error, n_iter, status
 
 

@@ -16,6 +16,7 @@ from sparseopt.solvers.ot.sinkhorn import (
     log_sinkhorn_sweeps,
     plan_top_entries,
 )
+from sparseopt.utils import DeferredInterrupt
 
 __all__ = ["sinkhorn_newton_sparse_solve"]
 
@@ -100,7 +101,7 @@ def _sinkhorn_iteration_cost(m, n):
 
 
 def _sinkhorn_phase(C, a, b, reg, tol, max_iter, max_newton, min_sinkhorn, newton, history,
-                    printer, f=None, g=None, offset=0):
+                    printer, check, f=None, g=None, offset=0):
     """Scaling Sinkhorn until ``tol``, ``max_iter`` or the switch to Newton
     (from the potentials ``f, g`` if given; ``offset`` numbers the history).
 
@@ -113,6 +114,7 @@ def _sinkhorn_phase(C, a, b, reg, tol, max_iter, max_newton, min_sinkhorn, newto
     while n_sinkhorn < max_iter:
         chunk = min(CHECK_EVERY, max_iter - n_sinkhorn)
         error = sinkhorn.iterate(chunk)
+        check()
         n_sinkhorn += chunk
         history.append(offset + n_sinkhorn, np.nan, error)
         if printer is not None:
@@ -142,8 +144,8 @@ def _newton_direction(C, a, b, reg, f, g, rows_sum, columns_sum, density, linear
     Hessian keeps its ``ceil(density m n)`` largest entries (the diagonal
     blocks stay exact, so the system is positive definite up to the fixed
     potential), solved directly or by preconditioned CG to a relative
-    residual ``_CG_RTOL`` (an inexact Newton step). Returns the step, the number of entries kept and the CG
-    iterations."""
+    residual ``_CG_RTOL`` (an inexact Newton step). Returns the step, the
+    number of entries kept and the CG iterations."""
     m, n = C.shape
     count = max(int(np.ceil(density * m * n)), 1)
     rows, columns, entries = plan_top_entries(C, reg, f, g, count)
@@ -155,7 +157,7 @@ def _newton_direction(C, a, b, reg, f, g, rows_sum, columns_sum, density, linear
 
 
 def _newton_phase(C, a, b, reg, f, g, tol, max_newton, density, linear_solver, n_sinkhorn,
-                  history, printer, offset=0):
+                  history, printer, check, offset=0):
     """Sparsified Newton steps with an Armijo line search on the exact
     increment of the dual. The density doubles whenever a step fails to
     halve the marginal error (and is reported per step).
@@ -177,10 +179,12 @@ def _newton_phase(C, a, b, reg, f, g, tol, max_newton, density, linear_solver, n
         n_newton += 1
         df, dg, kept, iterations = _newton_direction(C, a, b, reg, f, g, rows_sum, columns_sum,
                                                      density, linear_solver, error)
+        check()
         slope = float((a - rows_sum) @ df + (b - columns_sum) @ dg)
         step, accepted = 1.0, False
         while slope > 0 and step >= 1e-10:
             increment, trial_rows, trial_columns = dual_step(C, a, b, reg, f, g, df, dg, step)
+            check()
             if np.isfinite(increment) and increment >= _ARMIJO * step * slope:
                 accepted = True
                 break
@@ -243,12 +247,15 @@ def sinkhorn_newton_sparse_solve(C, a, b, reg, *, tol, max_iter, max_newton, min
     f = g = None
     n_sinkhorn = n_newton = 0
     all_steps = []
+    interrupt = DeferredInterrupt()
     for stage_reg in stages:
         last = stage_reg == reg
         stage_tol = tol if last else max(tol, _STAGE_TOL)
-        f, g, error, sinkhorn_count, steps, status = _solve_one(
-            C, a, b, stage_reg, stage_tol, max_iter - n_sinkhorn, max_newton - n_newton,
-            min_sinkhorn, newton, density, linear_solver, history, printer, f, g, n_sinkhorn)
+        with interrupt:  # Ctrl-C between kernel calls
+            f, g, error, sinkhorn_count, steps, status = _solve_one(
+                C, a, b, stage_reg, stage_tol, max_iter - n_sinkhorn, max_newton - n_newton,
+                min_sinkhorn, newton, density, linear_solver, history, printer, f, g,
+                n_sinkhorn, interrupt.check)
         for step in steps:
             step["reg"] = stage_reg
         n_sinkhorn += sinkhorn_count
@@ -261,14 +268,14 @@ def sinkhorn_newton_sparse_solve(C, a, b, reg, *, tol, max_iter, max_newton, min
 
 
 def _solve_one(C, a, b, reg, tol, max_iter, max_newton, min_sinkhorn, newton, density,
-               linear_solver, history, printer, f, g, offset):
+               linear_solver, history, printer, f, g, offset, check):
     """One regularisation: Sinkhorn, then Newton (from ``f, g`` if given)."""
     f, g, n_sinkhorn, error = _sinkhorn_phase(C, a, b, reg, tol, max(max_iter, 1), max_newton,
-                                              min_sinkhorn, newton, history, printer, f, g,
-                                              offset)
+                                              min_sinkhorn, newton, history, printer, check, f,
+                                              g, offset)
     steps, status = [], "converged" if error <= tol else "max_iter"
     if error > tol and newton != "never" and max_newton > 0:
         f, g, error, _, n_sinkhorn, steps, status = _newton_phase(
             C, a, b, reg, f, g, tol, max_newton, density, linear_solver, n_sinkhorn, history,
-            printer, offset)
+            printer, check, offset)
     return f, g, error, n_sinkhorn, steps, status

@@ -183,8 +183,9 @@ def sparsity_constrained_solve(a, b, M, gamma, k, *, formulation="dual", tol=1e-
     start_values, n_iter, status = {}, 0, "converged"
     if k == 1:
         alpha, chosen_rows = _network_simplex_start(a, b, M)
-        value, alpha, beta, _ = relaxation_plan(alpha, np.zeros(n), M, a, b, gamma, 1,
-                                                "semi_dual")
+        # the best column potentials: s = gamma b_j at each column's largest entry
+        beta = gamma * b - np.max(alpha[:, None] - M, axis=0)
+        value = relaxation_value(alpha, beta, M, a, b, gamma, 1, "dual")
         start_values["network simplex"] = value
         method, plan = "network simplex", _one_per_column(chosen_rows, b, m)
         history.append(0, value, np.nan)
@@ -209,7 +210,7 @@ def sparsity_constrained_solve(a, b, M, gamma, k, *, formulation="dual", tol=1e-
                 alpha, beta = qrot["alpha"], qrot["beta"]
             alpha, beta, _, n_iter, status = _smoothing_continuation(
                 M, a, b, gamma, k, alpha, beta, formulation, dual_tol, max_iter, history, printer)
-            if formulation == "dual":  # the best beta for this alpha: never worse
+            if formulation == "dual" and np.all(b > 0):  # the best beta for this alpha
                 _, _, best_beta, *_ = semi_dual_objective(alpha, M, a, b, gamma, k, False)
                 if relaxation_value(alpha, best_beta, M, a, b, gamma, k, "dual") > \
                         relaxation_value(alpha, beta, M, a, b, gamma, k, "dual"):
