@@ -12,16 +12,19 @@ driver:
    solution is returned (exact);
 2. for ``k = 1``, takes the potentials of an exact network-simplex solve
    (POT's ``emd``), which maximise the ``k = 1`` semi-dual (exact);
-3. otherwise maximises the chosen relaxation with L-BFGS from the better of
-   the QROT potentials and the cold start (zero row potentials, balanced
-   columns), and stops on the relaxation itself: when the best value has
-   improved by at most ``dual_tol * |value|`` over the last
-   ``_WINDOW`` iterations (the relaxation is non-smooth where the top-k
-   selection ties, so its gradient need not vanish at the optimum; the
-   value converges). For the dual, the column potentials are then replaced
-   by the best ones for the row potentials (the semi-dual's), when that
-   raises the value. The value reported is the largest relaxation value
-   seen, at least the value at every start tried.
+3. otherwise maximises the dual from the better of the QROT potentials and
+   the cold start (zero row potentials, balanced columns) by L-BFGS on a
+   smoothed top-k (:func:`~sparseopt.solvers.ot.duals.smoothed_dual_objective`)
+   with a continuation on the smoothing (:func:`_smoothing_continuation`).
+   The relaxation is non-smooth where the top-k selection ties, so its
+   gradient need not vanish at the optimum and plain L-BFGS stalls there;
+   each smoothed stage stops on its own value, when it has improved by at
+   most ``dual_tol * |value|`` over the last ``_WINDOW`` iterations. The
+   chosen relaxation is evaluated after every stage and its best point
+   kept; for the dual, the column potentials are finally replaced by the
+   best ones for the row potentials (the semi-dual's), when that raises the
+   value. The value reported is the largest relaxation value seen, at least
+   the value at every start tried.
 
 The plan is read off the potentials (at most ``k`` non-zeros per column);
 the relaxation is not tight in general, so its marginals can be off, and the
