@@ -312,11 +312,10 @@ def route_tokens(logits, *, k=None, capacity=None, reg=1.0, tol=1e-9, max_iter=1
     every token a mass of one, spread over at most ``k`` experts, and every
     expert the same load ``n_tokens / n_experts``,
 
-    .. math:: \min_{P \ge 0,\ P1 = 1,\ P^	op 1 = rac{n_t}{n_e} 1}
-              \langle P, C
-angle + rac{\gamma}{2}\|P\|^2,
+    .. math:: \min_{P \ge 0,\ P1 = 1,\ P^\top 1 = \frac{n_t}{n_e} 1}
+              \langle P, C\rangle + \frac{\gamma}{2}\|P\|^2,
               \quad \|P_{t, :}\|_0 \le k,
-              \qquad C = -\mathrm{softmax}(	ext{logits}),
+              \qquad C = -\mathrm{softmax}(\text{logits}),
 
     solved with the semi-dual of :func:`~sparseopt.ot.sparsity_constrained_ot`
     on the normalised problem (marginals :math:`1/n_t` and :math:`1/n_e`,

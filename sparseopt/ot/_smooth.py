@@ -6,7 +6,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from sparseopt.core.history import ConvergenceHistory
 from sparseopt.ot._validation import (
     center_potentials,
     check_ot_problem,
@@ -16,8 +15,8 @@ from sparseopt.ot._validation import (
     plan_cost,
     shifted_cost,
 )
-from sparseopt.solvers.ot.duals import balance_columns, dual_objective, qrot_step
-from sparseopt.solvers.ot.lbfgs import maximise
+from sparseopt.solvers.ot.duals import dual_objective
+from sparseopt.solvers.ot.lbfgs import qrot_lbfgs
 from sparseopt.solvers.ot.newton import qrot_newton
 from sparseopt.solvers.ot.sparsity_constrained import sparsity_constrained_solve
 from sparseopt.utils import IterationPrinter
@@ -31,7 +30,6 @@ __all__ = ["qrot", "qrot2", "solve_sparsity_constrained", "sparsity_constrained_
 # marginal error floor is about 1e-17 range(M) / (gamma T); below
 # gamma T = 1e-8 range(M) it exceeds 1e-9.
 SMALLEST_RELATIVE_REG = 1e-8
-_LBFGS_RESTARTS = 5
 
 
 def _check_reg_scale(gamma, M, a, b, name):
@@ -225,36 +223,6 @@ def solve_sparsity_constrained(a, b, M, gamma, k, *, formulation, axis, tol, dua
     return plan, info
 
 
-def _qrot_lbfgs(a, b, M, gamma, tol, max_iter, printer):
-    """L-BFGS on the QROT dual. Near the optimum the dual's values agree to
-    more digits than a float holds and L-BFGS's line search gives up; it is
-    then restarted (at most ``_LBFGS_RESTARTS`` times) on the exact
-    increment of the dual from its best point (:func:`qrot_step`), whose
-    values keep their digits there."""
-    m, n = M.shape
-    history = ConvergenceHistory("marginal_error")
-    x = np.concatenate([np.zeros(m), balance_columns(M, b, gamma, None)])
-    n_iter = 0
-    for _ in range(_LBFGS_RESTARTS + 1):
-        reference = x.copy()
-
-        def objective(x, reference=reference):
-            increment, _, grad_alpha, grad_beta, *_ = qrot_step(
-                reference[:m], reference[m:], x[:m] - reference[:m], x[m:] - reference[m:], 1.0,
-                M, a, b, gamma, False)
-            return increment, np.concatenate([grad_alpha, grad_beta])
-
-        x, info = maximise(objective, x, rule="gradient", tol=tol, max_iter=max_iter - n_iter,
-                           history=history, printer=printer, first_iteration=n_iter)
-        n_iter += info["n_iter"]
-        if info["status"] != "stalled" or n_iter >= max_iter:
-            break
-    value, *_, indptr, indices, data = dual_objective(x[:m], x[m:], M, a, b, gamma, m, True)
-    return {"alpha": x[:m], "beta": x[m:], "value": float(value),
-            "plan": sp.csc_matrix((data, indices, indptr), shape=M.shape),
-            "n_iter": n_iter, "status": info["status"], "history": history}
-
-
 def qrot(a, b, M, reg, *, method="ssn", tol=1e-9, max_iter=None, verbose=0, log=False):
     r"""Quadratically regularised optimal transport.
 
@@ -336,7 +304,7 @@ def qrot(a, b, M, reg, *, method="ssn", tol=1e-9, max_iter=None, verbose=0, log=
         result = qrot_newton(a, b, shifted, gamma, tol=tol, max_iter=max_iter, printer=printer)
     else:
         max_iter = 5000 if max_iter is None else check_integer(max_iter, "max_iter", lower=1)
-        result = _qrot_lbfgs(a, b, shifted, gamma, tol, max_iter, printer)
+        result = qrot_lbfgs(a, b, shifted, gamma, tol=tol, max_iter=max_iter, printer=printer)
     plan = result["plan"]
     error = marginal_error(plan, a, b)
     if error > tol:

@@ -166,6 +166,50 @@ def balance_columns_on_support(alpha, costs, rows, columns, b, gamma, n):
     return beta
 
 
+def _solve_k1(a, b, M, gamma, history):
+    """``k = 1`` by network simplex: potentials, value and one row per column."""
+    alpha, chosen_rows = _network_simplex_start(a, b, M)
+    # the best column potentials: s = gamma b_j at each column's largest entry
+    beta = gamma * b - np.max(alpha[:, None] - M, axis=0)
+    value = relaxation_value(alpha, beta, M, a, b, gamma, 1, "dual")
+    history.append(0, value, np.nan)
+    return {"method": "network simplex", "alpha": alpha, "beta": beta, "value": value,
+            "plan": _one_per_column(chosen_rows, b, M.shape[0]), "n_iter": 0,
+            "status": "converged", "start_values": {"network simplex": value}}
+
+
+def _solve_relaxation(a, b, M, gamma, k, formulation, tol, dual_tol, max_iter, history,
+                      printer):
+    """QROT (returned when its plan is k-sparse: tight), else the smoothing
+    continuation from the better start."""
+    m = M.shape[0]
+    qrot = qrot_newton(a, b, M, gamma, tol=min(tol, 1e-9), max_iter=500)
+    start_values = {"qrot": relaxation_value(qrot["alpha"], qrot["beta"], M, a, b, gamma, k,
+                                             formulation)}
+    if qrot["converged"] and np.diff(qrot["plan"].indptr).max(initial=0) <= k:
+        history.append(qrot["n_iter"], start_values["qrot"], qrot["marginal_error"])
+        return {"method": "qrot", "alpha": qrot["alpha"], "beta": qrot["beta"],
+                "value": start_values["qrot"], "plan": qrot["plan"], "n_iter": qrot["n_iter"],
+                "status": "converged", "start_values": start_values}
+    cold_beta = balance_columns(M, b, gamma, None)
+    start_values["cold"] = relaxation_value(np.zeros(m), cold_beta, M, a, b, gamma, k,
+                                            formulation)
+    if start_values["cold"] > start_values["qrot"]:
+        alpha, beta = np.zeros(m), cold_beta
+    else:
+        alpha, beta = qrot["alpha"], qrot["beta"]
+    alpha, beta, _, n_iter, status = _smoothing_continuation(
+        M, a, b, gamma, k, alpha, beta, formulation, dual_tol, max_iter, history, printer)
+    if formulation == "dual" and np.all(b > 0):  # the best beta for this alpha
+        _, _, best_beta, *_ = semi_dual_objective(alpha, M, a, b, gamma, k, False)
+        if relaxation_value(alpha, best_beta, M, a, b, gamma, k, "dual") > \
+                relaxation_value(alpha, beta, M, a, b, gamma, k, "dual"):
+            beta = best_beta
+    value, alpha, beta, plan = relaxation_plan(alpha, beta, M, a, b, gamma, k, formulation)
+    return {"method": "smoothing", "alpha": alpha, "beta": beta, "value": value, "plan": plan,
+            "n_iter": n_iter, "status": status, "start_values": start_values}
+
+
 def sparsity_constrained_solve(a, b, M, gamma, k, *, formulation="dual", tol=1e-9,
                                dual_tol=1e-8, max_iter=1000, repair=True, printer=None):
     """Sparsity-constrained OT on validated input (``M`` Fortran-ordered, ``1 <= k <= m``).
@@ -177,64 +221,29 @@ def sparsity_constrained_solve(a, b, M, gamma, k, *, formulation="dual", tol=1e-
         when the repair met ``tol``, else of the relaxation's best point),
         ``value`` (the relaxation's best value), ``start_values`` (the
         relaxation at every start tried), ``method`` ("qrot", "network
-        simplex" or "lbfgs"), ``n_iter``, ``status`` (of L-BFGS: "converged",
-        "max_iter" or "stalled"), ``marginal_error`` (of ``plan``),
+        simplex" or "smoothing"), ``n_iter``, ``status`` ("converged" or
+        "max_iter"), ``marginal_error`` (of ``plan``),
         ``relaxation_marginal_error``, ``repair_iterations`` and ``history``.
     """
-    m, n = M.shape
     history = ConvergenceHistory("marginal_error")
-    start_values, n_iter, status = {}, 0, "converged"
     if k == 1:
-        alpha, chosen_rows = _network_simplex_start(a, b, M)
-        # the best column potentials: s = gamma b_j at each column's largest entry
-        beta = gamma * b - np.max(alpha[:, None] - M, axis=0)
-        value = relaxation_value(alpha, beta, M, a, b, gamma, 1, "dual")
-        start_values["network simplex"] = value
-        method, plan = "network simplex", _one_per_column(chosen_rows, b, m)
-        history.append(0, value, np.nan)
+        result = _solve_k1(a, b, M, gamma, history)
     else:
-        qrot = qrot_newton(a, b, M, gamma, tol=min(tol, 1e-9), max_iter=500)
-        start_values["qrot"] = relaxation_value(qrot["alpha"], qrot["beta"], M, a, b, gamma, k,
-                                                formulation)
-        n_iter = qrot["n_iter"]
-        counts = np.diff(qrot["plan"].indptr)
-        if qrot["converged"] and counts.max(initial=0) <= k:
-            method, alpha, beta, plan = "qrot", qrot["alpha"], qrot["beta"], qrot["plan"]
-            value = start_values["qrot"]
-            history.append(n_iter, value, qrot["marginal_error"])
-        else:
-            method = "smoothing"
-            cold_beta = balance_columns(M, b, gamma, None)
-            start_values["cold"] = relaxation_value(np.zeros(m), cold_beta, M, a, b, gamma, k,
-                                                    formulation)
-            if start_values["cold"] > start_values["qrot"]:
-                alpha, beta = np.zeros(m), cold_beta
-            else:
-                alpha, beta = qrot["alpha"], qrot["beta"]
-            alpha, beta, _, n_iter, status = _smoothing_continuation(
-                M, a, b, gamma, k, alpha, beta, formulation, dual_tol, max_iter, history, printer)
-            if formulation == "dual" and np.all(b > 0):  # the best beta for this alpha
-                _, _, best_beta, *_ = semi_dual_objective(alpha, M, a, b, gamma, k, False)
-                if relaxation_value(alpha, best_beta, M, a, b, gamma, k, "dual") > \
-                        relaxation_value(alpha, beta, M, a, b, gamma, k, "dual"):
-                    beta = best_beta
-            value, alpha, beta, plan = relaxation_plan(alpha, beta, M, a, b, gamma, k,
-                                                       formulation)
-    best = max(value, *start_values.values())
-    relaxation_error = _marginal_error(plan, a, b)
-    error, repair_iterations = relaxation_error, None
-    if repair and relaxation_error > tol and method == "smoothing":
-        repaired = _repair(a, b, M, gamma, plan, alpha, beta, tol)
-        repair_iterations = repaired["n_iter"]
+        result = _solve_relaxation(a, b, M, gamma, k, formulation, tol, dual_tol, max_iter,
+                                   history, printer)
+    result["value"] = max(result["value"], *result["start_values"].values())
+    error = result["relaxation_marginal_error"] = _marginal_error(result["plan"], a, b)
+    result["repair_iterations"] = None
+    if repair and error > tol and result["method"] == "smoothing":
+        repaired = _repair(a, b, M, gamma, result["plan"], result["alpha"], result["beta"], tol)
+        result["repair_iterations"] = repaired["n_iter"]
         repaired_error = _marginal_error(repaired["plan"], a, b)
-        if repaired_error < relaxation_error:
-            plan, error = repaired["plan"], repaired_error
-            if repaired_error <= tol:
-                alpha, beta = repaired["alpha"], repaired["beta"]
-    return {"plan": plan, "alpha": alpha, "beta": beta, "value": best,
-            "start_values": start_values, "method": method, "n_iter": n_iter, "status": status,
-            "marginal_error": error, "relaxation_marginal_error": relaxation_error,
-            "repair_iterations": repair_iterations, "history": history}
+        if repaired_error < error:
+            result["plan"], error = repaired["plan"], repaired_error
+            if repaired_error <= tol:  # else the relaxation's potentials, not diverging ones
+                result["alpha"], result["beta"] = repaired["alpha"], repaired["beta"]
+    result["marginal_error"], result["history"] = error, history
+    return result
 
 
 def _marginal_error(plan, a, b):
