@@ -50,7 +50,8 @@ class SparsityConstrainedOT(TransformerMixin, BaseEstimator, auto_wrap_output_ke
     max_nz : int, default=2
         Maximum non-zeros per column (or row) of the plan.
     formulation : {"dual", "semi_dual"}, default="semi_dual"
-        Convex relaxation solved.
+        Convex relaxation reported (see
+        :func:`~sparseopt.ot.sparsity_constrained_ot`).
     axis : {"columns", "rows"}, default="rows"
         Sparse side: ``"rows"`` limits the targets of each source sample.
     metric : str, default="sqeuclidean"

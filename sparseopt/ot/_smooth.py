@@ -113,8 +113,11 @@ def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="c
         Maximum number ``k >= 1`` of non-zeros per column (per row with
         ``axis="rows"``); POT's ``max_nz``.
     formulation : {"dual", "semi_dual"}, default="dual"
-        Relaxation to maximise (POT's ``smooth_ot_dual`` and
-        ``smooth_ot_semi_dual``).
+        Relaxation whose value, potentials and plan are reported (POT's
+        ``smooth_ot_dual`` and ``smooth_ot_semi_dual``). Both share their
+        optimum and are maximised through the (smoothed) dual; the
+        semi-dual's plan has exact column sums, and it needs positive
+        weights on the sparse side.
     axis : {"columns", "rows"}, default="columns"
         Which side is sparse (``"rows"`` solves the transposed problem).
     tol : float, default=1e-9

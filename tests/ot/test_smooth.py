@@ -92,7 +92,7 @@ def test_formulations_reach_the_same_value():
     values = [sparsity_constrained_ot(a, b, M, 0.5, 3, formulation=formulation, log=True,
                                       dual_tol=1e-10)[1]["value"]
               for formulation in ("dual", "semi_dual")]
-    assert values[0] == pytest.approx(values[1], rel=1e-5)
+    assert values[0] == pytest.approx(values[1], rel=1e-12)
 
 
 def test_value_matches_cvxpy_on_a_small_problem():
