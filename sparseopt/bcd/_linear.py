@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from sparseopt.bcd._base import (
     BCD_CONSTRAINTS,
@@ -19,7 +19,7 @@ from sparseopt.bcd._base import (
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
 from sparseopt.solvers.glm.elastic_net import SELECTION_RULES, solve_enet
-from sparseopt.utils.validation import check_random_state_seed
+from sparseopt.utils.validation import check_random_state_seed, validate_data
 
 __all__ = ["Lasso", "ElasticNet", "LeastSquaresBCD"]
 

@@ -9,8 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from sparseopt.bcd._base import (
     BCD_CONSTRAINTS,
@@ -22,7 +21,11 @@ from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
 from sparseopt.solvers.glm.logistic import solve_logistic
 from sparseopt.solvers.glm.multinomial import solve_multinomial
-from sparseopt.utils.validation import check_random_state_seed
+from sparseopt.utils.validation import (
+    check_classification_targets,
+    check_random_state_seed,
+    validate_data,
+)
 
 __all__ = ["SparseLogisticRegression", "MultinomialLogisticRegression"]
 

@@ -26,6 +26,7 @@ from numba import njit
 from sparseopt.core import losses
 from sparseopt.core.linalg import power_iteration
 from sparseopt.solvers.bcd import block_kernels
+from sparseopt.solvers.bcd.validation import check_glm_datafit, check_quadratic_datafit
 
 __all__ = ["GLMDatafit", "QuadraticDatafit", "LOSSES"]
 
@@ -71,6 +72,7 @@ class GLMDatafit:
     """
 
     def __init__(self, X, target, loss, scale, n_outputs=1):
+        X, target, scale, n_outputs = check_glm_datafit(X, target, loss, scale, n_outputs, LOSSES)
         self.loss = LOSSES[loss]
         self.scale = float(scale)
         self.n_samples, self.n_features = X.shape
@@ -352,6 +354,7 @@ class QuadraticDatafit:
     """
 
     def __init__(self, A, b):
+        A, b = check_quadratic_datafit(A, b)
         self.matrix = sp.csr_matrix(A, dtype=np.float64)  # may share the caller's arrays
         if not self.matrix.has_sorted_indices:  # sort a copy, never the caller's matrix
             self.matrix = self.matrix.copy()

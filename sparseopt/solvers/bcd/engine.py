@@ -37,6 +37,7 @@ from sparseopt.solvers.bcd.partitions import (
 )
 from sparseopt.solvers.bcd.selection import GREEDY_RULES, SELECTIONS, BlockSelector
 from sparseopt.solvers.bcd.updates import UPDATES, block_step
+from sparseopt.solvers.bcd.validation import check_engine_numbers
 from sparseopt.utils.interrupt import DeferredInterrupt
 from sparseopt.utils.progress import IterationPrinter
 
@@ -177,6 +178,8 @@ def bcd_minimize(datafit, penalty, coef_init=None, *, blocks="fixed", block_size
         On Ctrl-C, at the end of the kernel call under way.
     """
     blocks = check_bcd_options(datafit, penalty, blocks, block_size, selection, update)
+    coef_init = check_engine_numbers(datafit.n_coords, coef_init, max_iter, tol, check_every,
+                                     record_every, max_epochs)
     rng = np.random.default_rng(random_state)
     n_coords = datafit.n_coords
     lipschitz = datafit.coordinate_lipschitz()

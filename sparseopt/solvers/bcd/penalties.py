@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from sparseopt.core.thresholds import soft_threshold_scalar
+from sparseopt.solvers.bcd.validation import check_penalty
 
 __all__ = ["ElasticNetPenalty"]
 
@@ -152,6 +153,7 @@ class ElasticNetPenalty:
     """
 
     def __init__(self, l1, l2, weights, positive=False):
+        l1, l2, weights = check_penalty(l1, l2, weights)
         self.l1 = float(l1)
         self.l2 = float(l2)
         self.weights = np.asarray(weights, dtype=np.float64)
