@@ -51,15 +51,19 @@ def _histograms(solve, a, b, M, log):
     return costs, merged
 
 
-def _report(name, plan, f, g, shifted, offset, a, b, reg, tol, n_iter, status, history, **extra):
+def _report(name, plan, f, g, shifted, offset, a, b, reg, tol, n_iter, status, history, printer,
+            **extra):
     """The log of an entropic solve: the plan's own marginal error, the dual
-    value for the caller's ``M`` and centred potentials; warns above ``tol``."""
+    value for the caller's ``M`` and centred potentials; warns above ``tol``
+    and prints the last line."""
     error = marginal_error(plan, a, b)
+    value = float(dual_value(shifted, a, b, reg, f, g)[0]) + offset
+    if printer is not None:
+        printer(n_iter, objective=value, criterion=error, force=True, status=status)
     if error > tol:
         warnings.warn(f"{name}: the plan's marginal error is {error:.3e} > tol = {tol:.1e} "
                       f"({status} after {n_iter} iterations).", ConvergenceWarning,
                       stacklevel=4)
-    value = float(dual_value(shifted, a, b, reg, f, g)[0]) + offset
     alpha, beta = center_potentials(f, g, a, b, offset)
     return {"value": value, "alpha": alpha, "beta": beta, "n_iter": n_iter,
             "marginal_error": error, "status": status, "history": history, **extra}
@@ -152,7 +156,7 @@ def sinkhorn_log(a, b, M, reg, *, tol=1e-9, max_iter=10000, verbose=0, log=False
         plan = plan_from_potentials(C, reg, f, g)
         status = "converged" if error <= tol else "max_iter"
         return plan, _report("sinkhorn_log", plan, f, g, C, offset, a, b, reg, tol, done,
-                             status, history)
+                             status, history, printer)
 
     if b.ndim == 2:
         return _histograms(solve, a, b, M, log)
@@ -300,7 +304,7 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, tol=1e-9, max_iter=10000, max_newton
         plan = plan_from_potentials(C, reg, f, g)
         return plan, _report("sinkhorn_newton_sparse", plan, f, g, C, offset, a, b, reg, tol,
                              info["n_sinkhorn"] + info["n_newton"], info["status"],
-                             info["history"], n_sinkhorn=info["n_sinkhorn"],
+                             info["history"], printer, n_sinkhorn=info["n_sinkhorn"],
                              n_newton=info["n_newton"], newton_steps=info["newton_steps"])
 
     if b.ndim == 2:

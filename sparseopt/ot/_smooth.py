@@ -196,12 +196,16 @@ def solve_sparsity_constrained(a, b, M, gamma, k, *, formulation, axis, tol, dua
     if axis == "rows":
         M, a, b = np.asfortranarray(M.T), b, a
     shifted, offset = shifted_cost(M)
+    printer = _printer(name, verbose)
     result = sparsity_constrained_solve(
         a, b, shifted, gamma, min(k, M.shape[0]), formulation=formulation, tol=tol,
-        dual_tol=dual_tol, max_iter=max_iter, repair=repair, printer=_printer(name, verbose))
+        dual_tol=dual_tol, max_iter=max_iter, repair=repair, printer=printer)
     plan = result["plan"]
     alpha, beta = center_potentials(result["alpha"], result["beta"], a, b, offset)
     error = marginal_error(plan, a, b)
+    if printer is not None:
+        printer(result["n_iter"], objective=result["value"] + offset, criterion=error,
+                force=True, method=result["method"], status=result["status"])
     if result["status"] == "max_iter":
         warnings.warn(f"{name}: L-BFGS stopped at max_iter={max_iter} before the relaxation's "
                       f"value settled (dual_tol={dual_tol:g}); increase max_iter.",
@@ -301,7 +305,7 @@ def qrot(a, b, M, reg, *, method="ssn", tol=1e-9, max_iter=None, verbose=0, log=
         raise ValueError(f"method must be 'ssn' or 'lbfgs', got {method!r}.")
     _check_reg_scale(gamma, M, a, b, "qrot")
     shifted, offset = shifted_cost(M)
-    printer = _printer(f"qrot[{method}]", verbose)
+    printer = _printer(f"qrot({method})", verbose)
     if method == "ssn":
         max_iter = 500 if max_iter is None else check_integer(max_iter, "max_iter", lower=1)
         result = qrot_newton(a, b, shifted, gamma, tol=tol, max_iter=max_iter, printer=printer)
@@ -310,8 +314,11 @@ def qrot(a, b, M, reg, *, method="ssn", tol=1e-9, max_iter=None, verbose=0, log=
         result = qrot_lbfgs(a, b, shifted, gamma, tol=tol, max_iter=max_iter, printer=printer)
     plan = result["plan"]
     error = marginal_error(plan, a, b)
+    if printer is not None:
+        printer(result["n_iter"], objective=result["value"] + offset, criterion=error,
+                force=True, status=result["status"])
     if error > tol:
-        warnings.warn(f"qrot[{method}] stopped ({result['status']}, {result['n_iter']} "
+        warnings.warn(f"qrot({method}) stopped ({result['status']}, {result['n_iter']} "
                       f"iterations, max_iter={max_iter}) at marginal error {error:.3e} > "
                       f"tol = {tol:.1e}.", ConvergenceWarning, stacklevel=2)
     if not log:

@@ -113,7 +113,7 @@ def test_verbose_prints_through_the_iteration_printer(capsys):
         SparsityConstrainedOT(reg=0.05, max_nz=2, verbose=2).fit(M[:, :2], M[:, 2:4])
     out = capsys.readouterr().out
     for name in ("[sinkhorn_newton_sparse] iter", "phase=newton", "cg_iterations=",
-                 "[sinkhorn_log] iter", "[qrot[ssn]] iter", "[qrot[lbfgs]] iter",
+                 "[sinkhorn_log] iter", "[qrot(ssn)] iter", "[qrot(lbfgs)] iter",
                  "[sparsity_constrained_ot] iter"):
         assert name in out, name
     assert out.count("[sparsity_constrained_ot]") >= 2  # the function and the estimator

@@ -183,7 +183,7 @@ def _solve_relaxation(a, b, M, gamma, k, formulation, tol, dual_tol, max_iter, h
     """QROT (returned when its plan is k-sparse: tight), else the smoothing
     continuation from the better start."""
     m = M.shape[0]
-    qrot = qrot_newton(a, b, M, gamma, tol=min(tol, 1e-9), max_iter=500)
+    qrot = qrot_newton(a, b, M, gamma, tol=min(tol, 1e-9), max_iter=500, printer=printer)
     start_values = {"qrot": relaxation_value(qrot["alpha"], qrot["beta"], M, a, b, gamma, k,
                                              formulation)}
     if qrot["converged"] and np.diff(qrot["plan"].indptr).max(initial=0) <= k:
