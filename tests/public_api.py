@@ -422,7 +422,9 @@ def _recipes():
             linked=("y",), function=sbl.kronecker_sbl, params={"max_iter": 20}),
         # ------------------------------------------------------------------ ot
         "ot.qrot": f(ot.qrot, ot_arrays, {"reg": 1.0}, **ot_options),
+        "ot.qrot2": f(ot.qrot2, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.route_tokens": f(ot.route_tokens, {"logits": LOGITS}, {"k": 1}),
+        "ot.sinkhorn2": f(ot.sinkhorn2, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.sinkhorn_log": f(ot.sinkhorn_log, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.sinkhorn_newton_sparse": f(ot.sinkhorn_newton_sparse, ot_arrays, {"reg": 1.0},
                                        **ot_options),
