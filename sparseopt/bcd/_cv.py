@@ -14,6 +14,7 @@ from sparseopt.bcd._cv_runner import (
     PathControl,
     convergence_summary,
     fold_rows,
+    path_epochs,
     run_tasks,
     split_folds,
     warm_path,
@@ -181,7 +182,7 @@ class _RegressionCV(RegressorMixin, BaseEstimator):
         tasks = [partial(regression_fold, self._make_solver, X, y, sample_weight, train, test,
                          grid, ratio, settings, control, f"{name} fold {k + 1}",
                          seeds[r * len(folds) + k])
-                 for r, (ratio, grid) in enumerate(zip(l1_ratios, grids))
+                 for r, (ratio, grid) in enumerate(zip(l1_ratios, grids, strict=True))
                  for k, (train, test) in enumerate(folds)]
 
         def final_task(ratio_index):
@@ -215,7 +216,7 @@ class _RegressionCV(RegressorMixin, BaseEstimator):
         (self.coef_, self.intercept_), info = (final["solutions"][alpha_index],
                                                final["infos"][alpha_index])
         self.dual_gap_ = info["dual_gap"]
-        self.n_iter_ = info["n_iter"]
+        self.n_iter_ = path_epochs(final["infos"][:alpha_index + 1])
         printer(len(tasks) + 1, objective=float(errors[ratio_index, :, alpha_index].mean()),
                 force=True, alpha=self.alpha_, l1_ratio=float(l1_ratios[ratio_index]))
         convergence_summary(name, sum(result["n_failed"] for result in results),
@@ -279,7 +280,7 @@ class _ElasticNetPathCV(_RegressionCV):
                           weights=settings["weights"], n_alphas=self.alphas, eps=self.eps)
 
 
-_PARAMETERS = """
+GRID_PARAMETERS = """
     eps : float, default=1e-3
         ``alpha_min / alpha_max`` of the automatic grid, in ``(0, 1)``.
     alphas : int or array-like, default=100
@@ -289,7 +290,9 @@ _PARAMETERS = """
         (non-negative, sorted decreasingly), as in scikit-learn 1.9.
     fit_intercept : bool, default=True
         Fit an unpenalised intercept (sparse ``X`` is centred implicitly).
-    precompute : "auto" or bool, default="auto"
+"""
+
+_ENET_SOLVE_PARAMETERS = """    precompute : "auto" or bool, default="auto"
         As in :class:`~sparseopt.bcd.Lasso`, per fold (a Gram matrix cannot
         serve every fold, so none is accepted).
     max_iter : int, default=1000
@@ -298,22 +301,26 @@ _PARAMETERS = """
         Relative tolerance of each solve: duality gap at most ``tol * P(0)``
         and a last-epoch change at most ``tol * max|w|`` (see
         :class:`~sparseopt.bcd.Lasso`).
-    cv : int, cross-validation generator or iterable, default=None
+"""
+
+RUN_PARAMETERS = """    cv : int, cross-validation generator or iterable, default=None
         The folds, as in scikit-learn: ``None`` is 5-fold ``KFold`` (no
         shuffling), an int that many folds, or a splitter or a list of
         ``(train, test)`` index arrays.
     verbose : int, default=0
         0: silent; 1: a :class:`~sparseopt.utils.ProgressBar` of the paths
         (on stderr) and :class:`~sparseopt.utils.IterationPrinter` lines as
-        paths finish (at most one a second, and the last); 2: also every
-        solver's lines, prefixed by the fold.
+        paths finish (at most one a second, and the last, with the choice);
+        2: also every solver's lines, prefixed by the fold.
     n_jobs : int, default=None
         Paths run at the same time, through joblib (threads by default: the
         solvers release the GIL); ``None`` means 1 unless in a
         ``joblib.parallel_config`` context, -1 all processors. Any joblib
         backend works, e.g. ``parallel_config(backend="dask")`` on a Dask
         cluster; the results do not depend on the backend.
-    positive : bool, default=False
+"""
+
+_ENET_PARAMETERS = """    positive : bool, default=False
         Constrain the coefficients to be non-negative.
     random_state : int, RandomState instance or None, default=None
         Seeds ``selection="random"`` (one seed per path, drawn before the
@@ -326,15 +333,15 @@ _PARAMETERS = """
         previous dual point (sequential Gap Safe screening).
     weights : array-like of shape (n_features,), default=None
         Per-feature penalty factors :math:`\\omega_j \\ge 0` (0: unpenalised).
+"""
 
-    Attributes
-    ----------
-    alpha_ : float
-        The alpha of least mean test error.
+ATTRIBUTES = """    alpha_ : float
+        The alpha of least mean test error (ties: the largest).
     alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratios, n_alphas)
         The grid(s) used, decreasing.
     mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratios, n_alphas, n_folds)
-        Test mean squared error of each fold along the grid.
+        Test mean squared error of each fold along the grid (as
+        scikit-learn, singleton dimensions dropped).
     coef_ : ndarray of shape (n_features,)
         Coefficients of the final model at ``alpha_``.
     intercept_ : float
@@ -342,27 +349,30 @@ _PARAMETERS = """
     dual_gap_ : float
         Duality gap of the final model's solve (objective units).
     n_iter_ : int
-        Epochs of the final model's solve (warm-started from the previous
-        alpha of the path on all the data).
+        Epochs of the solves of the path on all the data down to ``alpha_``
+        (which produced the final model; at least 1).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit (string column names only).
+"""
 
+NOTES = """
     Notes
     -----
-    Each fold's path is one sequence of warm-started solves of the
-    working-set coordinate-descent solver (Gap Safe screening, Anderson
-    extrapolation, Gram blocks shared along the path); a fold task returns
-    only its test errors. The final model is the path on all the data at
-    ``alpha_`` (as in glmnet's ``cv.glmnet``): computed after the folds down
-    to ``alpha_`` only, or, when a worker would otherwise idle during the
-    last folds, alongside them, stopping at ``alpha_`` once known. Both give
-    the same solution. Solutions that are not unique (duplicated columns,
-    ``p > n``) may differ from scikit-learn's with equal objectives.
-    Non-converged solves are counted and reported in one
-    :class:`~sklearn.exceptions.ConvergenceWarning`.
+    Each fold's path is one sequence of warm-started solves (with Gap Safe
+    screening, working sets and, for the elastic net, Gram blocks shared
+    along the path); a fold task returns only its test errors. The final
+    model is the path on all the data at ``alpha_`` (as in glmnet's
+    ``cv.glmnet``): computed after the folds down to ``alpha_`` only, or,
+    when a worker would otherwise idle during the last folds, alongside
+    them, stopping at ``alpha_`` once known. Both give the same solution.
+    Solutions that are not unique (duplicated columns, ``p > n``) may differ
+    from scikit-learn's with equal objectives. Non-converged solves are
+    counted and reported in one :class:`~sklearn.exceptions.ConvergenceWarning`.
+"""
 
+_REFERENCES = """
     References
     ----------
     .. [1] J. Friedman, T. Hastie, R. Tibshirani. "Regularization paths for
@@ -388,13 +398,17 @@ class LassoCV(_ElasticNetPathCV):
     attribute names are those of :class:`sklearn.linear_model.LassoCV`.
 
     Parameters
-    ----------""" + _PARAMETERS + """
+    ----------""" + GRID_PARAMETERS + _ENET_SOLVE_PARAMETERS + RUN_PARAMETERS \
+        + _ENET_PARAMETERS + """
+    Attributes
+    ----------
+""" + ATTRIBUTES + """
     See Also
     --------
     ElasticNetCV : Several ``l1_ratio`` values.
     sparseopt.bcd.lasso_path : One path.
     sklearn.linear_model.LassoCV : The anchor.
-
+""" + NOTES + _REFERENCES + """
     Examples
     --------
     >>> from sparseopt.bcd import LassoCV
@@ -445,14 +459,18 @@ class ElasticNetCV(_ElasticNetPathCV):
     l1_ratio : float or array-like of float, default=0.5
         :math:`\rho \in [0, 1]`, or several to cross-validate (one grid of
         ``alpha`` each: ``alpha_max`` scales as :math:`1/\rho`; 0 needs an
-        explicit ``alphas``).""" + _PARAMETERS.replace(
-        "    alpha_ : float\n", "    l1_ratio_ : float\n        The chosen l1_ratio.\n"
-        "    alpha_ : float\n") + """
+        explicit ``alphas``).""" + GRID_PARAMETERS + _ENET_SOLVE_PARAMETERS \
+        + RUN_PARAMETERS + _ENET_PARAMETERS + """
+    Attributes
+    ----------
+    l1_ratio_ : float
+        The chosen l1_ratio (ties: the first).
+""" + ATTRIBUTES + """
     See Also
     --------
     LassoCV : ``l1_ratio=1``.
     sklearn.linear_model.ElasticNetCV : The anchor.
-
+""" + NOTES + _REFERENCES + """
     Examples
     --------
     >>> from sparseopt.bcd import ElasticNetCV

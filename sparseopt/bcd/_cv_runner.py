@@ -19,7 +19,7 @@ from sklearn.model_selection import check_cv
 from sparseopt.utils.progress import IterationPrinter, ProgressBar
 
 __all__ = ["PathControl", "Cancelled", "split_folds", "fold_rows", "warm_path",
-           "run_tasks", "convergence_summary"]
+           "run_tasks", "path_epochs", "convergence_summary"]
 
 
 class Cancelled(Exception):
@@ -61,8 +61,11 @@ def split_folds(cv, X, y, classifier):
     """``[(train, test), ...]`` of ``cv`` (scikit-learn's ``check_cv``: an int,
     a splitter or an iterable of splits; KFold, or StratifiedKFold for
     classifiers, by default with 5 folds)."""
-    folds = [(np.asarray(train), np.asarray(test))
-             for train, test in check_cv(cv, y, classifier=classifier).split(X, y)]
+    try:
+        folds = [(np.asarray(train), np.asarray(test))
+                 for train, test in check_cv(cv, y, classifier=classifier).split(X, y)]
+    except ValueError as exc:
+        raise ValueError(f"cv could not split the {X.shape[0]} samples of X: {exc}") from exc
     if not folds:
         raise ValueError("cv produced no split: give an int >= 2, a splitter or a list of "
                          "(train, test) index pairs.")
@@ -141,6 +144,13 @@ def run_tasks(tasks, final_task, control, *, n_jobs, printer, on_done):
 
 def _indexed(index, task):
     return index, task()
+
+
+def path_epochs(infos):
+    """Epochs of the solves of a path (what produced its last solution); at
+    least 1, the first solve's check being a pass over the data even when the
+    zero solution is optimal."""
+    return max(1, sum(info["n_iter"] for info in infos))
 
 
 def convergence_summary(name, failed, total, final_converged, max_iter):
