@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 from sklearn.model_selection import GridSearchCV, KFold
 
-from sparseopt.bcd import Lasso, LassoCV
+from sparseopt.bcd import ElasticNetCV, Lasso, LassoCV
 from sparseopt.datasets import make_sparse_regression
 
 from .common import Benchmark, is_installed
@@ -153,6 +153,43 @@ class LassoCVToeplitz(_LassoCVSuite):
 
     def setup_cache(self):
         return self.prepare()
+
+
+class ElasticNetCVToeplitz(Benchmark):
+    """ElasticNetCV with l1_ratio = [0.5, 0.9, 1.0] (one 30-value grid each),
+    Toeplitz 500 x 5000, against scikit-learn's ElasticNetCV, default tol."""
+
+    params = (["sparseopt", "sklearn"],)
+    param_names = ["implementation"]
+    ratios = [0.5, 0.9, 1.0]
+
+    def setup_cache(self):
+        X, y, _ = make_sparse_regression(500, 5000, 50, rho=0.6, random_state=0)
+        return X, y
+
+    def make(self, implementation):
+        if implementation == "sparseopt":
+            return ElasticNetCV(l1_ratio=self.ratios, alphas=N_ALPHAS, cv=KFold(5))
+        from sklearn.linear_model import ElasticNetCV as SklearnElasticNetCV
+
+        return SklearnElasticNetCV(l1_ratio=self.ratios, alphas=N_ALPHAS, cv=KFold(5))
+
+    def setup(self, cache, implementation):
+        self.single_thread()
+        warm_up("sparseopt")
+        self.search = self.make(implementation)
+
+    def time_fit(self, cache, implementation):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.search.fit(*cache)
+
+    def track_choice(self, cache, implementation):
+        """alpha_ * l1_ratio_ (the l1 strength chosen), for comparison across implementations."""
+        self.time_fit(cache, implementation)
+        return self.search.alpha_ * self.search.l1_ratio_
+
+    track_choice.unit = "alpha * l1_ratio"
 
 
 class LassoCVThreads(Benchmark):
