@@ -99,7 +99,7 @@ def project_simplex(x, radius=1.0):
     --------
     >>> from sparseopt.core import project_simplex
     >>> project_simplex([0.5, 0.5, 1.0])
-    array([0.25, 0.25, 0.5 ])
+    array([0.16666667, 0.16666667, 0.66666667])
     """
     x, radius = _check_vector_and_radius(x, radius)
     return project_simplex_kernel(x, radius)
@@ -123,8 +123,8 @@ def project_l1_ball(x, radius=1.0):
     Examples
     --------
     >>> from sparseopt.core import project_l1_ball
-    >>> project_l1_ball([2.0, -1.0])
-    array([1., 0.])
+    >>> project_l1_ball([1.0, -0.5])
+    array([ 0.75, -0.25])
     """
     x, radius = _check_vector_and_radius(x, radius)
     return project_l1_ball_kernel(x, radius)
