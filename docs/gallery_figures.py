@@ -7,7 +7,8 @@ whose plotting code failed silently (an empty grid with legends only) fails.
 
 sphinx-gallery renders the figures open at the end of each code block (a
 ``# %%`` cell) and then closes them, so a figure created in one cell and drawn
-in the next renders empty: :func:`run_example` reproduces that, and
+in the next renders empty (unless the first cell ends with the comment
+``# sphinx_gallery_defer_figures``): :func:`run_example` reproduces that, and
 ``python docs/gallery_figures.py examples/plot_x.py`` checks one example.
 """
 
@@ -103,6 +104,8 @@ def run_example(path):
             continue
         code = compile("\n" * (line - 1) + content, str(path), "exec")
         exec(code, namespace)  # noqa: S102 - the example is ours
+        if "sphinx_gallery_defer_figures" in content:
+            continue  # sphinx-gallery renders this cell's figures with the next cell's
         numbers = plt.get_fignums()
         n_figures += len(numbers)
         problems += [f"cell at line {line}: {problem}" for number in numbers

@@ -157,6 +157,10 @@ def test_run_example_renders_figures_cell_by_cell(tmp_path):
     whole.write_text('"""\nWhole\n=====\n"""\nimport matplotlib.pyplot as plt\n\n'
                      "fig, ax = plt.subplots()\nax.plot([0, 1])\n")
     assert run_example(whole) == []
+    deferred = tmp_path / "plot_deferred.py"
+    deferred.write_text(split.read_text().replace(
+        "plt.subplots()\n", "plt.subplots()\n# sphinx_gallery_defer_figures\n"))
+    assert run_example(deferred) == []
 
 
 def test_the_docs_build_refuses_empty_figures():
