@@ -91,8 +91,8 @@ show what the sparse model buys.
 
 def _summary(results, seconds):
     """One line per task: sparseopt's figure and every anchor's time ratio."""
-    lines = ["", f"summary: {len(results)} tasks in {seconds:.0f} s "
-             "(anchor time / sparseopt time in brackets)"]
+    lines = ["", f"summary: {len(results)} tasks in {seconds:.0f} s; after each anchor, "
+             "its time / sparseopt's"]
     for family, task, outcomes in results:
         reference = outcomes[0]
         if reference.status != "ok":
@@ -104,11 +104,10 @@ def _summary(results, seconds):
             if outcome.role != "anchor":
                 continue
             if outcome.status == "ok":
-                anchors.append(f"{outcome.name.split()[0]} "
-                               f"{outcome.seconds / reference.seconds:.2g}x")
+                anchors.append(f"{outcome.name} {outcome.seconds / reference.seconds:.2g}x")
             else:
-                anchors.append(f"{outcome.name.split()[0]} {outcome.status}")
-        lines.append(f"  {family:<4} {task.title.split(':')[0][:30]:<30} "
-                     f"{task.metric} {reference.value:.4g} in {reference.seconds:.3f} s; "
-                     + ", ".join(anchors))
+                anchors.append(f"{outcome.name} {outcome.status}")
+        lines.append(f"  {family:<4} {task.title.split(':')[0]:<30} {task.metric} "
+                     f"{reference.value:.4g} in {reference.seconds:.3g} s; "
+                     + "; ".join(anchors))
     return "\n".join(lines) + "\n\n" + _LEGEND

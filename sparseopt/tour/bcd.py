@@ -182,7 +182,7 @@ def path(quick=False):
         return f"best of 50 alphas: #{index + 1}, {np.sum(result[1][:, index] != 0)} non-zero"
 
     return Task(
-        title="lasso_path: 50 Lassos warm-started, alpha picked on the test split",
+        title="lasso_path: 50 warm-started Lassos; the best R^2 on held-out data",
         data=data + ", centred",
         metric="best R^2",
         score=lambda result: best(result)[1].max(),

@@ -67,7 +67,7 @@ def sachs(quick=False):
 
     bunch = load_sachs()
     n, d = bunch.data.shape
-    return _dag_task("DAG learning on real protein-signalling data (Sachs et al.)",
+    return _dag_task("DAG, real data: the protein-signalling network of Sachs et al.",
                      f"Sachs flow cytometry {n}x{d}, 17-edge consensus graph",
                      bunch.data, bunch.target)
 
@@ -79,7 +79,7 @@ def synthetic(quick=False):
     d, n = (10, 500) if quick else (20, 1000)
     B = simulate_dag(d, 2 * d, random_state=0)
     X = simulate_sem(simulate_weights(B, random_state=0), n, random_state=0)
-    return _dag_task("DAG learning on a simulated linear SEM (equal noise variances)",
+    return _dag_task("DAG, simulated: a linear SEM with equal noise variances",
                      f"ER graph, d={d}, {int(np.sum(B != 0))} edges, n={n} Gaussian samples",
                      X, B)
 

@@ -74,7 +74,7 @@ def entropic(quick=False):
         return np.sum(plan * M) + reg * np.sum(positive * (np.log(positive) - 1))
 
     return Task(
-        title="Entropic optimal transport at a small regularisation",
+        title="Entropic OT: Sinkhorn at a small regularisation",
         data=data + f", reg = {reg}",
         metric="marg. err",
         higher_is_better=False,
@@ -93,49 +93,61 @@ def entropic(quick=False):
     )
 
 
-def quadratic(quick=False):
-    """Quadratically regularised and sparsity-constrained OT next to POT's smooth OT."""
+def _smooth_task(quick, title, reg, ours, pot_options, covers):
     import ot
 
     a, M, data = _clouds(quick)
-    reg, max_nz = 1.0, 5
     exact_cost = float(np.sum(ot.emd(a, a, M) * M))
 
-    def pot(**options):
-        return lambda: ot.smooth.smooth_ot_dual(a, a, M, reg, stopThr=1e-8,
-                                                numItermax=10_000, **options)
-
-    def qrot():
-        from sparseopt.ot import qrot
-        return qrot(None, None, M, reg, tol=1e-8)
-
-    def sparsity_constrained():
-        from sparseopt.ot import sparsity_constrained_ot
-        return sparsity_constrained_ot(None, None, M, reg, max_nz, tol=1e-8)
+    def pot():
+        return ot.smooth.smooth_ot_dual(a, a, M, reg, stopThr=1e-8, numItermax=10_000,
+                                        **pot_options)
 
     def objective(plan):
         plan = _dense(plan)
         return np.sum(plan * M) + reg / 2 * np.sum(plan ** 2)
 
+    name, function = ours
     return Task(
-        title=f"Quadratic and sparsity-constrained OT (at most {max_nz} per column)",
+        title=title,
         data=data + f", reg = {reg}",
         metric="marg. err",
         higher_is_better=False,
         score=_marginal_error(a, a),
         details=_plan_details(M, exact_cost),
         objective=objective,
-        covers=("qrot", "sparsity_constrained_ot"),
+        covers=covers,
         implementations=[
-            Implementation("sparseopt qrot (semismooth Newton)", qrot, compiles=True),
-            Implementation("POT smooth_ot_dual l2", pot(reg_type="l2"), role="anchor"),
-            Implementation(f"sparseopt sparsity_constrained_ot k={max_nz}",
-                           sparsity_constrained, compiles=True),
-            Implementation(f"POT smooth_ot_dual sparsity k={max_nz}",
-                           pot(reg_type="sparsity_constrained", max_nz=max_nz), role="anchor"),
+            Implementation(f"sparseopt {name}", lambda: function(M), compiles=True),
+            Implementation(f"POT smooth_ot_dual {pot_options['reg_type']}", pot,
+                           role="anchor"),
             Implementation("POT emd (exact, unregularised)", _exact(a, M), role="baseline"),
         ],
     )
+
+
+def quadratic(quick=False):
+    """Quadratically regularised OT (sparse plans): qrot next to POT's smooth OT."""
+    def qrot(M):
+        from sparseopt.ot import qrot
+        return qrot(None, None, M, 1.0, tol=1e-8)
+
+    return _smooth_task(quick, "Quadratic OT: squared-norm regularisation, sparse plans", 1.0,
+                        ("qrot (semismooth Newton)", qrot), {"reg_type": "l2"}, ("qrot",))
+
+
+def sparsity_constrained(quick=False):
+    """At most k non-zeros per column: sparsity_constrained_ot next to POT's."""
+    max_nz = 5
+
+    def constrained(M):
+        from sparseopt.ot import sparsity_constrained_ot
+        return sparsity_constrained_ot(None, None, M, 1.0, max_nz, tol=1e-8)
+
+    return _smooth_task(quick, f"Sparsity-constrained OT: at most {max_nz} non-zeros per "
+                        "column", 1.0, (f"sparsity_constrained_ot k={max_nz}", constrained),
+                        {"reg_type": "sparsity_constrained", "max_nz": max_nz},
+                        ("sparsity_constrained_ot",))
 
 
 def domain_adaptation(quick=False):
@@ -226,7 +238,7 @@ def routing(quick=False):
                 f"<= {np.max(np.count_nonzero(weights, 1))} experts per token")
 
     return Task(
-        title=f"Mixture-of-experts routing: balanced load, at most {k} experts per token",
+        title=f"MoE routing: balanced expert load, at most {k} experts per token",
         data=f"{n_tokens} tokens x {n_experts} experts, logits favour the last experts",
         metric="imbalance",
         higher_is_better=False,
@@ -245,4 +257,4 @@ def routing(quick=False):
     )
 
 
-TASKS = (entropic, quadratic, domain_adaptation, routing)
+TASKS = (entropic, quadratic, sparsity_constrained, domain_adaptation, routing)
