@@ -202,7 +202,7 @@ def least_squares_bcd(quick=False):
 
     from sparseopt.datasets import make_sparse_regression
 
-    n_samples, n_features = (2000, 100) if quick else (4000, 200)
+    n_samples, n_features = (1000, 50) if quick else (4000, 200)
     X, y, _ = make_sparse_regression(n_samples, n_features, 30, rho=0.9, snr=5,
                                      random_state=0)
     X, X_test, y, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
@@ -319,8 +319,8 @@ def multinomial_logistic(quick=False):
     X, X_test, y, y_test, data = _split_standardised("digits")
     alpha = 0.005
     if quick:
-        X, y = X[:500], y[:500]
-        data = data.replace("25% test", "500 training rows")
+        X, y = X[:300], y[:300]
+        data = data.replace("25% test", "300 training rows")
 
     def sparseopt_multinomial():
         from sparseopt.bcd import MultinomialLogisticRegression
