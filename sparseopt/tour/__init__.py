@@ -4,14 +4,47 @@
 user would otherwise reach for (scikit-learn, skglm, celer, POT, dagma) on the
 same data in the same process, and prints one row per implementation as it
 completes: the quality metric (recomputed from what each returned, by one
-formula), the warm fit time, its ratio to sparseopt's, the first call's time
+formula), the warm time, its ratio to sparseopt's, the first call's time
 (which includes numba compilation on a cold cache) and details. Baselines
 solve a simpler problem (no penalty, no sparsity) and show what the sparse
 model buys.
 
-One module per family (``sparseopt/tour/<family>.py``) holds that family's
-tasks in a ``TASKS`` tuple; a family may also list in ``NOT_IN_TOUR`` public
-names that need no row of their own (metrics, simulators), with the reason.
+To add a family's rows, create ``sparseopt/tour/<family>.py`` (found
+automatically; no other file changes) with a ``TASKS`` tuple of functions
+``task(quick=False) -> Task``::
+
+    from sparseopt.tour._runner import Implementation, Task
+
+    def ard(quick=False):
+        X, y = ...  # data: real data shipped with a package, or a simulator
+        def ours():
+            from sparseopt.sbl import KroneckerSBL
+            return KroneckerSBL().fit(X, y)
+        def sklearn_ard():
+            from sklearn.linear_model import ARDRegression
+            return ARDRegression().fit(X, y)
+        return Task(
+            title="KroneckerSBL: short name, then what the task shows",
+            data="which data, its shape",
+            metric="test R^2",                      # at most 10 characters
+            score=lambda model: model.score(X_test, y_test),   # same formula for all
+            details=lambda model: f"{(model.coef_ != 0).sum()} non-zero",  # optional
+            objective=None,                         # optional: the shared objective
+            covers=("KroneckerSBL",),               # public names this task exercises
+            implementations=[
+                Implementation("sparseopt KroneckerSBL", ours, compiles=True),  # first
+                Implementation("sklearn ARDRegression", sklearn_ard, role="anchor"),
+                # role="baseline" for a simpler model; requires=("skglm",) for an optional
+                # package; not_in_quick="why" for anchors too slow for --quick
+            ])
+
+    TASKS = (ard,)
+    NOT_IN_TOUR = {"simulate_x": "generates the data of the rows"}  # public names without a row
+
+``quick=True`` must shrink the data so that ``tour --quick`` stays under 30
+seconds in all. tests/test_cli.py checks that every name in the family's
+``__all__`` is covered by a task or listed in ``NOT_IN_TOUR``, and runs
+``tour --quick``, in which every sparseopt row must succeed without a warning.
 """
 
 import sys
