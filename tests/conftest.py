@@ -28,8 +28,12 @@ settings.register_profile(
 settings.load_profile("sparseopt")
 
 
+# The child restores Python's own SIGINT handler: a test run launched in the background
+# of a non-interactive shell (``cmd &``, as some CI runners do) inherits SIGINT ignored,
+# and the loop would then never see the interrupt and the test would wait forever.
 _INTERRUPT_SCRIPT = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 {setup}
 print("READY", flush=True)
 start = time.perf_counter()
