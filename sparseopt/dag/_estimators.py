@@ -7,10 +7,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
 
 from sparseopt.dag.metrics import is_dag, to_dag
 from sparseopt.solvers.dag.central_path import OUT_OF_STEPS, STEP_UNDERFLOW, central_path_fit
+from sparseopt.utils.validation import validate_data
 
 __all__ = ["ColideEV", "ColideNV", "DagmaLinear"]
 
