@@ -190,7 +190,7 @@ _DAG_FAST = dict(T=2, warm_iter=60, max_iter=120, checkpoint=20)
 
 
 def _recipes():
-    from sparseopt import bcd, core, dag, datasets, ot, solvers, utils
+    from sparseopt import bcd, core, dag, datasets, ot, sbl, solvers, utils
     from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, QuadraticDatafit
 
     f = function_recipe
@@ -224,6 +224,11 @@ def _recipes():
         "MultinomialLogisticRegression": estimator_recipe(
             bcd.MultinomialLogisticRegression(alpha=0.05), X_REG, Y_CLASSES, sparse=("X",),
             accepts=labels),
+        "BlockSBL": estimator_recipe(sbl.BlockSBL(block_size=2), X_REG, Y_REG),
+        "KroneckerSBL": estimator_recipe(sbl.KroneckerSBL(), X_REG, Y_REG),
+        "MultiTaskSBL": estimator_recipe(sbl.MultiTaskSBL(), X_REG,
+                                         np.column_stack([Y_REG, -Y_REG])),
+        "SBLRegressor": estimator_recipe(sbl.SBLRegressor(), X_REG, Y_REG),
         "SparseLogisticRegression": estimator_recipe(
             bcd.SparseLogisticRegression(alpha=0.05), X_REG, Y_BINARY, sparse=("X",),
             accepts=labels),
@@ -236,6 +241,12 @@ def _recipes():
         "core.ConvergenceHistory": Recipe(
             run=lambda a, p: core.ConvergenceHistory("gap").append(1, 2.0, 0.5), arrays={},
             no_bad_input="records what a solver reports (NaN included)"),
+        "core.KroneckerOperator": Recipe(
+            run=lambda a, p: core.KroneckerOperator([a["factors[0]"], a["factors[1]"]]) @ a[
+                "x"],
+            arrays={"factors[0]": X_REG[:3, :2], "factors[1]": SPD[:2, :3], "x": X_VECTOR},
+            accepts={"factors[0]": {"complex"}, "factors[1]": {"complex"}, "x": {"complex"}},
+            linked=("x",)),
         "core.conjugate_gradient": f(
             core.conjugate_gradient, {"operator": SPD, "b": X_VECTOR}, {"max_iter": 50},
             accepts={"operator": {"complex"}, "b": {"complex"}}, linked=("b",),
@@ -351,6 +362,16 @@ def _recipes():
                                         no_bad_input="takes a file name"),
         "datasets.make_bcd_problem": f(datasets.make_bcd_problem, {},
                                        {"n_samples": 20, "n_features": 8, "n_classes": 3}),
+        "datasets.irs_channel_nmse": Recipe(
+            run=lambda a, p: datasets.irs_channel_nmse(
+                datasets.make_irs_channel(n_irs=16, random_state=0), a["coef"]),
+            arrays={"coef": np.zeros(18 ** 3)}, accepts={"coef": {"complex"}}),
+        "datasets.make_irs_channel": f(datasets.make_irs_channel, {},
+                                       {"snr_db": 10.0, "n_irs": 16},
+                                       negative_ok=("snr_db",)),
+        "datasets.make_kronecker_sparse": f(datasets.make_kronecker_sparse, {},
+                                            {"n_rows": (2, 3), "n_columns": 4, "n_nonzero": 1},
+                                            negative_ok=("snr_db",)),
         "datasets.make_lattice_label_propagation": f(
             datasets.make_lattice_label_propagation, {},
             {"n_rows": 4, "n_cols": 5, "n_labelled": 3}),
@@ -381,6 +402,12 @@ def _recipes():
             dag.structural_intervention_distance, {"B_true": DAG, "B_est": DAG_OTHER},
             linked=("B_est",)),
         "dag.to_dag": f(dag.to_dag, {"W": WEIGHTED_DAG}),
+        # ----------------------------------------------------------------- sbl
+        "sbl.kronecker_sbl": Recipe(
+            run=lambda a, p: sbl.kronecker_sbl([a["A[0]"], a["A[1]"]], a["y"], **p),
+            arrays={"A[0]": X_REG[:4, :3], "A[1]": X_REG[4:9, :4], "y": Y_REG},
+            accepts={"A[0]": {"complex"}, "A[1]": {"complex"}, "y": {"complex"}},
+            linked=("y",), function=sbl.kronecker_sbl, params={"max_iter": 20}),
         # ------------------------------------------------------------------ ot
         "ot.qrot": f(ot.qrot, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.route_tokens": f(ot.route_tokens, {"logits": LOGITS}, {"k": 1}),

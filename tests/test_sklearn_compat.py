@@ -15,7 +15,11 @@ def _instances():
         LeastSquaresBCD(alpha=0.1, blocks="fixed", block_size=1, selection="gs_r"),
         Lasso(selection="lipschitz", active_set=True),
     ]
-    return [cls() for _, cls in all_estimators()] + engine
+    from sparseopt.sbl import BlockSBL, KroneckerSBL, SBLRegressor
+
+    sbl = [SBLRegressor(update="em"), SBLRegressor(update="mm"), SBLRegressor(update="fast"),
+           BlockSBL(update="bo", intra_correlation=0.5), KroneckerSBL(solver="am")]
+    return [cls() for _, cls in all_estimators()] + engine + sbl
 
 
 def test_every_estimator_is_discovered():

@@ -142,5 +142,5 @@ def _summary(results, seconds):
                 anchors.append(f"{outcome.name} {outcome.status}")
         lines.append(f"  {family:<4} {task.title.split(':')[0]:<30} {task.metric} "
                      f"{reference.value:.4g} in {reference.seconds:.3g} s; "
-                     + "; ".join(anchors))
+                     + ("; ".join(anchors) or "no other library does this (baselines only)"))
     return "\n".join(lines) + "\n\n" + _LEGEND
