@@ -15,6 +15,12 @@ if _SCIPY_READS_IT in sys.modules and os.environ.get("SCIPY_ARRAY_API") != "1":
                        "SCIPY_ARRAY_API=1; set it in the environment")
 os.environ["SCIPY_ARRAY_API"] = "1"
 
+# A test run launched in the background of a non-interactive shell (``cmd &`` in a
+# script, as some CI runners do) starts with SIGINT ignored, which its subprocesses
+# inherit: the interrupt tests would then hang (a child never sees the signal) or fail.
+# Restore Python's own handler, as in an interactive session.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
@@ -28,12 +34,8 @@ settings.register_profile(
 settings.load_profile("sparseopt")
 
 
-# The child restores Python's own SIGINT handler: a test run launched in the background
-# of a non-interactive shell (``cmd &``, as some CI runners do) inherits SIGINT ignored,
-# and the loop would then never see the interrupt and the test would wait forever.
 _INTERRUPT_SCRIPT = """
-import signal, sys, time
-signal.signal(signal.SIGINT, signal.default_int_handler)
+import sys, time
 {setup}
 print("READY", flush=True)
 start = time.perf_counter()
