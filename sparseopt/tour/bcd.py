@@ -408,5 +408,243 @@ def label_propagation(quick=False):
     )
 
 
+def _group_data(quick, classification=False):
+    from sklearn.model_selection import train_test_split
+
+    n_samples, n_groups, size = (200, 60, 5) if quick else (400, 200, 5)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((n_samples, n_groups * size))
+    coef = np.zeros(n_groups * size)
+    for group in rng.choice(n_groups, 8, replace=False):
+        coef[group * size:(group + 1) * size] = rng.standard_normal(size)
+    score = X @ coef
+    if classification:
+        y = (score + 0.5 * rng.standard_normal(n_samples) > 0).astype(int)
+    else:
+        y = score + 0.3 * np.std(score) * rng.standard_normal(n_samples)
+    split = train_test_split(X, y, test_size=0.25, random_state=0)
+    data = (f"Gaussian {n_samples}x{n_groups * size}, {n_groups} groups of {size}, 8 active, "
+            "25% test")
+    return (*split, coef, size, data)
+
+
+def _group_details(true_coef, size):
+    def details(model):
+        active = np.abs(np.ravel(model.coef_)).reshape(-1, size).max(axis=1) != 0
+        true = np.abs(true_coef).reshape(-1, size).max(axis=1) != 0
+        return (f"{active.sum()} active groups ({np.sum(active & true)} of {true.sum()} true), "
+                f"{np.count_nonzero(model.coef_)} non-zero coefs")
+    return details
+
+
+def group_lasso(quick=False):
+    """GroupLasso on group-sparse regression: skglm's and celer's GroupLasso; the Lasso."""
+    X, X_test, y, y_test, coef, size, data = _group_data(quick)
+    n_groups = X.shape[1] // size
+    weights = np.full(n_groups, np.sqrt(size))  # Yuan & Lin's, given to every library
+    centred = X.T @ (y - y.mean())
+    alpha = np.max(np.linalg.norm(centred.reshape(-1, size), axis=1) / weights) / len(y) / 10
+
+    def ours():
+        from sparseopt.bcd import GroupLasso
+        return GroupLasso(size, alpha, weights=weights, tol=_TOL).fit(X, y)
+
+    def other(package):
+        def run():
+            import importlib
+            estimator = importlib.import_module(package).GroupLasso
+            return estimator(size, alpha, weights=weights, tol=_TOL, max_iter=1000).fit(X, y)
+        return run
+
+    def lasso():
+        from sparseopt.bcd import Lasso
+        return Lasso(alpha=alpha, tol=_TOL).fit(X, y)
+
+    def objective(model):
+        residual = y - X @ model.coef_ - model.intercept_
+        norms = np.linalg.norm(np.reshape(model.coef_, (-1, size)), axis=1)
+        return residual @ residual / (2 * len(y)) + alpha * weights @ norms
+
+    return Task(
+        title="GroupLasso: groups of features enter or leave together",
+        data=data + ", alpha = alpha_max / 10",
+        metric="test R^2",
+        score=_r2(X_test, y_test),
+        details=_group_details(coef, size),
+        objective=objective,
+        covers=("GroupLasso",),
+        implementations=[
+            Implementation("sparseopt GroupLasso", ours, compiles=True),
+            Implementation("skglm GroupLasso", other("skglm"), role="anchor",
+                           requires=("skglm",), compiles=True, not_in_quick=_SKGLM_JIT),
+            Implementation("celer GroupLasso", other("celer"), role="anchor",
+                           requires=("celer",)),
+            Implementation("sparseopt Lasso (no groups)", lasso, role="baseline"),
+        ],
+    )
+
+
+def sparse_group_lasso(quick=False):
+    """SparseGroupLasso: sparse groups, sparse inside; the group Lasso and the Lasso."""
+    X, X_test, y, y_test, coef, size, data = _group_data(quick)
+    alpha = np.max(np.abs(X.T @ (y - y.mean()))) / len(y) / 10
+
+    def ours(name, **options):
+        def run():
+            from sparseopt import bcd
+            return getattr(bcd, name)(alpha=alpha, tol=_TOL, **options).fit(X, y)
+        return run
+
+    return Task(
+        title="SparseGroupLasso: sparse groups, and sparse inside the groups",
+        data=data + ", alpha = alpha_max / 10, l1_ratio = 0.5",
+        metric="test R^2",
+        score=_r2(X_test, y_test),
+        details=_group_details(coef, size),
+        covers=("SparseGroupLasso",),
+        implementations=[
+            Implementation("sparseopt SparseGroupLasso", ours(
+                "SparseGroupLasso", groups=size, l1_ratio=0.5), compiles=True),
+            Implementation("sparseopt GroupLasso", ours("GroupLasso", groups=size),
+                           role="baseline"),
+            Implementation("sparseopt Lasso", ours("Lasso"), role="baseline"),
+        ],
+    )
+
+
+def group_logistic(quick=False):
+    """GroupLogisticRegression: a group-sparse classifier; l1 and l2 logistic baselines."""
+    X, X_test, y, y_test, coef, size, data = _group_data(quick, classification=True)
+    alpha = 0.02
+
+    def ours():
+        from sparseopt.bcd import GroupLogisticRegression
+        return GroupLogisticRegression(size, alpha, tol=1e-6).fit(X, y)
+
+    def sparse_logistic():
+        from sparseopt.bcd import SparseLogisticRegression
+        return SparseLogisticRegression(alpha=alpha, tol=1e-6).fit(X, y)
+
+    def dense_logistic():
+        from sklearn.linear_model import LogisticRegression
+        return LogisticRegression(max_iter=1000).fit(X, y)
+
+    return Task(
+        title="GroupLogisticRegression: a classifier that selects groups of features",
+        data=data + f", alpha = {alpha}",
+        metric="test acc.",
+        score=_accuracy(X_test, y_test),
+        details=_group_details(coef, size),
+        covers=("GroupLogisticRegression",),
+        implementations=[
+            Implementation("sparseopt GroupLogisticRegression", ours, compiles=True),
+            Implementation("sparseopt SparseLogisticRegression (l1)", sparse_logistic,
+                           role="baseline"),
+            Implementation("sklearn LogisticRegression (l2)", dense_logistic,
+                           role="baseline"),
+        ],
+    )
+
+
+def _multi_task_data(quick):
+    from sklearn.model_selection import train_test_split
+
+    n_samples, n_features, n_tasks = (100, 200, 4) if quick else (200, 600, 6)
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((n_samples, n_features))
+    W = np.zeros((n_features, n_tasks))
+    W[rng.choice(n_features, 15, replace=False)] = rng.standard_normal((15, n_tasks))
+    Y = X @ W + 0.5 * rng.standard_normal((n_samples, n_tasks))
+    split = train_test_split(X, Y, test_size=0.25, random_state=0)
+    data = f"Gaussian {n_samples}x{n_features}, {n_tasks} tasks, 15 shared rows, 25% test"
+    return (*split, W, data)
+
+
+def _rows_used(n_features):
+    def details(model):
+        rows = np.any(np.atleast_2d(model.coef_) != 0, axis=0)
+        return f"uses {rows.sum()} of {n_features} features"
+    return details
+
+
+def _multi_task_objective(X, Y, alpha, l1_ratio):
+    def objective(model):
+        W = np.atleast_2d(model.coef_)  # (n_tasks, n_features), scikit-learn's layout
+        residual = Y - X @ W.T - model.intercept_
+        norms = np.linalg.norm(W, axis=0)
+        return (np.sum(residual ** 2) / (2 * len(Y)) + alpha * l1_ratio * norms.sum()
+                + alpha * (1 - l1_ratio) / 2 * np.sum(W ** 2))
+    return objective
+
+
+def multi_task_lasso(quick=False):
+    """MultiTaskLasso: one support for every task; scikit-learn's; a Lasso per task."""
+    X, X_test, Y, Y_test, W, data = _multi_task_data(quick)
+    alpha = np.max(np.linalg.norm(X.T @ (Y - Y.mean(axis=0)), axis=1)) / len(Y) / 10
+
+    def ours():
+        from sparseopt.bcd import MultiTaskLasso
+        return MultiTaskLasso(alpha=alpha, tol=_TOL).fit(X, Y)
+
+    def sklearn_multi_task():
+        from sklearn.linear_model import MultiTaskLasso
+        return MultiTaskLasso(alpha=alpha, tol=_TOL / 2, max_iter=10_000).fit(X, Y)
+
+    def lasso_per_task():
+        from sklearn.multioutput import MultiOutputRegressor
+
+        from sparseopt.bcd import Lasso
+        model = MultiOutputRegressor(Lasso(alpha=alpha, tol=_TOL)).fit(X, Y)
+        model.coef_ = np.array([estimator.coef_ for estimator in model.estimators_])
+        return model
+
+    return Task(
+        title="MultiTaskLasso: several targets that share one set of features",
+        data=data + ", alpha = alpha_max / 10",
+        metric="test R^2",
+        score=_r2(X_test, Y_test),
+        details=_rows_used(X.shape[1]),
+        objective=_multi_task_objective(X, Y, alpha, 1.0),
+        covers=("MultiTaskLasso",),
+        implementations=[
+            Implementation("sparseopt MultiTaskLasso", ours, compiles=True),
+            # celer 0.7.4's MultiTaskLasso fails on scikit-learn 1.9 (no _validate_data);
+            # skglm's adds 20 s of JIT for the anchor scikit-learn already provides.
+            Implementation("sklearn MultiTaskLasso", sklearn_multi_task, role="anchor"),
+            Implementation("sparseopt Lasso per task", lasso_per_task, role="baseline"),
+        ],
+    )
+
+
+def multi_task_elastic_net(quick=False):
+    """MultiTaskElasticNet next to scikit-learn's."""
+    X, X_test, Y, Y_test, W, data = _multi_task_data(quick)
+    alpha, l1_ratio = np.max(np.linalg.norm(X.T @ (Y - Y.mean(axis=0)), axis=1)) / len(Y) / 5, 0.5
+
+    def ours():
+        from sparseopt.bcd import MultiTaskElasticNet
+        return MultiTaskElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=_TOL).fit(X, Y)
+
+    def sklearn_enet():
+        from sklearn.linear_model import MultiTaskElasticNet
+        return MultiTaskElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=_TOL / 2,
+                                   max_iter=10_000).fit(X, Y)
+
+    return Task(
+        title="MultiTaskElasticNet: the shared support plus a ridge term",
+        data=data + ", alpha = alpha_max / 5, l1_ratio = 0.5",
+        metric="test R^2",
+        score=_r2(X_test, Y_test),
+        details=_rows_used(X.shape[1]),
+        objective=_multi_task_objective(X, Y, alpha, l1_ratio),
+        covers=("MultiTaskElasticNet",),
+        implementations=[
+            Implementation("sparseopt MultiTaskElasticNet", ours, compiles=True),
+            Implementation("sklearn MultiTaskElasticNet", sklearn_enet, role="anchor"),
+        ],
+    )
+
+
 TASKS = (lasso, elastic_net, path, least_squares_bcd, sparse_logistic, multinomial_logistic,
-         label_propagation)
+         label_propagation, group_lasso, sparse_group_lasso, group_logistic, multi_task_lasso,
+         multi_task_elastic_net)

@@ -68,6 +68,11 @@ def entropic(quick=False):
         return lambda: ot.sinkhorn(a, a, M, reg, method=method, stopThr=1e-8,
                                    numItermax=100_000)
 
+    def regot_ssns():
+        import regot
+        return regot.sinkhorn_ssns(np.asfortranarray(M), a, a, reg, tol=1e-8,
+                                   max_iter=10_000).plan
+
     def objective(plan):
         plan = _dense(plan)
         positive = plan[plan > 0]
@@ -88,6 +93,8 @@ def entropic(quick=False):
                            ours("sinkhorn_newton_sparse"), compiles=True),
             Implementation("POT sinkhorn (log domain)", pot("sinkhorn_log"), role="anchor"),
             Implementation("POT sinkhorn (Sinkhorn-Knopp)", pot("sinkhorn"), role="anchor"),
+            Implementation("regot sinkhorn_ssns (C++)", regot_ssns, role="anchor",
+                           requires=("regot",)),
             Implementation("POT emd (exact, unregularised)", _exact(a, M), role="baseline"),
         ],
     )
@@ -258,3 +265,8 @@ def routing(quick=False):
 
 
 TASKS = (entropic, quadratic, sparsity_constrained, domain_adaptation, routing)
+
+NOT_IN_TOUR = {
+    "sinkhorn2": "returns only <P, M> of the sinkhorn_log / sinkhorn_newton_sparse plans",
+    "qrot2": "returns only <T, M> of the qrot plan",
+}
