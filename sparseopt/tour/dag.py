@@ -95,6 +95,5 @@ NOT_IN_TOUR = {
     "dag_to_cpdag": "a graph utility for CPDAG metrics",
     "cpdag_shd": "a metric on equivalence classes, like the SHD shown",
     "to_dag": "a graph utility the estimators apply",
-    # (in the dag branch) 100 refits of the estimators timed above, for edge confidence:
     "bootstrap_edges": "refits the estimators above on resampled rows (edge confidence)",
 }
