@@ -4,12 +4,8 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from sparseopt.dag import simulate_dag, simulate_sem, simulate_weights
-from sparseopt.solvers.dag.central_path import (
-    SCORES,
-    _adam_step,
-    _noise_scales,
-    objective_and_gradient,
-)
+from sparseopt.solvers.dag.central_path import objective_and_gradient
+from sparseopt.solvers.dag.stage import SCORES, adam_step, noise_scales
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +56,8 @@ def test_closed_form_scales_minimise_the_score(data, floor):
     W = 0.1 * rng.standard_normal((5, 5))
     C = X.T @ X / len(X)
     difference = np.eye(5) - W
-    ev, _ = _noise_scales(SCORES.index("colide_ev"), difference, C @ difference, floor)
-    nv, columns = _noise_scales(SCORES.index("colide_nv"), difference, C @ difference, floor)
+    ev, _ = noise_scales(SCORES.index("colide_ev"), difference, C @ difference, floor)
+    nv, columns = noise_scales(SCORES.index("colide_nv"), difference, C @ difference, floor)
 
     def ev_score(sigma):
         return objective_and_gradient(X, W, [sigma], "colide_ev", mu=1.0, s=1.0)[0]
@@ -91,7 +87,7 @@ def test_adam_direction_is_zero_at_forbidden_entries():
     first, second, direction = np.zeros(25), np.zeros(25), np.zeros(25)
     flat_keep = keep.ravel().copy()
     w *= flat_keep
-    _adam_step(w, gradient, inverse, first, second, direction, flat_keep, np.ones(25), 0.05,
+    adam_step(w, gradient, inverse, first, second, direction, flat_keep, np.ones(25), 0.05,
                0.1, 0.9, 0.999, 0.1, 0.001)
     assert np.all(direction[flat_keep == 0] == 0.0) and np.all(direction[flat_keep == 1] != 0)
 
