@@ -84,12 +84,33 @@ def test_adam_direction_is_zero_at_forbidden_entries():
     keep[0, 1] = keep[3, 2] = keep[4, 0] = 0.0
     rng = np.random.default_rng(0)
     w, gradient, inverse = (rng.standard_normal(25) for _ in range(3))
-    first, second, direction = np.zeros(25), np.zeros(25), np.zeros(25)
+    first, second, direction, difference = (np.zeros(25) for _ in range(4))
     flat_keep = keep.ravel().copy()
     w *= flat_keep
     adam_step(w, gradient, inverse, first, second, direction, flat_keep, np.ones(25), 0.05,
-               0.1, 0.9, 0.999, 0.1, 0.001)
+              0.1, 0.9, 0.999, 0.1, 0.001, difference)
     assert np.all(direction[flat_keep == 0] == 0.0) and np.all(direction[flat_keep == 1] != 0)
+    np.testing.assert_array_equal(difference, -w)
+
+
+def test_adam_step_against_numpy():
+    """The bias-corrected Adam update of the official codes on the subgradient
+    with sign(0) = 0 and negative (rewarded) l1 weights."""
+    rng = np.random.default_rng(3)
+    w, inverse, gradient = (rng.standard_normal(16) for _ in range(3))
+    w[1] = 0.0
+    first, second = rng.random(16), rng.random(16)
+    l1 = rng.choice([0.0, 1.0, -1.0], 16)
+    mu_lambda1, lr, b1, b2, c1, c2 = 0.02, 0.01, 0.99, 0.999, 0.3, 0.05
+    g = gradient + mu_lambda1 * l1 * np.sign(w) + 2.0 * w * (inverse + 1e-16)
+    m, v = b1 * first + (1 - b1) * g, b2 * second + (1 - b2) * g * g
+    expected = w - lr * (m / c1) / (np.sqrt(v / c2) + 1e-8)
+    direction, difference = np.zeros(16), np.zeros(16)
+    adam_step(w, gradient, inverse, first, second, direction, np.ones(16), l1, mu_lambda1, lr,
+              b1, b2, c1, c2, difference)
+    np.testing.assert_allclose(w, expected, rtol=1e-13)
+    np.testing.assert_allclose(first, m, rtol=1e-13)
+    np.testing.assert_allclose(second, v, rtol=1e-13)
 
 
 def test_jointly_convex_score_minimum_matches_cvxpy(data):
