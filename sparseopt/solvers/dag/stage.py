@@ -226,8 +226,9 @@ def stage_steps(score, X, C, W, sigma, adam, inverses, l1_mask, keep_mask, mu, l
     State updated in place: ``W``, ``sigma``, ``adam`` (shape ``(3, d, d)``:
     Adam's first and second moments and the last step's direction) and
     ``inverses`` (shape ``(2, d, d)``: the last two transposed inverses,
-    whose linear extrapolation is the next refinement's guess). ``lr`` (halved by backtracking), ``previous`` (the objective at
-    the last check) and ``n_checks`` are passed back. At every check (each
+    whose linear extrapolation is the next refinement's guess). ``lr``
+    (halved by backtracking), ``previous`` (the objective at the last check)
+    and ``n_checks`` are passed back. At every check (each
     ``checkpoint`` steps and the last one) the objective and ``h`` are
     written to row ``n_checks`` of ``records``.
 
