@@ -6,8 +6,10 @@ from sparseopt.utils import all_estimators
 
 
 def _instances():
-    """Every estimator with its defaults, plus the block-engine configurations."""
+    """Every estimator with its defaults, plus the block-engine configurations
+    and the DAG estimators' other modes."""
     from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD
+    from sparseopt.dag import ColideNV, DagmaLinear
 
     engine = [
         Lasso(blocks="variable", block_size=2, selection="gsl", update="newton"),
@@ -15,7 +17,9 @@ def _instances():
         LeastSquaresBCD(alpha=0.1, blocks="fixed", block_size=1, selection="gs_r"),
         Lasso(selection="lipschitz", active_set=True),
     ]
-    return [cls() for _, cls in all_estimators()] + engine
+    short = {"T": 2, "warm_iter": 2000, "max_iter": 3000}
+    dag = [DagmaLinear(standardize=True, **short), ColideNV(official=True, **short)]
+    return [cls() for _, cls in all_estimators()] + engine + dag
 
 
 def test_every_estimator_is_discovered():
