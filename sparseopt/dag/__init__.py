@@ -12,7 +12,8 @@ confidence (its frequency over refits on resampled rows).
 """
 
 from sparseopt.dag._bootstrap import bootstrap_edges
-from sparseopt.dag._estimators import ColideEV, ColideNV, DagmaLinear
+from sparseopt.dag._colide import ColideEV, ColideNV
+from sparseopt.dag._dagma import DagmaLinear
 from sparseopt.dag.metrics import (
     count_accuracy,
     cpdag_shd,
