@@ -39,7 +39,7 @@ import time
 
 import numpy as np
 from scipy.linalg import cython_blas  # noqa: F401  (loads the BLAS numba calls: see below)
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.solvers.dag.stage import (
@@ -68,6 +68,15 @@ __all__ = ["SCORES", "CONVERGED", "OUT_OF_STEPS", "STEP_UNDERFLOW", "central_pat
 # tests/solvers/dag/test_central_path.py::test_chunking_is_invisible.
 _CHUNK_SECONDS = 0.05
 _FIRST_CHUNK = 8
+_BLAS = []  # one ThreadpoolController, made at the first fit (scanning the
+# loaded libraries costs 3-40 ms, holding the GIL: a bootstrap's threads queued on it)
+
+
+def _one_blas_thread():
+    """A context that runs BLAS on one thread (see the module docstring)."""
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
 
 
 class _Stage:
@@ -196,7 +205,7 @@ def central_path_fit(X, score, *, lambda1, T, mu_init, mu_factor, s, warm_iter, 
     history = ConvergenceHistory("relative_change")
     records = np.empty((int(max(warm_iter, max_iter)) // int(checkpoint) + 2, 2))
 
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _one_blas_thread():
         W, sigma, stage, total = _run_stages(problem, W, sigma, s, float(mu_init), mu_factor, T,
                                              warm_iter, max_iter, lr, records, history, printer)
     if code in (_L2, _LOGISTIC):
