@@ -6,10 +6,10 @@ arrays that it updates in place, so that the driver
 return to Python between them (Ctrl-C, progress) with results that do not
 depend on the chunking.
 
-One step: the transposed inverse of ``s I - W o W`` (for ``d <= 200``
-refined from the linear extrapolation of the last two by one Newton-Schulz
-or cubic hyperpower step, two or three BLAS products to a residual of 1e-8;
-LAPACK's LU inverse otherwise), the domain check (an entry of that inverse
+One step: the transposed inverse of ``s I - W o W`` (refined from the
+linear extrapolation of the last two by one Newton-Schulz or cubic
+hyperpower step, two or three BLAS products to a residual of 1e-8, or
+LAPACK's LU inverse: the driver chooses by size), the domain check (an entry of that inverse
 below ``-slack`` means ``W`` left the M-matrix domain: undo the step and
 retry it halved, as in DAGMA; a refined inverse that fails the check is
 recomputed by LU before the decision), one Adam step on the subgradient and
@@ -29,11 +29,6 @@ SCORES = ("l2", "logistic", "colide_ev", "colide_nv")
 _L2, _LOGISTIC, _EV, _NV = range(4)
 # how a call of stage_steps ended
 RUNNING, CONVERGED, OUT_OF_STEPS, STEP_UNDERFLOW, LEFT_DOMAIN = range(5)
-# Up to this size the inverse is refined from the extrapolation of the last
-# two (two or three BLAS products), above it LAPACK's LU inverse is used.
-# Measured here (CPU time per step, one thread, 2 loaded cores), LU -> refined:
-# d = 64: 73 -> 71 us, d = 100: 220 -> 174 us, d = 150: 568 -> 519 us.
-_WARM_INVERSE_MAX_D = 200
 # Residual bound ||I - A X||_inf of the refined inverses. From the extrapolated
 # guess (residual ~5e-6 early, ~6e-5 in the last stage at d = 50) one
 # Newton-Schulz step (2 products) mostly reaches 1e-8, 1e-10 needs a cubic step
@@ -194,16 +189,14 @@ def _refine_inverse(matrix, guess, out, work, update, tol):
 
 
 @njit(cache=True, nogil=True)
-def _transposed_inverse(W, s, guess, warm):
-    """``((s I - W o W)^{-1})^T``, refined from ``guess`` when ``warm``."""
+def _lu_transposed_inverse(W, s):
+    """``((s I - W o W)^{-1})^T`` by LAPACK's LU inverse."""
     d = W.shape[0]
     matrix = np.empty((d, d))
     for i in range(d):
         for j in range(d):
             matrix[i, j] = -W[j, i] * W[j, i]
         matrix[i, i] += s
-    if warm:
-        return warm_inverse_kernel(matrix, guess, _INVERSE_TOL)[0]
     return np.ascontiguousarray(np.linalg.inv(matrix))
 
 
@@ -220,7 +213,7 @@ def _left_domain(inverse_t, slack):
 @njit(cache=True, nogil=True)
 def stage_steps(score, X, C, W, sigma, adam, inverses, l1_mask, keep_mask, mu, lambda1, s,
                 lr, previous, start, stop, n_steps, tol, checkpoint, beta_1, beta_2,
-                domain_slack, sigma_floor, records, n_checks):
+                domain_slack, sigma_floor, records, n_checks, refine):
     """Steps ``start + 1 .. stop`` of a stage of ``n_steps`` steps, in place.
 
     State updated in place: ``W``, ``sigma``, ``adam`` (shape ``(3, d, d)``:
@@ -230,7 +223,8 @@ def stage_steps(score, X, C, W, sigma, adam, inverses, l1_mask, keep_mask, mu, l
     (halved by backtracking), ``previous`` (the objective at the last check)
     and ``n_checks`` are passed back. At every check (each
     ``checkpoint`` steps and the last one) the objective and ``h`` are
-    written to row ``n_checks`` of ``records``.
+    written to row ``n_checks`` of ``records``. ``refine`` chooses refined
+    inverses (else LU inverses at every step).
 
     Returns ``(status, iteration, lr, previous, n_checks)``: ``status`` is
     ``RUNNING`` when ``stop < n_steps`` was reached, ``CONVERGED`` when the
@@ -241,7 +235,6 @@ def stage_steps(score, X, C, W, sigma, adam, inverses, l1_mask, keep_mask, mu, l
     restarted from its initial point).
     """
     d = W.shape[0]
-    warm = d <= _WARM_INVERSE_MAX_D
     identity = np.eye(d)
     first, second, direction = adam[0], adam[1], adam[2]
     inverse_t, previous_t = inverses[0], inverses[1]
@@ -253,7 +246,7 @@ def stage_steps(score, X, C, W, sigma, adam, inverses, l1_mask, keep_mask, mu, l
     product = np.empty((d, d))
     np.dot(C, difference, product)
     for iteration in range(start + 1, stop + 1):
-        refined = warm and iteration > 1
+        refined = refine and iteration > 1
         if refined:  # the inverse moves smoothly: extrapolate the last two
             for i in range(d):
                 for j in range(d):
@@ -267,10 +260,10 @@ def stage_steps(score, X, C, W, sigma, adam, inverses, l1_mask, keep_mask, mu, l
                 lowest = inverse_t.min()
             left = lowest + 1e-16 < -domain_slack
             if left:  # decide on an LU inverse
-                inverse_t[:] = _transposed_inverse(W, s, inverse_t, False)
+                inverse_t[:] = _lu_transposed_inverse(W, s)
                 left = _left_domain(inverse_t, domain_slack)
         else:
-            inverse_t[:] = _transposed_inverse(W, s, inverse_t, False)
+            inverse_t[:] = _lu_transposed_inverse(W, s)
             previous_t[:] = inverse_t
             left = _left_domain(inverse_t, domain_slack)
         while left:
@@ -285,7 +278,7 @@ def stage_steps(score, X, C, W, sigma, adam, inverses, l1_mask, keep_mask, mu, l
             np.dot(C, difference, product)
             if score == _EV or score == _NV:
                 sigma[:] = noise_scales(score, difference, product, sigma_floor)[0]
-            inverse_t[:] = _transposed_inverse(W, s, inverse_t, False)
+            inverse_t[:] = _lu_transposed_inverse(W, s)
             previous_t[:] = inverse_t
             left = _left_domain(inverse_t, domain_slack)
         score_gradient(score, X, C, W, product, sigma, mu, gradient)

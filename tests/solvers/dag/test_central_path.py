@@ -131,3 +131,20 @@ def test_jointly_convex_score_minimum_matches_cvxpy(data):
                                      lambda1=lam, s=1e9)
     # h_s vanishes as s grows large relative to W o W: the two objectives agree
     assert ours == pytest.approx(objective.value, rel=1e-4)
+
+
+def test_refined_and_lu_inverses_give_the_same_fit(monkeypatch):
+    """The loop refines the inverse up to d = 200 and uses LU above: both
+    paths on one problem (d = 12) learn the same graph, weights within 1e-3."""
+    from sparseopt.dag import ColideNV
+    from sparseopt.solvers.dag import central_path
+
+    B = simulate_dag(12, 24, random_state=5)
+    X = simulate_sem(simulate_weights(B, random_state=5), 600, random_state=5)
+    refined = ColideNV(T=3, warm_iter=4000, max_iter=8000).fit(X)
+    monkeypatch.setattr(central_path, "_WARM_INVERSE_MAX_D", 0)
+    lu = ColideNV(T=3, warm_iter=4000, max_iter=8000).fit(X)
+    np.testing.assert_array_equal(refined.adjacency_ != 0, lu.adjacency_ != 0)
+    edges = refined.adjacency_ != 0
+    assert np.max(np.abs(refined.raw_adjacency_ - lu.raw_adjacency_)[edges]) <= 1e-3
+    assert not np.array_equal(refined.raw_adjacency_, lu.raw_adjacency_)  # two paths ran
