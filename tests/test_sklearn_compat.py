@@ -17,9 +17,13 @@ def _instances():
         LeastSquaresBCD(alpha=0.1, blocks="fixed", block_size=1, selection="gs_r"),
         Lasso(selection="lipschitz", active_set=True),
     ]
+    from sparseopt.sbl import BlockSBL, KroneckerSBL, SBLRegressor
+
+    sbl = [SBLRegressor(update="em"), SBLRegressor(update="mm"), SBLRegressor(update="fast"),
+           BlockSBL(update="bo", intra_correlation=0.5), KroneckerSBL(solver="am")]
     short = {"T": 2, "warm_iter": 2000, "max_iter": 3000}
     dag = [DagmaLinear(standardize=True, **short), ColideNV(official=True, **short)]
-    return [cls() for _, cls in all_estimators()] + engine + dag
+    return [cls() for _, cls in all_estimators()] + engine + sbl + dag
 
 
 def test_every_estimator_is_discovered():

@@ -10,9 +10,9 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils import check_array, check_consistent_length, column_or_1d
+from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from sparseopt.bcd._base import BCD_CONSTRAINTS
 from sparseopt.solvers.bcd import (
@@ -20,7 +20,12 @@ from sparseopt.solvers.bcd import (
     QuadraticDatafit,
     bcd_minimize,
 )
-from sparseopt.utils.validation import check_random_state_seed
+from sparseopt.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_random_state_seed,
+    validate_data,
+)
 
 __all__ = ["GraphLabelPropagation"]
 
@@ -58,24 +63,34 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         convex even where a component of the graph carries no label).
     selection : str, default="cyclic"
         Block-selection rule, one of "cyclic", "random", "lipschitz", "gs",
-        "gsl", "gsd", "gsq", "gs_r"; greedy rules with ``blocks="tree"`` grow
-        one forest per iteration by decreasing score (the paper's greedy trees).
-    blocks : {"tree", "red_black", "fixed", "sorted", "variable"} or list, default="tree"
-        ``"tree"``: a greedy partition of the nodes into forests;
+        "gsl", "gsd", "gsq", "gs_r". With ``blocks="tree"``: "cyclic" and
+        "lipschitz" visit the fixed forest partition, greedy rules grow one
+        forest per iteration by decreasing score (the paper's greedy trees)
+        and "random" grows one along a random order (its random trees).
+    blocks : str or list of arrays, default="tree"
+        One of "tree", "red_black", "general", "fixed", "sorted", "avg",
+        "variable", or a list of blocks. ``"tree"``: a greedy partition of the nodes into forests;
         ``"red_black"``: a greedy colouring (independent sets, for which
-        block updates reduce to Gauss-Seidel); or any partition of the
-        engine, or an explicit list of blocks (indices of unlabelled nodes).
+        block updates reduce to Gauss-Seidel); ``"general"``: the paper's
+        general block, the ``block_size`` (default ``n ** (1/3)``) nodes
+        chosen by the rule, solved densely (``update="lipschitz_matrix"``);
+        or any partition of the engine, or an explicit list of blocks
+        partitioning the indices of the unlabelled nodes.
     block_size : int or None, default=None
-        Block size for the flat partitions; cap on greedy forests.
+        Block size for the flat partitions; cap on greedy and random forests.
     update : str, default="message_passing"
         Block update, one of "message_passing" (needs forest blocks),
-        "gradient", "lipschitz_matrix", "newton".
+        "gradient", "adaptive_gradient", "lipschitz_matrix" (the exact block
+        solve: dense, or sparse for large blocks), "newton", "two_metric".
     tol : float, default=1e-6
         Stop when :math:`\|A x_U - b\|_\infty \le \mathrm{tol}\,\|b\|_\infty`.
     max_iter : int, default=1000
         Maximum number of epochs (passes over the blocks).
     random_state : int, RandomState instance or None, default=None
         Seeds the random and Lipschitz rules.
+    verbose : int, default=0
+        Progress lines of the engine (objective, largest gradient entry,
+        elapsed time): ``1`` at most one per second, ``2`` every check.
 
     Attributes
     ----------
@@ -112,12 +127,13 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         **{key: BCD_CONSTRAINTS[key] for key in ("selection", "blocks", "block_size", "update",
-                                                 "tol", "max_iter", "random_state")},
+                                                 "tol", "max_iter", "random_state",
+                                                 "verbose")},
     }
 
     def __init__(self, affinity="knn", *, n_neighbors=7, alpha=0.0, selection="cyclic",
                  blocks="tree", block_size=None, update="message_passing", tol=1e-6,
-                 max_iter=1000, random_state=None):
+                 max_iter=1000, random_state=None, verbose=0):
         self.affinity = affinity
         self.n_neighbors = n_neighbors
         self.alpha = alpha
@@ -128,6 +144,7 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.random_state = random_state
+        self.verbose = verbose
 
     def _graph(self, X):
         if self.affinity == "precomputed":
@@ -175,7 +192,7 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         y = column_or_1d(check_array(y, ensure_2d=False, dtype=np.float64,
                                      ensure_all_finite="allow-nan", input_name="y"),
                          warn=True)
-        check_consistent_length(X, y)
+        check_consistent_length(X=X, y=y)
         labelled = ~np.isnan(y)
         if not labelled.any():
             raise ValueError("y must contain at least one labelled node (non-NaN value).")
@@ -213,7 +230,8 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
         values, info = bcd_minimize(
             datafit, penalty, blocks=self.blocks, block_size=self.block_size,
             selection=self.selection, update=self.update, max_epochs=self.max_iter,
-            tol=self.tol * scale, criterion_name="gradient_max", random_state=rng)
+            tol=self.tol * scale, criterion_name="gradient_max", random_state=rng,
+            verbose=self.verbose)
         if not info["converged"]:
             warnings.warn(
                 f"GraphLabelPropagation did not converge in max_iter={self.max_iter} epochs: "

@@ -7,17 +7,19 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from sparseopt.bcd._base import (
     BCD_CONSTRAINTS,
     append_intercept_column,
     check_block_size,
+    check_linear_model_options,
+    engine_blocks,
 )
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
 from sparseopt.solvers.glm.elastic_net import SELECTION_RULES, solve_enet
-from sparseopt.utils.validation import check_random_state_seed
+from sparseopt.utils.validation import check_random_state_seed, validate_data
 
 __all__ = ["Lasso", "ElasticNet", "LeastSquaresBCD"]
 
@@ -43,6 +45,7 @@ class _LeastSquaresBCD(RegressorMixin, BaseEstimator):
         there, every update is the exact coordinate minimisation."""
         return (isinstance(self.blocks, str) and self.blocks == "fixed"
                 and self.block_size in (1, None) and self.selection in SELECTION_RULES
+                and self.update in ("gradient", "lipschitz_matrix", "newton")
                 and not self.active_set)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -67,6 +70,7 @@ class _LeastSquaresBCD(RegressorMixin, BaseEstimator):
         y = np.asarray(y, dtype=X.dtype)
         n_features = X.shape[1]
         check_block_size(self.block_size, n_features)
+        check_linear_model_options(self)
         l1, l2 = self._penalty_strengths()
         coef_init = None
         if self.warm_start and getattr(self, "coef_", None) is not None:
@@ -94,13 +98,15 @@ class _LeastSquaresBCD(RegressorMixin, BaseEstimator):
 
     def _fit_engine(self, X, y, l1, l2, coef_init):
         n_samples, n_features = X.shape
-        design = append_intercept_column(X) if self.fit_intercept else X.astype(np.float64)
+        design = append_intercept_column(X) if self.fit_intercept else X
         n_coords = design.shape[1]
         datafit = GLMDatafit(design, y, "least_squares", 1.0 / n_samples)
         weights = np.ones(n_coords)
-        if self.fit_intercept:
+        positive = np.full(n_coords, self.positive)
+        if self.fit_intercept:  # the intercept is never penalised nor constrained
             weights[-1] = 0.0
-        penalty = ElasticNetPenalty(l1, l2, weights, positive=self.positive)
+            positive[-1] = False
+        penalty = ElasticNetPenalty(l1, l2, weights, positive=positive)
         centred = y - y.mean() if self.fit_intercept else y
         objective_at_zero = 0.5 * float(centred @ centred) / n_samples
         unregularised = l1 == 0.0 and l2 == 0.0
@@ -118,11 +124,13 @@ class _LeastSquaresBCD(RegressorMixin, BaseEstimator):
             kkt = np.abs(np.asarray(design.T @ centred).ravel()) / n_samples
             tol = self.tol * max(float(kkt[:n_features].max(initial=0.0)), np.finfo(float).tiny)
         coef_all, info = bcd_minimize(
-            datafit, penalty, start, blocks=self.blocks, block_size=self.block_size,
-            selection=self.selection, update=self.update,
+            datafit, penalty, start,
+            blocks=engine_blocks(self.blocks, n_features, int(self.fit_intercept)),
+            block_size=self.block_size, selection=self.selection, update=self.update,
             max_epochs=self.max_iter, tol=tol,
             monitor=monitor, criterion_name=name, active_set=self.active_set,
-            random_state=np.random.default_rng(check_random_state_seed(self.random_state)))
+            random_state=np.random.default_rng(check_random_state_seed(self.random_state)),
+            verbose=self.verbose)
         coef = coef_all[:n_features].astype(X.dtype)
         intercept = 0.0
         if self.fit_intercept:  # the optimal intercept for these coefficients
@@ -179,18 +187,21 @@ default="cyclic"
         sampling, or a greedy Gauss-Southwell rule of Nutini et al. (GS,
         GS-Lipschitz, GS-diagonal, GS-quadratic, proximal GS-r); see the user
         guide for which to pick.
-    blocks : {"fixed", "sorted", "variable"} or list of arrays, default="fixed"
+    blocks : {"fixed", "sorted", "avg", "variable"} or list of arrays, default="fixed"
         Block partition: contiguous blocks, blocks grouping coordinates of
-        similar Lipschitz constants, blocks chosen afresh at each iteration by
-        the selection rule, or an explicit partition of the coordinates (an
-        intercept is the last coordinate).
+        similar Lipschitz constants, blocks mixing large and small ones,
+        blocks chosen afresh at each iteration by the selection rule, or an
+        explicit partition of ``range(n_features)`` (the intercept is updated
+        as one more block).
     block_size : int, default=1
         Coordinates per block, in ``[1, n_features]``.
-    update : {"gradient", "lipschitz_matrix", "newton"}, default="gradient"
+    update : {"gradient", "adaptive_gradient", "lipschitz_matrix", "newton", "two_metric"}, \
+default="gradient"
         Block update: proximal gradient step with the block Lipschitz
-        constant, exact minimisation of the model with the Hessian bound, or
-        proximal Newton (for least squares the last two coincide, and with
-        single coordinates all three are the exact coordinate minimisation).
+        constant or an adaptive estimate of it, exact minimisation of the
+        model with the Hessian bound, proximal Newton (for least squares the
+        last two coincide, and with single coordinates these three are the
+        exact coordinate minimisation), or two-metric projection.
     precompute : "auto" or bool, default="auto"
         Use the Gram matrix :math:`X^\\top X` (default solver only): worth it
         when ``n_samples >> n_features``.
@@ -216,7 +227,8 @@ default="cyclic"
         Seeds the random and Lipschitz rules.
     verbose : int, default=0
         Print the objective, duality gap and KKT violation at each outer
-        iteration if positive (default solver).
+        iteration (default solver) or the objective and criterion at each
+        epoch (block engine) if positive.
 
     Attributes
     ----------

@@ -9,19 +9,23 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from sparseopt.bcd._base import (
     BCD_CONSTRAINTS,
     append_intercept_column,
     check_block_size,
+    engine_blocks,
 )
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
 from sparseopt.solvers.glm.logistic import solve_logistic
 from sparseopt.solvers.glm.multinomial import solve_multinomial
-from sparseopt.utils.validation import check_random_state_seed
+from sparseopt.utils.validation import (
+    check_classification_targets,
+    check_random_state_seed,
+    validate_data,
+)
 
 __all__ = ["SparseLogisticRegression", "MultinomialLogisticRegression"]
 
@@ -36,12 +40,15 @@ _PARAMETERS = """
     selection : {"cyclic", "random", "lipschitz", "gs", "gsl", "gsd", "gsq", "gs_r"}, \
 default="cyclic"
         Block-selection rule (see the user guide).
-    blocks : {"fixed", "sorted", "variable"} or list of arrays, default="fixed"
-        Block partition (an intercept is the last coordinate(s)).
-    update : {"gradient", "lipschitz_matrix", "newton"}, default="newton"
+    blocks : {"fixed", "sorted", "avg", "variable"} or list of arrays, default="fixed"
+        Block partition, or an explicit partition of the coefficients'
+        indices (intercepts are updated as one more block).
+    update : {"gradient", "adaptive_gradient", "lipschitz_matrix", "newton", "two_metric"}, \
+default="newton"
         Block update: proximal gradient step with the block Lipschitz
-        constant, exact minimisation of the model with the constant Hessian
-        bound, or proximal Newton with a line search.
+        constant or an adaptive estimate of it, exact minimisation of the
+        model with the constant Hessian bound, proximal Newton with a line
+        search, or two-metric projection.
     active_set : bool, default=False
         Once the support is identified, update it as one block with Newton
         steps (superlinear final phase).
@@ -57,7 +64,7 @@ default="cyclic"
     random_state : int, RandomState instance or None, default=None
         Seeds the random and Lipschitz rules.
     verbose : int, default=0
-        Verbosity of the default solver.
+        Verbosity (default solver and block engine).
 """
 
 _ATTRIBUTES = """
@@ -118,13 +125,17 @@ class _LogisticBase(ClassifierMixin, BaseEstimator):
                                     self.alpha * (1.0 - self.l1_ratio), weights)
         zero_state = datafit.start(np.zeros(n_coords), track_gradient=False)
         monitor = glm_gap_monitor(datafit, penalty, datafit.value(zero_state))
+        n_intercepts = n_outputs if self.fit_intercept else 0
+        blocks = engine_blocks(self.blocks, n_coords - n_intercepts, n_intercepts,
+                               what="coefficients" if n_outputs > 1 else "features")
         coef, info = bcd_minimize(
-            datafit, penalty, start, blocks=self.blocks, block_size=self.block_size,
+            datafit, penalty, start, blocks=blocks, block_size=self.block_size,
             selection=self.selection, update=self.update,
             max_epochs=self.max_iter, tol=self.tol, monitor=monitor,
             criterion_name="relative_criterion",
             active_set=self.active_set,
-            random_state=np.random.default_rng(check_random_state_seed(self.random_state)))
+            random_state=np.random.default_rng(check_random_state_seed(self.random_state)),
+            verbose=self.verbose)
         if not info["converged"]:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} epochs: "

@@ -1,10 +1,9 @@
 """Regularisation paths with warm starts."""
 
 import numpy as np
-from sklearn.utils import check_array
 
 from sparseopt.solvers.glm.elastic_net import check_regression_data, solve_enet
-from sparseopt.utils.validation import check_integer, check_scalar
+from sparseopt.utils.validation import check_array, check_integer, check_scalar
 
 __all__ = ["lasso_path"]
 

@@ -131,12 +131,15 @@ def kron_matvec(factors, x, adjoint=False):
     flat, shapes = _flatten_factors(factors, dtype)
     x = np.asarray(x, dtype=dtype)
     if x.ndim == 1:
-        return kron_matvec_kernel(flat, shapes, np.ascontiguousarray(x))
-    columns = [
-        kron_matvec_kernel(flat, shapes, np.ascontiguousarray(x[:, j]))
-        for j in range(x.shape[1])
-    ]
-    return np.stack(columns, axis=1)
+        product = kron_matvec_kernel(flat, shapes, np.ascontiguousarray(x))
+    else:
+        product = np.stack([kron_matvec_kernel(flat, shapes, np.ascontiguousarray(x[:, j]))
+                            for j in range(x.shape[1])], axis=1)
+    if not np.isfinite(product).all():
+        raise ValueError(
+            "kron_matvec: the product overflows the floating-point range; rescale the "
+            "factors or x.")
+    return product
 
 
 # --------------------------------------------------------------------------
@@ -165,6 +168,15 @@ def csc_rmatvec_kernel(data, indices, indptr, y):
             total += np.conj(data[position]) * y[indices[position]]
         out[j] = total
     return out
+
+
+def _power_of_two_scale(values):
+    """The power of two in ``(max |values| / 2, max |values|]`` (1 for zeros).
+
+    Dividing by it is exact and representable in the values' own dtype.
+    """
+    largest = float(np.max(np.abs(values))) if values.size else 0.0
+    return 1.0 if largest == 0.0 else float(np.ldexp(1.0, np.frexp(largest)[1] - 1))
 
 
 # --------------------------------------------------------------------------
@@ -262,7 +274,14 @@ def power_iteration(operator, *, tol=1e-10, max_iter=1000, random_state=0,
     """
     tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
     max_iter = check_integer(max_iter, "max_iter", lower=1)
-    rng = np.random.default_rng(random_state)
+    try:
+        rng = np.random.default_rng(random_state)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("random_state must be None, a non-negative integer or a numpy "
+                         f"Generator, got {random_state!r}.") from exc
+    # Every factor is scaled by a power of two near its largest entry, so that
+    # A^H A neither overflows (entries up to 1e300) nor underflows (1e-300);
+    # the norm is scaled back by the product of the scales (log2, exact).
     if sp.issparse(operator):
         matrix = sp.csc_matrix(operator)
         if matrix.shape[0] == 0 or matrix.shape[1] == 0:
@@ -272,16 +291,20 @@ def power_iteration(operator, *, tol=1e-10, max_iter=1000, random_state=0,
             data = data.astype(np.float64)
         if not np.isfinite(data).all():
             raise ValueError("operator must not contain NaN or infinity.")
+        scale = _power_of_two_scale(data)
         v0 = rng.standard_normal(matrix.shape[1]).astype(data.dtype)
         sigma, n_iter = power_iteration_csc_kernel(
-            data, matrix.indices.astype(np.int64), matrix.indptr.astype(np.int64),
-            matrix.shape[0], v0, tol, max_iter,
+            data / data.dtype.type(scale), matrix.indices.astype(np.int64),
+            matrix.indptr.astype(np.int64), matrix.shape[0], v0, tol, max_iter,
         )
+        scales = [scale]
     else:
         if isinstance(operator, list | tuple):
             factors = _check_factors(operator)
         else:
             factors = [check_array_input(operator, "operator", ndim=2, allow_complex=True)]
+        scales = [_power_of_two_scale(f) for f in factors]
+        factors = [f / f.dtype.type(scale) for f, scale in zip(factors, scales, strict=True)]
         dtype = np.result_type(*(f.dtype for f in factors))
         flat, shapes = _flatten_factors(factors, dtype)
         adjoint_flat, adjoint_shapes = _flatten_factors([f.conj().T for f in factors], dtype)
@@ -289,21 +312,87 @@ def power_iteration(operator, *, tol=1e-10, max_iter=1000, random_state=0,
         sigma, n_iter = power_iteration_kron_kernel(
             flat, adjoint_flat, shapes, adjoint_shapes, v0, tol, max_iter
         )
-    sigma = float(sigma)
+    exponent = sum(int(np.frexp(scale)[1]) - 1 for scale in scales)
+    with np.errstate(over="ignore"):
+        sigma = float(np.ldexp(float(sigma), exponent))
+    if not np.isfinite(sigma):
+        raise ValueError(
+            "operator's spectral norm exceeds the float64 range (> 1.8e308); rescale it.")
     return (sigma, int(n_iter)) if return_n_iter else sigma
 
 
 # --------------------------------------------------------------------------
 # Conjugate gradient
 # --------------------------------------------------------------------------
+# Hermitian check of an explicit operator: |u^H A v - (A u)^H v| <= this times
+# ||u|| ||A v|| (rounding leaves about n eps; a non-Hermitian matrix, order 1).
+_HERMITIAN_RTOL = 1e-8
+
+
+
+
+def _check_explicit_operator(matrix, name, b_size):
+    """Shape (blaming ``b`` for a square mismatch), finiteness and symmetry."""
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"{name} must be a square matrix, got shape {matrix.shape}.")
+    if matrix.shape[0] != b_size:
+        raise ValueError(
+            f"b must have {matrix.shape[0]} entries to match {name} of shape "
+            f"{matrix.shape}, got {b_size}.")
+    values = matrix.data if sp.issparse(matrix) else matrix
+    if values.dtype.kind not in "biufc":
+        raise TypeError(f"{name} must be numeric, got dtype {values.dtype}.")
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} must not contain NaN or infinity.")
+    # Hermitian iff u^H (A v) = (A u)^H v for random u, v: two mat-vecs, no copy of A.
+    probes = np.random.default_rng(0).standard_normal((2, b_size))
+    forward, backward = matrix @ probes[1], matrix @ probes[0]
+    asymmetry = abs(np.vdot(probes[0], forward) - np.vdot(backward, probes[1]))
+    scale = np.linalg.norm(probes[0]) * max(_norm(forward), _norm(backward))
+    if asymmetry > _HERMITIAN_RTOL * scale:
+        raise ValueError(
+            f"{name} must be Hermitian (symmetric): u^H A v and (A u)^H v differ by "
+            f"{asymmetry / scale:.1e} (relative) for random u, v; conjugate gradient only "
+            "solves positive definite systems.")
+
+
 def _as_linear_map(operator, name, size):
-    if callable(operator) and not isinstance(operator, np.ndarray):
-        return operator
+    """``v -> A v`` that checks the shape and finiteness of what it returns."""
     if sp.issparse(operator) or isinstance(operator, np.ndarray):
-        if operator.shape != (size, size):
-            raise ValueError(f"{name} must have shape ({size}, {size}), got {operator.shape}.")
-        return operator.dot
-    raise TypeError(f"{name} must be a matrix, a sparse matrix or a callable.")
+        _check_explicit_operator(operator, name, size)
+        function = operator.dot
+    elif callable(operator):
+        function = operator
+    else:
+        raise TypeError(
+            f"{name} must be a matrix, a sparse matrix or a callable, "
+            f"got {type(operator).__name__}.")
+
+    def apply(vector):
+        result = np.asarray(function(vector))
+        if result.shape != (size,):
+            raise ValueError(
+                f"{name}(v) must return an array of shape ({size},), got shape "
+                f"{result.shape}.")
+        if not np.isfinite(result).all():
+            raise ValueError(
+                f"{name}(v) returned NaN or infinity: {name} is not finite, or it "
+                "overflows on the iterates (rescale the system).")
+        return result
+
+    return apply
+
+
+def _check_preconditioner(preconditioner, n):
+    if preconditioner is None:
+        return lambda r: r
+    if isinstance(preconditioner, np.ndarray | list | tuple) and np.ndim(preconditioner) == 1:
+        inverse_diagonal = check_array_input(preconditioner, "preconditioner", ndim=1)
+        if inverse_diagonal.shape[0] != n or np.any(inverse_diagonal <= 0):
+            raise ValueError(
+                f"preconditioner as a diagonal must have {n} positive entries.")
+        return lambda r: inverse_diagonal * r
+    return _as_linear_map(preconditioner, "preconditioner", n)
 
 
 def conjugate_gradient(operator, b, *, x0=None, preconditioner=None, tol=1e-10,
@@ -313,7 +402,9 @@ def conjugate_gradient(operator, b, *, x0=None, preconditioner=None, tol=1e-10,
     Matrix-free: ``operator`` may be any callable computing :math:`v \mapsto
     Av` (a jitted kernel, a :class:`scipy.sparse.linalg.LinearOperator`'s
     ``matvec``, a closure over a Kronecker product...). The iteration itself
-    is NumPy; the cost is dominated by the mat-vecs.
+    is NumPy; the cost is dominated by the mat-vecs. The system is solved for
+    ``b`` scaled by a power of two (exactly), so right-hand sides up to
+    ``1e300`` do not overflow the norms.
 
     Stops when :math:`\|b - Ax_k\|_2 \le \mathrm{tol}\,\|b\|_2`.
 
@@ -341,6 +432,18 @@ def conjugate_gradient(operator, b, *, x0=None, preconditioner=None, tol=1e-10,
     info : dict
         ``n_iter``, ``residual_norm`` (relative) and ``converged``.
 
+    Raises
+    ------
+    ValueError
+        If ``operator`` (or the preconditioner) is not finite, not Hermitian
+        (explicit matrices), returns NaN/inf or a wrong shape, or if the
+        iterates overflow.
+    numpy.linalg.LinAlgError
+        If the system is singular or not positive definite (a search
+        direction :math:`p` with :math:`p^H A p \le \epsilon \|p\| \|Ap\|`),
+        or the preconditioner is not positive definite. ``LinAlgError`` is a
+        ``ValueError``.
+
     Examples
     --------
     >>> import numpy as np
@@ -355,21 +458,9 @@ def conjugate_gradient(operator, b, *, x0=None, preconditioner=None, tol=1e-10,
     apply_operator = _as_linear_map(operator, "operator", n)
     tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
     max_iter = 10 * n if max_iter is None else check_integer(max_iter, "max_iter", lower=1)
-    if preconditioner is None:
-        def apply_preconditioner(r):
-            return r
-    elif isinstance(preconditioner, np.ndarray | list | tuple) and np.ndim(preconditioner) == 1:
-        inverse_diagonal = check_array_input(preconditioner, "preconditioner", ndim=1)
-        if inverse_diagonal.shape[0] != n or np.any(inverse_diagonal <= 0):
-            raise ValueError(
-                f"preconditioner as a diagonal must have {n} positive entries."
-            )
-
-        def apply_preconditioner(r):
-            return inverse_diagonal * r
-    else:
-        apply_preconditioner = _as_linear_map(preconditioner, "preconditioner", n)
-
+    apply_preconditioner = _check_preconditioner(preconditioner, n)
+    scale = _power_of_two_scale(b)
+    b = b / scale
     if x0 is None:
         x = np.zeros(n, dtype=b.dtype)
         residual = b.copy()
@@ -379,38 +470,74 @@ def conjugate_gradient(operator, b, *, x0=None, preconditioner=None, tol=1e-10,
         )
         if x.shape[0] != n:
             raise ValueError(f"x0 must have shape ({n},), got {x.shape}.")
+        x /= scale
         residual = b - apply_operator(x)
     b_norm = np.linalg.norm(b)
     if b_norm == 0.0:
         return np.zeros_like(x), {"n_iter": 0, "residual_norm": 0.0, "converged": True}
-    z = apply_preconditioner(residual)
-    direction = z.copy()
-    rz = np.vdot(residual, z)
-    relative_residual = np.linalg.norm(residual) / b_norm
-    n_iter = 0
-    while relative_residual > tol and n_iter < max_iter:
-        product = apply_operator(direction)
-        curvature = np.vdot(direction, product)
-        if curvature.real <= 0:
-            raise np.linalg.LinAlgError(
-                "conjugate_gradient: operator is not positive definite "
-                f"(p^H A p = {curvature.real:.3e})."
-            )
-        step = rz / curvature
-        x += step * direction
-        residual -= step * product
-        relative_residual = np.linalg.norm(residual) / b_norm
-        n_iter += 1
-        z = apply_preconditioner(residual)
-        rz_new = np.vdot(residual, z)
-        direction = z + (rz_new / rz) * direction
-        rz = rz_new
+    x, n_iter, relative_residual = _cg_iterations(
+        apply_operator, apply_preconditioner, b_norm, x, residual, tol, max_iter)
+    with np.errstate(over="ignore"):
+        x *= scale
+    if not np.isfinite(x).all():
+        raise ValueError(
+            "conjugate_gradient: the solution overflows the floating-point range "
+            "(|x| > 1.8e308); rescale the operator or b.")
     info = {
         "n_iter": n_iter,
         "residual_norm": float(relative_residual),
         "converged": bool(relative_residual <= tol),
     }
     return x, info
+
+
+def _norm(vector):
+    """Euclidean norm that neither overflows nor underflows (rescaled only then)."""
+    with np.errstate(over="ignore", under="ignore"):
+        norm = np.linalg.norm(vector)
+    if 1e-140 < norm < 1e140:
+        return norm
+    scale = _power_of_two_scale(vector)
+    return scale * np.linalg.norm(vector / scale)
+
+
+def _cg_iterations(apply_operator, apply_preconditioner, b_norm, x, residual, tol, max_iter):
+    """The preconditioned CG loop on validated input; breakdowns raise."""
+    eps = np.finfo(residual.dtype).eps
+    z = apply_preconditioner(residual)
+    direction = z.copy()
+    rz = np.vdot(residual, z)
+    relative_residual = np.linalg.norm(residual) / b_norm
+    n_iter = 0
+    while relative_residual > tol and n_iter < max_iter:
+        if rz.real < 0 or np.isnan(rz):
+            raise np.linalg.LinAlgError(
+                "conjugate_gradient: preconditioner is not positive definite "
+                f"(r^H M^-1 r = {rz.real:.3e}).")
+        if rz == 0:  # the preconditioned residual vanished: no direction left
+            break
+        product = apply_operator(direction)
+        curvature = np.vdot(direction, product)
+        if curvature.real <= 0 or (
+                curvature.real / _norm(direction) / _norm(product) <= eps):
+            raise np.linalg.LinAlgError(
+                "conjugate_gradient: operator is singular or not positive definite "
+                f"(p^H A p = {curvature.real:.3e} for a search direction p); conjugate "
+                "gradient needs a Hermitian positive definite operator.")
+        step = rz / curvature
+        x += step * direction
+        residual -= step * product
+        relative_residual = np.linalg.norm(residual) / b_norm
+        if not np.isfinite(relative_residual):
+            raise ValueError(
+                "conjugate_gradient: the iterates overflowed; the operator is "
+                "numerically singular or badly scaled (rescale it).")
+        n_iter += 1
+        z = apply_preconditioner(residual)
+        rz_new = np.vdot(residual, z)
+        direction = z + (rz_new / rz) * direction
+        rz = rz_new
+    return x, n_iter, relative_residual
 
 
 # --------------------------------------------------------------------------
@@ -519,9 +646,18 @@ def woodbury_solve(diagonal, factor, weights, rhs, *, return_logdet=False):
     if np.any(weights <= 0):
         raise ValueError("weights must be positive.")
     rhs_2d = rhs.reshape(n, -1)
-    solution, logdet = woodbury_solve_kernel(
-        diagonal, np.ascontiguousarray(factor), weights, np.ascontiguousarray(rhs_2d)
-    )
+    try:
+        solution, logdet = woodbury_solve_kernel(
+            diagonal, np.ascontiguousarray(factor), weights, np.ascontiguousarray(rhs_2d)
+        )
+    except np.linalg.LinAlgError:
+        solution = logdet = np.nan
+    if not (np.isfinite(solution).all() and np.isfinite(logdet)):
+        raise ValueError(
+            "woodbury_solve overflowed: the capacitance matrix diag(1/weights) + "
+            "factor^T diag(1/diagonal) factor or the solution leaves the float64 range "
+            "(or is numerically singular); rescale diagonal, factor, weights or rhs "
+            "(factor**2 / diagonal, 1 / weights and rhs / diagonal must stay below 1e308).")
     solution = solution.reshape(rhs.shape)
     return (solution, float(logdet)) if return_logdet else solution
 
@@ -564,7 +700,13 @@ def logdet_spd(matrix):
         raise ValueError(f"matrix must be square, got shape {matrix.shape}.")
     if not np.allclose(matrix, matrix.T, rtol=1e-10, atol=0.0):
         raise ValueError("matrix must be symmetric.")
-    return float(_logdet_spd_kernel(np.ascontiguousarray(matrix)))
+    try:
+        return float(_logdet_spd_kernel(np.ascontiguousarray(matrix)))
+    except np.linalg.LinAlgError as exc:
+        raise np.linalg.LinAlgError(
+            "matrix must be positive definite: its Cholesky factorisation failed (a "
+            "zero or negative pivot); for a semi-definite matrix add a small multiple "
+            "of the identity.") from exc
 
 
 # --------------------------------------------------------------------------

@@ -85,10 +85,15 @@ def group_soft_threshold_kernel(x, threshold, group_ptr):
     out = np.zeros_like(x)
     for g in range(group_ptr.shape[0] - 1):
         start, stop = group_ptr[g], group_ptr[g + 1]
-        norm = 0.0
+        largest = 0.0
         for i in range(start, stop):
-            norm += x[i] * x[i]
-        norm = np.sqrt(norm)
+            largest = max(largest, abs(x[i]))
+        if largest == 0.0:
+            continue
+        norm = 0.0  # scaled by the largest entry: no overflow at 1e300, no underflow at 1e-300
+        for i in range(start, stop):
+            norm += (x[i] / largest) ** 2
+        norm = largest * np.sqrt(norm)
         if norm > threshold:
             scale = 1.0 - threshold / norm
             for i in range(start, stop):
@@ -105,7 +110,7 @@ def firm_threshold_kernel(x, threshold, upper):
         if magnitude <= threshold:
             out[i] = 0.0
         elif magnitude <= upper:
-            out[i] = np.sign(x[i]) * upper * (magnitude - threshold) / (upper - threshold)
+            out[i] = np.sign(x[i]) * (magnitude - threshold) * (upper / (upper - threshold))
         else:
             out[i] = x[i]
     return out
@@ -113,26 +118,35 @@ def firm_threshold_kernel(x, threshold, upper):
 
 @njit(cache=True, nogil=True)
 def _lq_threshold_scalar(value, threshold, code):
+    """Prox of ``t |z|^q`` at ``value``, computed at unit magnitude.
+
+    ``prox_{t|.|^q}(v) = |v| prox_{t'|.|^q}(sign v)`` with ``t' = t |v|^(q-2)``,
+    so the closed forms never see ``v^2`` or ``t^3`` (which overflow at 1e300
+    or underflow at 1e-300).
+    """
     magnitude = abs(value)
-    if threshold == 0.0:
+    if threshold == 0.0 or magnitude == 0.0:
         return value
     if code == 0:  # q = 0: hard threshold at sqrt(2 t)
-        return value if magnitude > np.sqrt(2.0 * threshold) else 0.0
+        return value if magnitude > np.sqrt(2.0) * np.sqrt(threshold) else 0.0
+    exponent = 1.5 if code == 1 else 4.0 / 3.0  # 2 - q
+    scaled = (threshold ** (1.0 / exponent) / magnitude) ** exponent
+    if scaled < 1e-20:  # the shrinkage q t' < 1e-20 is below rounding
+        return value
     if code == 1:  # q = 1/2, closed form of Xu et al. (2012)
-        cutoff = 1.5 * threshold ** (2.0 / 3.0)
-        if magnitude <= cutoff:
+        if 1.0 <= 1.5 * scaled ** (2.0 / 3.0):
             return 0.0
-        phi = np.arccos(0.25 * threshold * (magnitude / 3.0) ** -1.5)
-        return (2.0 / 3.0) * value * (1.0 + np.cos(2.0 * np.pi / 3.0 - 2.0 * phi / 3.0))
+        phi = np.arccos(0.25 * scaled * 3.0**1.5)
+        unit = (2.0 / 3.0) * (1.0 + np.cos(2.0 * np.pi / 3.0 - 2.0 * phi / 3.0))
+        return unit * value
     # q = 2/3, closed form of Cao, Sun & Xu (2013) with their lambda = 2 t
-    lam = 2.0 * threshold
-    cutoff = (2.0 / 3.0) * (3.0 * lam**3) ** 0.25
-    if magnitude <= cutoff:
+    lam = 2.0 * scaled
+    if 1.0 <= (2.0 / 3.0) * 3.0**0.25 * lam**0.75:
         return 0.0
-    theta = np.arccosh(27.0 * value * value / (16.0 * lam**1.5))
+    theta = np.arccosh(27.0 / (16.0 * lam**1.5))
     a = 2.0 / np.sqrt(3.0) * lam**0.25 * np.sqrt(np.cosh(theta / 3.0))
-    root = 0.5 * (a + np.sqrt(2.0 * magnitude / a - a * a))
-    return np.sign(value) * root**3
+    root = 0.5 * (a + np.sqrt(2.0 / a - a * a))
+    return root**3 * value
 
 
 @njit(cache=True, nogil=True)

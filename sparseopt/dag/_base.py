@@ -7,12 +7,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import validate_data
 
 from sparseopt.dag._validation import edge_mask, warn_few_samples
 from sparseopt.dag.metrics import is_dag, to_dag
 from sparseopt.solvers.dag.central_path import OUT_OF_STEPS, STEP_UNDERFLOW, central_path_fit
 from sparseopt.utils import IterationPrinter
+from sparseopt.utils.validation import validate_data
 
 __all__ = ["PRUNING_WARNING_FRACTION", "COLUMN_SCALE_WARNING_RATIO"]
 

@@ -9,6 +9,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from threadpoolctl import threadpool_limits
 
+from sparseopt.utils.validation import check_array_input
+
 __all__ = ["bootstrap_edges"]
 
 
@@ -75,9 +77,8 @@ def bootstrap_edges(estimator, X, n_bootstrap=100, n_jobs=None, random_state=Non
     >>> frequencies.shape, float(frequencies[B != 0].min())
     ((4, 4), 1.0)
     """
-    X = np.array(X, dtype=np.float64)  # a copy: the refits index it from threads
-    if X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array (n_samples, n_nodes), got shape {X.shape}.")
+    # a copy: the refits index it from threads
+    X = np.array(check_array_input(X, "X", ndim=2, dtype=np.float64))
     seeds = check_random_state(random_state).randint(0, 2**31 - 1, size=n_bootstrap)
     with threadpool_limits(limits=1):
         graphs = Parallel(n_jobs=n_jobs, prefer="threads")(

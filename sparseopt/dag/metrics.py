@@ -7,6 +7,8 @@ Graphs are ``(d, d)`` adjacency matrices, ``B[i, j] != 0`` for an edge
 import numpy as np
 from scipy.sparse.csgraph import connected_components
 
+from sparseopt.utils.validation import check_scalar
+
 __all__ = [
     "is_dag",
     "to_dag",
@@ -126,8 +128,9 @@ def to_dag(W, threshold=0.3, required=None, *, prune="cycles"):
     """
     if prune not in ("cycles", "weakest"):
         raise ValueError(f"prune must be 'cycles' or 'weakest', got {prune!r}.")
-    W = np.array(W, dtype=np.float64, copy=True)
     _binary(W, "W")
+    threshold = check_scalar(threshold, "threshold", lower=0.0)
+    W = np.array(W, dtype=np.float64, copy=True)
     keep = np.zeros(W.shape, dtype=bool) if required is None else _binary(required, "required")
     if keep.shape != W.shape:
         raise ValueError(f"required must have shape {W.shape}, got {keep.shape}.")
@@ -349,6 +352,9 @@ def cpdag_shd(B_true, B_est):
     0
     """
     true, estimate = _check_pair(B_true, B_est)
+    for name, graph in (("B_true", true), ("B_est", estimate)):
+        if not is_dag(graph):
+            raise ValueError(f"{name} must be a DAG (it has a directed cycle) to have a CPDAG.")
     return structural_hamming_distance(dag_to_cpdag(true), dag_to_cpdag(estimate))
 
 

@@ -7,10 +7,15 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.metrics import pairwise_distances
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from sparseopt.ot._smooth import sparsity_constrained_ot
-from sparseopt.utils.validation import check_array_input, check_integer, check_scalar
+from sparseopt.utils.validation import (
+    check_array_input,
+    check_integer,
+    check_scalar,
+    validate_data,
+)
 
 __all__ = ["SparsityConstrainedOT", "route_tokens"]
 

@@ -1,8 +1,9 @@
 """Utilities: input validation helpers, estimator discovery, the progress
-printer and the optional Dask bridge."""
+printer, deferred Ctrl-C for compiled loops and the optional Dask bridge."""
 
 from sparseopt.utils.dask_bridge import get_dask_client, parallel_map
 from sparseopt.utils.discovery import all_estimators
+from sparseopt.utils.interrupt import DeferredInterrupt
 from sparseopt.utils.progress import IterationPrinter, ProgressBar
 from sparseopt.utils.validation import (
     check_array_input,
@@ -12,6 +13,7 @@ from sparseopt.utils.validation import (
 )
 
 __all__ = [
+    "DeferredInterrupt",
     "IterationPrinter",
     "ProgressBar",
     "all_estimators",

@@ -3,6 +3,8 @@
 import sys
 import time
 
+from sparseopt.utils.validation import check_integer, check_scalar
+
 __all__ = ["IterationPrinter", "ProgressBar"]
 
 
@@ -33,9 +35,9 @@ class ProgressBar:
     """
 
     def __init__(self, total, *, stream=None, width=30):
-        self.total = max(int(total), 1)
+        self.total = max(check_integer(total, "total", lower=0), 1)
         self.stream = sys.stderr if stream is None else stream
-        self.width = width
+        self.width = check_integer(width, "width", lower=1)
         self.done = 0
         self._start = time.perf_counter()
         self._interactive = hasattr(self.stream, "isatty") and self.stream.isatty()
@@ -98,8 +100,9 @@ class IterationPrinter:
 
     def __init__(self, name, verbose, *, min_interval=1.0, stream=None):
         self.name = name
-        self.verbose = int(verbose)
-        self.min_interval = float(min_interval)
+        self.verbose = check_integer(int(verbose) if isinstance(verbose, bool) else verbose,
+                                     "verbose", lower=0)
+        self.min_interval = check_scalar(min_interval, "min_interval", lower=0.0)
         self.stream = stream
         self._start = time.perf_counter()
         self._last = None

@@ -6,7 +6,10 @@ input: arrays are converted with :func:`numpy.asarray` (a copy only when the
 dtype or layout has to change) and callers that write must copy.
 """
 
+import inspect
 import numbers
+import re
+from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
@@ -16,6 +19,10 @@ __all__ = [
     "check_scalar",
     "check_integer",
     "check_random_state_seed",
+    "validate_data",
+    "check_array",
+    "check_consistent_length",
+    "check_classification_targets",
 ]
 
 
@@ -198,4 +205,177 @@ def check_random_state_seed(random_state):
         return int(random_state.integers(0, 2**31 - 1))
     from sklearn.utils import check_random_state
 
-    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+    try:
+        generator = check_random_state(random_state)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            "random_state must be None, an integer in [0, 2**32 - 1], a RandomState or a "
+            f"Generator, got {random_state!r}.") from exc
+    return int(generator.randint(0, 2**31 - 1))
+
+
+# --------------------------------------------------------------------------
+# scikit-learn's validation, with errors that name the argument
+# --------------------------------------------------------------------------
+def _names(message, name):
+    return re.search(rf"(?<![\w.]){re.escape(name)}(?![\w(])", message) is not None
+
+
+def _reject_strings(value, name, numeric=True):
+    """Arrays of strings are data to convert, not numbers (scikit-learn parses them)."""
+    dtype = getattr(value, "dtype", None)
+    if numeric and isinstance(dtype, np.dtype) and dtype.kind in "USV":
+        raise TypeError(f"{name} must be numeric, got dtype {dtype}; convert it to numbers "
+                        "(e.g. X.astype(float)) first.")
+
+
+def _raise_named(exc, name):
+    """Re-raise ``exc`` with its message prefixed by ``name``, unless it names it."""
+    message = str(exc)
+    if type(exc) not in (ValueError, TypeError) or _names(message, name):
+        raise exc
+    raise type(exc)(f"{name}: {message}") from exc
+
+
+@contextmanager
+def _errors_named(name):
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        _raise_named(exc, name)
+
+
+def validate_data(estimator, X="no_validation", y="no_validation", **check_params):
+    """:func:`sklearn.utils.validation.validate_data` whose errors name ``X`` or ``y``.
+
+    Same arguments and result. scikit-learn names the argument only in its
+    NaN/inf messages ("Input X contains NaN"); here every ``ValueError`` or
+    ``TypeError`` says which of ``X`` and ``y`` is wrong (the messages
+    themselves are kept, so scikit-learn's checks still match them), arrays of
+    strings are rejected instead of parsed, and mismatched lengths say which
+    length is which.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator being validated.
+    X, y : array-like, "no_validation" or None
+        As in scikit-learn.
+    **check_params : dict
+        As in scikit-learn (``accept_sparse``, ``dtype``, ``reset``...).
+
+    Returns
+    -------
+    out : ndarray, sparse matrix or tuple
+        The validated ``X``, ``y`` or ``(X, y)``.
+    """
+    from sklearn.utils.validation import validate_data as sklearn_validate_data
+
+    has_x = not (isinstance(X, str) and X == "no_validation")
+    has_y = not (y is None or isinstance(y, str) and y == "no_validation")
+    if has_x:
+        _reject_strings(X, "X")
+    if has_y:
+        _reject_strings(y, "y", numeric=check_params.get("y_numeric", False))
+    try:
+        result = sklearn_validate_data(estimator, X, y, **check_params)
+    except (ValueError, TypeError) as exc:
+        if "inconsistent numbers of samples" in str(exc):
+            raise _length_error("X", X, "y", y) from exc
+        culprit = "X" if has_x else "y"
+        if has_x and has_y and not _names(str(exc), "X"):
+            culprit = "y" if _passes_check_array(X, check_params) else "X"
+        _raise_named(exc, culprit)
+    if has_y and getattr(getattr(y, "dtype", None), "kind", None) == "O":
+        # scikit-learn checks an object y for NaN before converting it: None becomes NaN
+        converted = result[1] if has_x else result
+        if converted.dtype.kind == "f" and np.isnan(converted).any():
+            raise ValueError("Input y contains NaN (None or NaN in an object array).")
+    return result
+
+
+def _passes_check_array(X, check_params):
+    from sklearn.utils import check_array as sklearn_check_array
+
+    accepted = inspect.signature(sklearn_check_array).parameters
+    params = {k: v for k, v in check_params.items() if k in accepted and k != "input_name"}
+    try:
+        sklearn_check_array(X, **params)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def check_array(array, *args, input_name="array", **kwargs):
+    """:func:`sklearn.utils.check_array` whose errors name ``input_name``.
+
+    Same arguments and result; arrays of strings are rejected when a numeric
+    dtype is requested.
+
+    Parameters
+    ----------
+    array : object
+        Input to check.
+    *args : tuple
+        Positional arguments of scikit-learn's ``check_array``.
+    input_name : str, default="array"
+        Name of the argument, used in every error message.
+    **kwargs : dict
+        Keyword arguments of scikit-learn's ``check_array``.
+
+    Returns
+    -------
+    array : ndarray or sparse matrix
+        The validated array.
+    """
+    from sklearn.utils import check_array as sklearn_check_array
+
+    _reject_strings(array, input_name, numeric=kwargs.get("dtype", "numeric") is not None)
+    with _errors_named(input_name):
+        return sklearn_check_array(array, *args, input_name=input_name, **kwargs)
+
+
+def check_classification_targets(y):
+    """:func:`sklearn.utils.multiclass.check_classification_targets` naming ``y``.
+
+    Parameters
+    ----------
+    y : array-like
+        Target values.
+    """
+    from sklearn.utils.multiclass import check_classification_targets as sklearn_check
+
+    with _errors_named("y"):
+        sklearn_check(y)
+
+
+def _length(value):
+    from sklearn.utils.validation import _num_samples
+
+    return _num_samples(value)
+
+
+def _length_error(first_name, first, second_name, second):
+    return ValueError(
+        f"{first_name} and {second_name} have inconsistent numbers of samples: "
+        f"{first_name} has {_length(first)} and {second_name} has {_length(second)}; "
+        "they must have the same number of rows.")
+
+
+def check_consistent_length(**arrays):
+    """Check that the named arrays have the same number of rows (samples).
+
+    Parameters
+    ----------
+    **arrays : dict
+        ``name=array`` pairs; ``None`` values are skipped.
+
+    Raises
+    ------
+    ValueError
+        Naming the first two arrays whose lengths differ, with both lengths.
+    """
+    named = [(name, value) for name, value in arrays.items() if value is not None]
+    for name, value in named[1:]:
+        if _length(value) != _length(named[0][1]):
+            raise _length_error(named[0][0], named[0][1], name, value)

@@ -154,7 +154,7 @@ def test_conjugate_gradient_warm_start_and_errors():
     assert x is not x0
     with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
         conjugate_gradient(-matrix, b)
-    with pytest.raises(ValueError, match=r"operator must have shape \(3, 3\)"):
+    with pytest.raises(ValueError, match=r"b must have 2 entries to match operator of shape"):
         conjugate_gradient(np.eye(2), b)
     with pytest.raises(ValueError, match="preconditioner as a diagonal"):
         conjugate_gradient(matrix, b, preconditioner=np.array([1.0, -1.0, 1.0]))
@@ -266,3 +266,81 @@ def test_warm_inverse_falls_back_to_lu():
     # a guess that converges, but not to tol within max_steps
     start = np.linalg.inv(matrix) * 0.6
     assert warm_inverse_kernel(matrix, start, 1e-30, 2)[1] == -1
+
+
+# --------------------------------------------------------------------------
+# Clear errors instead of NaN; extreme magnitudes
+# --------------------------------------------------------------------------
+def test_conjugate_gradient_rejects_what_it_cannot_solve():
+    b = np.ones(5)
+    nan_operator = np.eye(5)
+    nan_operator[2, 2] = np.nan
+    with pytest.raises(ValueError, match="operator must not contain NaN"):
+        conjugate_gradient(nan_operator, b)
+    with pytest.raises(ValueError, match=r"operator\(v\) returned NaN"):
+        conjugate_gradient(lambda v: v * np.nan, b)
+    with pytest.raises(ValueError, match=r"preconditioner\(v\) returned NaN"):
+        conjugate_gradient(np.eye(5), b, preconditioner=lambda r: r * np.nan)
+    with pytest.raises(np.linalg.LinAlgError, match="preconditioner is not positive definite"):
+        conjugate_gradient(np.eye(5), b, preconditioner=lambda r: -r)
+    for rhs in (b, np.arange(1.0, 6.0)):
+        with pytest.raises(np.linalg.LinAlgError, match="singular"):
+            conjugate_gradient(np.diag([1.0, 0.0, 1.0, 1.0, 1.0]), rhs)
+    rng = np.random.default_rng(0)
+    low_rank = rng.standard_normal((8, 5))
+    with pytest.raises(np.linalg.LinAlgError, match="singular"):
+        conjugate_gradient(low_rank @ low_rank.T, rng.standard_normal(8))
+    with pytest.raises(ValueError, match=r"b must have 5 entries to match operator of shape"):
+        conjugate_gradient(spd_matrix(rng, 5), b[:3])
+    with pytest.raises(ValueError, match=r"operator must be a square matrix"):
+        conjugate_gradient(np.ones((5, 3)), b)
+    with pytest.raises(ValueError, match=r"operator\(v\) must return an array of shape \(5,\)"):
+        conjugate_gradient(lambda v: v[:2], b)
+    with pytest.raises(ValueError, match="operator must be Hermitian"):
+        conjugate_gradient(np.triu(np.ones((5, 5))), b)
+    with pytest.raises(ValueError, match="operator must be Hermitian"):
+        conjugate_gradient(sp.csr_matrix(np.triu(np.ones((5, 5)))), b)
+    with pytest.raises(ValueError, match="the solution overflows"):
+        conjugate_gradient(np.eye(5) * 1e-300, b * 1e300)
+
+
+@pytest.mark.parametrize("operator_scale, b_scale", [(1e300, 1e300), (1.0, 1e300),
+                                                     (1e-300, 1e-300), (1e300, 1.0)])
+def test_conjugate_gradient_at_extreme_magnitudes(operator_scale, b_scale):
+    rng = np.random.default_rng(1)
+    matrix, b = spd_matrix(rng, 6), rng.standard_normal(6)
+    x, info = conjugate_gradient(matrix * operator_scale, b * b_scale, tol=1e-12)
+    assert info["converged"]
+    reference = np.linalg.solve(matrix, b) * (b_scale / operator_scale)
+    np.testing.assert_allclose(x, reference, rtol=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300, 1e150])
+@pytest.mark.parametrize("kind", ["dense", "sparse", "kronecker"])
+def test_power_iteration_at_extreme_magnitudes(scale, kind):
+    S = np.random.default_rng(0).standard_normal((4, 3))
+    reference = np.linalg.norm(S, 2)
+    operator = {"dense": S * scale, "sparse": sp.csr_matrix(S * scale),
+                "kronecker": [S * scale, np.eye(2)]}[kind]
+    sigma = power_iteration(operator, tol=1e-14)
+    assert sigma == pytest.approx(reference * scale, rel=1e-6, abs=0)
+    assert power_iteration([S * scale, S / scale], tol=1e-14) == pytest.approx(reference**2,
+                                                                               rel=1e-6)
+
+
+def test_power_iteration_overflow_is_an_error():
+    S = np.random.default_rng(0).standard_normal((4, 3))
+    with pytest.raises(ValueError, match="spectral norm exceeds the float64 range"):
+        power_iteration([S * 1e300, S * 1e300])
+
+
+def test_woodbury_logdet_and_kron_overflow_are_errors():
+    U = np.array([[1e300], [1e300]])
+    with pytest.raises(ValueError, match="woodbury_solve overflowed"):
+        woodbury_solve(np.full(2, 1e-300), U, np.full(1, 1e300), np.ones(2))
+    with pytest.raises(ValueError, match="woodbury_solve overflowed"):
+        woodbury_solve(np.full(2, 1e-300), np.ones((2, 1)), np.ones(1), np.full(2, 1e300))
+    with pytest.raises(np.linalg.LinAlgError, match="matrix must be positive definite"):
+        logdet_spd(np.array([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(ValueError, match="kron_matvec: the product overflows"):
+        kron_matvec([np.eye(2) * 1e300], np.ones(2) * 1e300)

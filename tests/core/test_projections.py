@@ -1,4 +1,6 @@
 import itertools
+import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -111,3 +113,121 @@ def test_projection_bad_input():
     before = x.copy()
     project_simplex(x), project_l1_ball(x), project_sparse_simplex(x, 2), project_box(x, 0, 1)
     np.testing.assert_array_equal(x, before)
+
+
+# --------------------------------------------------------------------------
+# Extreme magnitudes: exact against a sort-based reference in rational arithmetic
+# --------------------------------------------------------------------------
+EPS = np.finfo(np.float64).eps
+magnitudes = st.floats(1e-300, 1e300)
+radii_any = st.floats(1e-300, 1e300)
+
+
+@st.composite
+def extreme_vectors(draw, max_size=12):
+    """Entries of either sign from 1e-300 to 1e300, zeros and repeated values."""
+    pool = draw(st.lists(st.one_of(st.just(0.0), magnitudes, magnitudes.map(lambda v: -v)),
+                         min_size=1, max_size=6))
+    picks = draw(st.lists(st.integers(0, len(pool) - 1), min_size=1, max_size=max_size))
+    return np.array([pool[i] for i in picks])
+
+
+def exact_simplex(x, radius):
+    """Held-Wolfe-Crowder sort-based projection in exact rational arithmetic."""
+    values = [Fraction(v) for v in x]
+    radius = Fraction(radius)
+    cumulative, shift = Fraction(0), None
+    for j, value in enumerate(sorted(values, reverse=True), start=1):
+        cumulative += value
+        candidate = (cumulative - radius) / j
+        if value > candidate:
+            shift = candidate
+    return [max(v - shift, Fraction(0)) for v in values]
+
+
+def assert_exact(z, expected, radius):
+    """Every entry within a few roundings of the radius of the exact projection."""
+    bound = Fraction(8 * len(expected)) * Fraction(EPS) * Fraction(radius)
+    errors = [abs(Fraction(float(zi)) - e) for zi, e in zip(z, expected, strict=True)]
+    worst = max(errors)
+    assert worst <= bound, f"error {float(worst):.3e} > {float(bound):.3e}"
+
+
+def assert_on_simplex(z, radius):
+    assert np.all(z >= 0) and np.all(np.isfinite(z))
+    assert abs(math.fsum(z) - radius) <= 4 * z.size * EPS * radius
+
+
+@given(extreme_vectors(), radii_any)
+def test_simplex_is_exact_at_extreme_magnitudes(x, radius):
+    z = project_simplex(x, radius)
+    assert_on_simplex(z, radius)
+    assert_exact(z, exact_simplex(x, radius), radius)
+
+
+@given(extreme_vectors(), radii_any)
+def test_l1_ball_is_exact_at_extreme_magnitudes(x, radius):
+    z = project_l1_ball(x, radius)
+    assert np.all(np.isfinite(z)) and np.all(np.sign(z) * np.sign(x) >= 0)
+    assert math.fsum(np.abs(z)) <= radius * (1 + 4 * z.size * EPS)
+    if sum(Fraction(abs(v)) for v in x) <= Fraction(radius):
+        expected = [Fraction(v) for v in x]
+    else:
+        magnitude = exact_simplex(np.abs(x), radius)
+        expected = [m if v >= 0 else -m for m, v in zip(magnitude, x, strict=True)]
+    assert_exact(z, expected, radius)
+
+
+@given(extreme_vectors(), radii_any, st.data())
+def test_sparse_simplex_is_exact_at_extreme_magnitudes(x, radius, data):
+    k = data.draw(st.integers(1, x.size))
+    z = project_sparse_simplex(x, k, radius)
+    assert_on_simplex(z, radius)
+    assert np.count_nonzero(z) <= k
+    support = sorted(range(x.size), key=lambda i: (-x[i], i))[:k]  # ties: smaller index
+    expected = [Fraction(0)] * x.size
+    for i, value in zip(support, exact_simplex(x[support], radius), strict=True):
+        expected[i] = value
+    assert_exact(z, expected, radius)
+
+
+@given(extreme_vectors(), extreme_vectors(), extreme_vectors())
+def test_box_is_exact_at_extreme_magnitudes(x, a, b):
+    n = min(x.size, a.size, b.size)
+    x, lower, upper = x[:n], np.minimum(a[:n], b[:n]), np.maximum(a[:n], b[:n])
+    np.testing.assert_array_equal(project_box(x, lower, upper), np.clip(x, lower, upper))
+    x32 = np.clip(x, -1e38, 1e38).astype(np.float32)
+    lower, upper = np.clip(lower, -1e38, 1e38), np.clip(upper, -1e38, 1e38)
+    above = lower.astype(np.float32)  # the smallest float32 >= lower is this or the next
+    above = np.where(above < lower, np.nextafter(above, np.float32(np.inf)), above)
+    has_float32 = above.astype(np.float64) <= upper
+    lower, upper = lower[has_float32], upper[has_float32]
+    z = project_box(x32[has_float32], lower, upper)
+    assert z.dtype == np.float32
+    z64 = z.astype(np.float64)
+    assert np.all((lower <= z64) & (z64 <= upper))  # on the set, not rounded off it
+    nearest = np.abs(z64 - np.clip(x32[has_float32], lower, upper))
+    assert np.all(nearest <= np.spacing(np.abs(z)))  # within one float32 step
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_projections_of_large_entries(dtype):
+    x = np.array([1e16, 3e16], dtype=dtype)
+    np.testing.assert_array_equal(project_simplex(x), [0.0, 1.0])
+    np.testing.assert_array_equal(project_l1_ball(-x), [0.0, -1.0])
+    np.testing.assert_array_equal(project_sparse_simplex(x, 1), [0.0, 1.0])
+    np.testing.assert_array_equal(project_sparse_simplex(x[::-1], 2, 3.0), [3.0, 0.0])
+    for function in (project_simplex, project_l1_ball, project_sparse_simplex):
+        assert function(x, *([1] if function is project_sparse_simplex else [])).dtype == dtype
+
+
+def test_float32_range_is_an_error_not_inf():
+    x = np.ones(3, dtype=np.float32)
+    with pytest.raises(ValueError, match="radius must be <="):
+        project_simplex(x, 1e300)
+    with pytest.raises(ValueError, match="lower exceeds the range of x's dtype float32"):
+        project_box(x, 1e300, 1e301)
+    with pytest.raises(ValueError, match="no float32 number lies between lower and upper"):
+        project_box(x, 0.1, 0.1)
+    with pytest.raises(TypeError, match="upper must be real numbers"):
+        project_box(x, 0.0, "1")

@@ -1,3 +1,7 @@
+import math
+from decimal import Decimal, localcontext
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -166,3 +170,54 @@ def test_bad_threshold_is_named():
         hard_threshold([1.0, 2.0], 3)
     with pytest.raises(TypeError, match="threshold must be a real number"):
         soft_threshold([1.0], "1")
+
+
+# --------------------------------------------------------------------------
+# Extreme magnitudes (1e-300 .. 1e300): no overflow, underflow or division by zero
+# --------------------------------------------------------------------------
+extreme = st.floats(1e-300, 1e300)
+
+
+def unit_threshold(value, t, q):
+    """t |value|^(q - 2) in 60-digit decimal arithmetic, as a float (0 or inf
+    outside the float range): the prox at scale |value| is |value| times the
+    prox of this threshold at 1."""
+    with localcontext() as context:
+        context.prec = 60
+        exponent = Decimal(q) - 2 if q != 2.0 / 3.0 else Decimal(-4) / Decimal(3)
+        scaled = Decimal(t) * Decimal(abs(value)) ** exponent
+        return float(scaled) if scaled < Decimal("1e308") else np.inf
+
+
+@pytest.mark.parametrize("q", [0.0, 0.5, 2.0 / 3.0])
+@given(x=extreme, t=extreme, negative=st.booleans())
+def test_lq_threshold_at_extreme_magnitudes(q, x, t, negative):
+    value = -x if negative else x
+    got = lq_threshold([value], t, q)[0]
+    assert np.isfinite(got) and np.sign(got) * np.sign(value) >= 0 and abs(got) <= abs(value)
+    scaled = unit_threshold(value, t, q)
+    if not np.isfinite(scaled):
+        assert got == 0.0
+        return
+
+    def unit_objective(u):
+        return 0.5 * (u - 1.0) ** 2 + (scaled * (u > 0) if q == 0 else scaled * abs(u) ** q)
+
+    _, best = brute_force_prox(1.0, lambda u: unit_objective(u) - 0.5 * (u - 1.0) ** 2)
+    assert unit_objective(got / value) <= best + 1e-12
+
+
+@given(extreme, extreme, extreme, st.integers(1, 6))
+def test_group_and_firm_threshold_at_extreme_magnitudes(a, b, t, size):
+    x = np.array([a, -b] * size)
+    norm = math.hypot(*x)
+    expected = x * max(1.0 - t / norm, 0.0)
+    np.testing.assert_allclose(group_soft_threshold(x, t), expected, rtol=1e-13, atol=0)
+    upper = 2.0 * t
+    magnitude = np.abs(x)
+    firm = firm_threshold(x, t, upper)
+    expected = [0.0 if m <= t else (float((Fraction(m) - Fraction(t)) * Fraction(upper)
+                                          / (Fraction(upper) - Fraction(t))) if m <= upper else m)
+                for m in magnitude]
+    np.testing.assert_allclose(np.abs(firm), expected, rtol=1e-14, atol=0)
+    assert np.all(np.sign(firm) * np.sign(x) >= 0)

@@ -67,5 +67,5 @@ def test_bad_arguments(problem):
         bootstrap_edges(ColideEV(), X, n_bootstrap=0)
     with pytest.raises((TypeError, ValueError), match="estimator"):
         bootstrap_edges("ColideEV", X)
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="X must have 2 dimension"):
         bootstrap_edges(ColideEV(), X[:, 0])

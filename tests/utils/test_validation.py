@@ -46,3 +46,37 @@ def test_seed_is_reproducible():
     assert check_random_state_seed(0) == check_random_state_seed(0)
     generator_seed = check_random_state_seed(np.random.default_rng(1))
     assert 0 <= generator_seed < 2**31 - 1
+
+
+def test_sklearn_validation_names_the_argument():
+    from sklearn.linear_model import Ridge
+
+    from sparseopt.utils.validation import (
+        check_array,
+        check_classification_targets,
+        check_consistent_length,
+        validate_data,
+    )
+
+    X, y = np.ones((4, 2)), np.arange(4.0)
+    with pytest.raises(ValueError, match=r"^X: Found array with 0 sample\(s\)"):
+        validate_data(Ridge(), X[:0], y[:0])
+    with pytest.raises(ValueError, match=r"^y: .*Complex data not supported"):
+        validate_data(Ridge(), X, y + 1j, y_numeric=True)
+    with pytest.raises(ValueError, match="X and y have inconsistent numbers of samples: X has 4 "
+                                         "and y has 3"):
+        validate_data(Ridge(), X, y[:3])
+    with pytest.raises(TypeError, match="X must be numeric, got dtype <U"):
+        validate_data(Ridge(), X.astype(str), y)
+    missing = y.astype(object)
+    missing[1] = None
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        validate_data(Ridge(), X, missing, y_numeric=True)
+    with pytest.raises(ValueError, match=r"^alphas: Expected 2D array"):
+        check_array(np.float64(1.0), input_name="alphas")
+    with pytest.raises(ValueError, match="^y: Unknown label type"):
+        check_classification_targets(np.array([0.5, 1.5]))
+    with pytest.raises(ValueError, match="X has 4 and weights has 3"):
+        check_consistent_length(X=X, weights=y[:3])
+    with pytest.raises(ValueError, match="random_state must be None, an integer"):
+        check_random_state_seed(-1)

@@ -3,8 +3,9 @@
 ``bcd_minimize(datafit, penalty, ...)`` with a data fit from
 :mod:`~sparseopt.solvers.bcd.datafits`, a penalty from
 :mod:`~sparseopt.solvers.bcd.penalties` and the block, selection and update
-options documented in :mod:`~sparseopt.solvers.bcd.engine` and
-:mod:`~sparseopt.solvers.bcd.selection`. The graph blocks of the paper's
+options documented in :mod:`~sparseopt.solvers.bcd.partitions`,
+:mod:`~sparseopt.solvers.bcd.selection` and
+:mod:`~sparseopt.solvers.bcd.updates`. The graph blocks of the paper's
 message-passing experiments (red-black colourings, forest partitions,
 lattice combs) are built by :mod:`~sparseopt.solvers.bcd.graph_blocks`; the
 data fit's numba kernels are in :mod:`~sparseopt.solvers.bcd.block_kernels`.

@@ -10,8 +10,10 @@ steps. Two kinds:
   squares, logistic and multinomial losses, with dense or CSC ``X``. The
   state keeps the linear predictor and the loss derivative, so a block step
   costs ``O(nnz of the block's columns)``; the full gradient, needed by the
-  greedy rules, is maintained through a CSR copy of ``X`` (only the rows a
-  step touched are revisited).
+  greedy rules, is maintained incrementally: for dense least squares
+  through cached Gram columns ``X^T x_j`` (``O(p)`` per updated coordinate
+  once cached), otherwise through a CSR copy of ``X`` (only the rows a step
+  touched are revisited; on dense data every row is, ``O(np)``).
 - :class:`QuadraticDatafit`: ``f(x) = 1/2 x^T A x - b^T x`` with a sparse
   symmetric positive (semi)definite ``A``, e.g. graph label propagation; the
   gradient ``A x - b`` is maintained in ``O(degree)`` per coordinate.
@@ -24,6 +26,7 @@ from numba import njit
 from sparseopt.core import losses
 from sparseopt.core.linalg import power_iteration
 from sparseopt.solvers.bcd import block_kernels
+from sparseopt.solvers.bcd.validation import check_glm_datafit, check_quadratic_datafit
 
 __all__ = ["GLMDatafit", "QuadraticDatafit", "LOSSES"]
 
@@ -32,6 +35,12 @@ LOSSES = {"least_squares": losses.LEAST_SQUARES, "logistic": losses.LOGISTIC,
 # Curvature bound of each loss: l'' <= c (Boehning's bound for the multinomial).
 _CURVATURE_BOUND = {losses.LEAST_SQUARES: 1.0, losses.LOGISTIC: 0.25,
                     losses.MULTINOMIAL: 0.25}
+# Memory for cached Gram columns X^T x_j (least squares): 256 MB, i.e. the
+# whole Gram matrix up to p = 5792; beyond, the gradient update falls back to
+# the row-wise path for columns not cached.
+_GRAM_CACHE_BYTES = 2**28
+# Columns of X^T X computed at once for the Gershgorin row sums (256 MB).
+_GERSHGORIN_CHUNK_BYTES = 2**28
 
 
 class _State:
@@ -63,6 +72,7 @@ class GLMDatafit:
     """
 
     def __init__(self, X, target, loss, scale, n_outputs=1):
+        X, target, scale, n_outputs = check_glm_datafit(X, target, loss, scale, n_outputs, LOSSES)
         self.loss = LOSSES[loss]
         self.scale = float(scale)
         self.n_samples, self.n_features = X.shape
@@ -71,22 +81,46 @@ class GLMDatafit:
         self.target = np.asarray(target, dtype=np.float64)
         self.is_sparse = sp.issparse(X)
         if self.is_sparse:
-            X = sp.csc_matrix(X, dtype=np.float64)
-            X.sort_indices()
+            X = sp.csc_matrix(X, dtype=np.float64)  # shares the caller's arrays if it can
+            if not X.has_sorted_indices:  # sort a copy, never the caller's matrix
+                X = X.copy()
+                X.sort_indices()
             self.matrix = X
             self.dense = np.empty((0, 0), order="F")
             self.data, self.indices = X.data, X.indices.astype(np.int64)
             self.indptr = X.indptr.astype(np.int64)
-            squared = np.asarray(X.multiply(X).sum(axis=0)).ravel()
+            with np.errstate(over="ignore"):  # overflow is reported below
+                squared = np.asarray(X.multiply(X).sum(axis=0)).ravel()
         else:
             self.matrix = np.asfortranarray(X, dtype=np.float64)
             self.dense = self.matrix
             self.data = np.empty(0)
             self.indices = self.indptr = np.empty(0, dtype=np.int64)
-            squared = np.einsum("ij,ij->j", self.matrix, self.matrix)
+            with np.errstate(over="ignore"):
+                squared = np.einsum("ij,ij->j", self.matrix, self.matrix)
         self.column_squared_norms = squared
+        self._check_finite()
         self._csr = None
         self._bound_norm = None
+        self._gram = None
+
+    def _check_finite(self):
+        """Refuse data whose squares overflow float64 (NaN would follow silently)."""
+        if not np.all(np.isfinite(self.column_squared_norms)):
+            column = int(np.flatnonzero(~np.isfinite(self.column_squared_norms))[0])
+            largest = float(abs(self.matrix).max())
+            raise ValueError(
+                f"X overflows float64: the squared norm of column {column} is not finite "
+                f"(largest |X| entry {largest:.3g}). Rescale X (e.g. divide it by its "
+                "largest entry) and the penalty accordingly.")
+        if not np.all(np.isfinite(self.target)):
+            raise ValueError("y must be finite (no NaN or infinity).")
+        with np.errstate(over="ignore"):
+            squared_target = 0.5 * self.scale * float(self.target @ self.target)
+        if self.loss == losses.LEAST_SQUARES and not np.isfinite(squared_target):
+            raise ValueError(
+                f"y overflows float64: its squared norm is not finite (largest |y| "
+                f"{float(np.max(np.abs(self.target))):.3g}). Rescale y (and X) first.")
 
     # -- pieces of the design ---------------------------------------------
     def _arrays(self):
@@ -145,8 +179,12 @@ class GLMDatafit:
         with :math:`m = \min(K, \text{classes in the block} + 1)` (Boehning's
         bound restricted to the block's classes, the rest lumped into one).
         """
-        columns, column_of, output_of = self._block_layout(block)
+        features = block // self.n_outputs
+        unique, column_of = np.unique(features, return_inverse=True)
+        output_of = block % self.n_outputs
+        columns = self.matrix[:, unique]
         gram = columns.T @ columns
+        gram = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
         gram = gram[np.ix_(column_of, column_of)] * self.scale
         if self.loss == losses.LEAST_SQUARES:
             return gram
@@ -159,6 +197,8 @@ class GLMDatafit:
 
     def hessian(self, state, block):
         """Exact Hessian :math:`\\nabla^2_{bb} f` at the state."""
+        if self.loss == losses.LEAST_SQUARES:  # constant: the bound itself
+            return self.bound_matrix(block)
         columns, column_of, output_of = self._block_layout(block)
         weights = losses.curvature_weights(self.loss, state.z, self.target, self.scale,
                                             np.arange(self.n_samples))
@@ -183,14 +223,24 @@ class GLMDatafit:
             self._bound_norm = factor * self.scale * sigma**2
         return self._bound_norm
 
-    def jacobi_bound_norm(self):
-        r""":math:`\lambda_{max}(D^{-1} \tilde H D^{-1})`, :math:`D^2` the coordinate constants."""
-        norms = np.sqrt(self.column_squared_norms)
-        inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-        scaled = self.matrix @ sp.diags(inverse) if self.is_sparse else self.matrix * inverse
-        factor = {losses.LEAST_SQUARES: 1.0, losses.LOGISTIC: 1.0,
-                  losses.MULTINOMIAL: 2.0}[self.loss]
-        return factor * power_iteration(scaled, tol=1e-8) ** 2
+    def gershgorin_rows(self):
+        r"""Row sums :math:`\sum_{c'} |\tilde H_{cc'}|` of the whole bound.
+
+        A diagonal upper bound of :math:`\tilde H_{bb}` for every block ``b``
+        (Gershgorin). Computed by chunks of columns of :math:`X^\top X`:
+        time :math:`O(n p^2)` for dense ``X``, memory 256 MB at most.
+        """
+        p = self.n_features
+        rows = np.empty(p)
+        chunk = max(1, _GERSHGORIN_CHUNK_BYTES // (8 * p))
+        for start in range(0, p, chunk):
+            stop = min(start + chunk, p)
+            gram = self.matrix.T @ self.matrix[:, start:stop]
+            gram = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
+            rows[start:stop] = np.abs(gram).sum(axis=0)
+        factor = {losses.LEAST_SQUARES: 1.0, losses.LOGISTIC: 0.25,
+                  losses.MULTINOMIAL: 1.0 - 1.0 / self.n_outputs}[self.loss]
+        return np.repeat(factor * self.scale * rows, self.n_outputs)
 
     @property
     def is_quadratic(self):
@@ -201,6 +251,37 @@ class GLMDatafit:
         r""":math:`f(w + \delta_b) - f(w)`, computed row by row (state unchanged)."""
         return float(block_kernels.block_step_change(self.loss, *self._arrays(), state.z,
                                                self.target, self.scale, block, delta))
+
+    def _gram_columns(self, features):
+        """Cached columns ``X^T x_j`` of ``features`` (``None`` once the cache is full)."""
+        p = self.n_features
+        if self._gram is None:
+            self._gram_capacity = max(1, min(p, _GRAM_CACHE_BYTES // (8 * p)))
+            self._gram = np.empty((p, min(self._gram_capacity, 64)), order="F")
+            self._gram_slot = np.full(p, -1, dtype=np.int64)
+            self._gram_count = 0
+        missing = np.unique(features[self._gram_slot[features] < 0])
+        if missing.size:
+            count = self._gram_count
+            if count + missing.size > self._gram_capacity:
+                return None
+            if count + missing.size > self._gram.shape[1]:
+                width = min(self._gram_capacity, max(2 * self._gram.shape[1],
+                                                     count + missing.size))
+                grown = np.empty((p, width), order="F")
+                grown[:, :count] = self._gram[:, :count]
+                self._gram = grown
+            new = self.matrix.T @ self.matrix[:, missing]
+            self._gram[:, count:count + missing.size] = (
+                new.toarray() if sp.issparse(new) else new)
+            self._gram_slot[missing] = np.arange(count, count + missing.size)
+            self._gram_count = count + missing.size
+        return self._gram[:, self._gram_slot[features]]
+
+    def refresh(self, state):
+        """Recompute the maintained gradient from scratch (removes drift)."""
+        if state.gradient is not None:
+            state.gradient = self.full_gradient(state)
 
     def step(self, state, block, delta):
         """Add ``delta`` to the block and update the state incrementally."""
@@ -214,6 +295,14 @@ class GLMDatafit:
             losses.update_derivatives(self.loss, state.z, self.target, self.scale, rows,
                                        state.deriv)
             return
+        if self.loss == losses.LEAST_SQUARES and self.n_outputs == 1 and not self.is_sparse:
+            moved = delta != 0
+            columns = self._gram_columns(block[moved])
+            if columns is not None:  # gradient += s X^T X_b delta_b
+                losses.update_derivatives(self.loss, state.z, self.target, self.scale, rows,
+                                           state.deriv)
+                state.gradient += self.scale * (columns @ delta[moved])
+                return
         old = state.deriv[:, rows].copy()
         losses.update_derivatives(self.loss, state.z, self.target, self.scale, rows,
                                    state.deriv)
@@ -265,8 +354,11 @@ class QuadraticDatafit:
     """
 
     def __init__(self, A, b):
-        self.matrix = sp.csr_matrix(A, dtype=np.float64)
-        self.matrix.sort_indices()
+        A, b = check_quadratic_datafit(A, b)
+        self.matrix = sp.csr_matrix(A, dtype=np.float64)  # may share the caller's arrays
+        if not self.matrix.has_sorted_indices:  # sort a copy, never the caller's matrix
+            self.matrix = self.matrix.copy()
+            self.matrix.sort_indices()
         self.b = np.asarray(b, dtype=np.float64)
         self.n_coords = self.matrix.shape[0]
         self.indptr = self.matrix.indptr.astype(np.int64)
@@ -274,6 +366,8 @@ class QuadraticDatafit:
         self.data = self.matrix.data
         self.diagonal = self.matrix.diagonal()
         self._bound_norm = None
+        if not (np.all(np.isfinite(self.data)) and np.all(np.isfinite(self.b))):
+            raise ValueError("A and b must be finite (no NaN or infinity).")
 
     def coordinate_lipschitz(self):
         """:math:`A_{ii}`."""
@@ -322,12 +416,13 @@ class QuadraticDatafit:
                                           self.n_coords)
         return float(state.gradient[block] @ delta) + 0.5 * quadratic
 
-    def jacobi_bound_norm(self):
-        r""":math:`\lambda_{max}(D^{-1} A D^{-1})` with :math:`D^2 = \mathrm{diag}(A)`."""
-        inverse = np.divide(1.0, np.sqrt(self.diagonal), out=np.zeros_like(self.diagonal),
-                            where=self.diagonal > 0)
-        scaling = sp.diags(inverse)
-        return power_iteration(scaling @ self.matrix @ scaling, tol=1e-8)
+    def gershgorin_rows(self):
+        r"""Row sums :math:`\sum_j |A_{ij}|` (a diagonal bound of every :math:`A_{bb}`)."""
+        return np.asarray(abs(self.matrix).sum(axis=1)).ravel()
+
+    def refresh(self, state):
+        """Recompute the maintained gradient :math:`A x - b` from scratch."""
+        state.gradient = self.matrix @ state.coef - self.b
 
     def step(self, state, block, delta):
         """Add ``delta`` to the block; update the gradient in O(degree)."""

@@ -48,6 +48,7 @@ def glm_gap_monitor(datafit, penalty, objective_at_zero, centre_least_squares=Fa
     unpenalised = ~penalised
     l1_weights = penalty.l1 * weights
     l2_weights = penalty.l2 * weights
+    signed = penalty.positive_mask[penalised]  # sign-constrained penalised coordinates
     initial = {}
 
     def monitor(state):
@@ -60,17 +61,15 @@ def glm_gap_monitor(datafit, penalty, objective_at_zero, centre_least_squares=Fa
         correlation = -np.asarray(datafit.matrix.T @ deriv.T).ravel()  # X^T theta at c = 1
         factor = 1.0
         if penalty.l2 == 0.0 and penalised.any():
-            values = correlation[penalised]
-            if penalty.positive:
-                values = np.maximum(values, 0.0)
+            values = np.where(signed, np.maximum(correlation[penalised], 0.0),
+                              correlation[penalised])
             largest = np.max(np.abs(values) / l1_weights[penalised])
             factor = 1.0 / max(1.0, largest) if penalty.l1 > 0 else 0.0
         dual = losses.conjugate_sum(datafit.loss, np.ascontiguousarray(deriv), datafit.target,
                                      datafit.scale, factor)
         if penalty.l2 > 0.0:
             values = factor * correlation[penalised]
-            if penalty.positive:
-                values = np.maximum(values, 0.0)
+            values = np.where(signed, np.maximum(values, 0.0), values)
             excess = np.maximum(np.abs(values) - l1_weights[penalised], 0.0)
             dual -= float(np.sum(excess**2 / (2.0 * l2_weights[penalised])))
         gap = max(objective - dual, 0.0)

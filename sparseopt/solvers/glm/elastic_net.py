@@ -35,13 +35,18 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_consistent_length
 
 from sparseopt.core.columns import column_axpy, column_dot
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
 from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
-from sparseopt.utils.validation import check_integer, check_random_state_seed, check_scalar
+from sparseopt.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_integer,
+    check_random_state_seed,
+    check_scalar,
+)
 
 __all__ = ["bcd_lasso", "bcd_enet", "solve_enet", "enet_dual_gap", "SELECTION_RULES"]
 
@@ -477,7 +482,7 @@ def check_regression_data(X, y):
     y = check_array(y, ensure_2d=False, dtype=X.dtype, input_name="y")
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D, got shape {y.shape}.")
-    check_consistent_length(X, y)
+    check_consistent_length(X=X, y=y)
     return X, y
 
 
