@@ -25,9 +25,11 @@ stops when the objective changed by at most ``tol`` relatively.
 
 The steps run in numba (:func:`sparseopt.solvers.dag.stage.stage_steps`:
 one inverse and one matrix product per step) in chunks of about
-``_CHUNK_SECONDS``: between chunks control returns to Python, so Ctrl-C
-raises ``KeyboardInterrupt`` promptly and progress can be printed; the state
-lives in arrays, so the result does not depend on the chunking.
+``_CHUNK_SECONDS``: between chunks control returns to Python, where progress
+is printed and a Ctrl-C recorded by :class:`sparseopt.utils.DeferredInterrupt`
+raises ``KeyboardInterrupt`` (a SIGINT handled inside a numba call surfaced
+as ``SystemError``); the state lives in arrays, so the result does not
+depend on the chunking.
 
 BLAS runs on one thread during the fit (as scikit-learn's KMeans does): the
 matrices are small, and OpenBLAS's threads spin-wait on a busy machine
@@ -58,6 +60,7 @@ from sparseopt.solvers.dag.stage import (
     score_gradient,
     stage_steps,
 )
+from sparseopt.utils.interrupt import DeferredInterrupt
 
 __all__ = ["SCORES", "CONVERGED", "OUT_OF_STEPS", "STEP_UNDERFLOW", "central_path_fit",
            "objective_and_gradient"]
@@ -103,7 +106,7 @@ class _Stage:
         self.n_checks = 0
         self.status = RUNNING
 
-    def run(self, problem, mu, s, n_steps, records, report):
+    def run(self, problem, mu, s, n_steps, records, report, interrupt):
         chunk = _FIRST_CHUNK
         while self.status == RUNNING:
             stop = min(self.iteration + chunk, n_steps)
@@ -118,6 +121,7 @@ class _Stage:
                 problem["domain_slack"], problem["sigma_floor"], records, self.n_checks,
                 self.W.shape[0] <= _WARM_INVERSE_MAX_D)
             elapsed = time.perf_counter() - start
+            interrupt.check()
             report(self, checks_before)
             if elapsed < _CHUNK_SECONDS:
                 chunk = int(chunk * min(4.0, _CHUNK_SECONDS / max(elapsed, 1e-9)))
@@ -215,9 +219,10 @@ def central_path_fit(X, score, *, lambda1, T, mu_init, mu_factor, s, warm_iter, 
     history = ConvergenceHistory("relative_change")
     records = np.empty((int(max(warm_iter, max_iter)) // int(checkpoint) + 2, 2))
 
-    with _one_blas_thread():
+    with _one_blas_thread(), DeferredInterrupt() as interrupt:
         W, sigma, stage, total = _run_stages(problem, W, sigma, s, float(mu_init), mu_factor, T,
-                                             warm_iter, max_iter, lr, records, history, printer)
+                                             warm_iter, max_iter, lr, records, history, printer,
+                                             interrupt)
     if code in (_L2, _LOGISTIC):
         difference = np.eye(d) - W
         sigma = np.sqrt(np.maximum(np.einsum("ij,ij->j", difference, C @ difference), 0.0))
@@ -228,7 +233,7 @@ def central_path_fit(X, score, *, lambda1, T, mu_init, mu_factor, s, warm_iter, 
 
 
 def _run_stages(problem, W, sigma, s, mu, mu_factor, T, warm_iter, max_iter, lr, records,
-                history, printer):
+                history, printer, interrupt):
     """The central path: ``T`` stages, each restarted with ``s + 0.1`` and half
     the learning rate while it leaves the domain; ``s`` is updated in place."""
     checkpoint, total = problem["checkpoint"], 0
@@ -237,7 +242,8 @@ def _run_stages(problem, W, sigma, s, mu, mu_factor, T, warm_iter, max_iter, lr,
         rate = float(lr)
         while True:
             report = _reporter(printer, records, index, mu, s[index], total, checkpoint)
-            stage = _Stage(W, sigma, rate).run(problem, mu, s[index], steps, records, report)
+            stage = _Stage(W, sigma, rate).run(problem, mu, s[index], steps, records, report,
+                                               interrupt)
             total += stage.iteration
             if stage.status != LEFT_DOMAIN:
                 break
