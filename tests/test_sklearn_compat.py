@@ -14,7 +14,8 @@ def _instances():
     engine = [
         Lasso(blocks="variable", block_size=2, selection="gsl", update="newton"),
         ElasticNet(blocks="sorted", block_size=2, selection="gsq", update="lipschitz_matrix"),
-        LeastSquaresBCD(alpha=0.1, blocks="fixed", block_size=1, selection="gs_r"),
+        # tight tol: the sample-weight equivalence checks compare two solves to 1e-7
+        LeastSquaresBCD(alpha=0.1, blocks="fixed", block_size=1, selection="gs_r", tol=1e-15),
         Lasso(selection="lipschitz", active_set=True),
     ]
     from sparseopt.sbl import BlockSBL, KroneckerSBL, SBLRegressor
