@@ -24,6 +24,10 @@ signal.signal(signal.SIGINT, signal.default_int_handler)
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
+# Scripts that regenerate fixtures from optional packages (e.g. dagma) are not tests:
+# ``--doctest-modules`` would import them and fail where those packages are absent.
+collect_ignore_glob = ["*/fixtures/make_*.py"]
+
 # The first call of a kernel compiles it (or loads it from the cache): no deadline.
 settings.register_profile(
     "sparseopt",
