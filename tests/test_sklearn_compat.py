@@ -6,8 +6,10 @@ from sparseopt.utils import all_estimators
 
 
 def _instances():
-    """Every estimator with its defaults, plus the block-engine configurations."""
+    """Every estimator with its defaults, plus the block-engine configurations
+    and the DAG estimators' other modes; the cross-validated ones on small grids."""
     from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD
+    from sparseopt.dag import ColideNV, DagmaLinear
 
     engine = [
         Lasso(blocks="variable", block_size=2, selection="gsl", update="newton"),
@@ -20,6 +22,8 @@ def _instances():
 
     sbl = [SBLRegressor(update="em"), SBLRegressor(update="mm"), SBLRegressor(update="fast"),
            BlockSBL(update="bo", intra_correlation=0.5), KroneckerSBL(solver="am")]
+    short = {"T": 2, "warm_iter": 2000, "max_iter": 3000}
+    dag = [DagmaLinear(standardize=True, **short), ColideNV(official=True, **short)]
     # cross-validation: defaults fit 250 paths per call (measured: 4 min for the four
     # estimators' checks); small grids and 3 folds run every check on the same code
     from sparseopt.bcd import ElasticNetCV, GroupLassoCV, LassoCV, SparseLogisticRegressionCV
@@ -29,7 +33,7 @@ def _instances():
     cv = [LassoCV(**small), ElasticNetCV(l1_ratio=[0.5, 1.0], **small),
           GroupLassoCV(groups=2, **small), SparseLogisticRegressionCV(alphas=8, cv=3)]
     defaults = [cls() for name, cls in all_estimators() if not name.endswith("CV")]
-    return defaults + engine + sbl + cv
+    return defaults + engine + sbl + dag + cv
 
 
 def test_every_estimator_is_discovered():
