@@ -302,3 +302,22 @@ def test_a_single_class_training_fold_is_named(classification):
     cv = [(zeros, np.setdiff1d(np.arange(len(binary)), zeros))]
     with pytest.raises(ValueError, match="fold 1 has a single class"):
         SparseLogisticRegressionCV(alphas=3, cv=cv).fit(X, binary)
+
+
+def test_duplicated_columns_p_greater_than_n_match_sklearn_in_objective_and_choice():
+    """Non-unique solutions: compare the CV errors, the choice and the objective
+    of the final model, not the coefficients."""
+    rng = np.random.default_rng(4)
+    base = rng.standard_normal((30, 40))
+    X = np.hstack([base, base[:, :10]])  # 10 duplicated columns, p = 50 > n = 30
+    y = base[:, :3] @ np.array([2.0, -1.0, 1.0]) + 0.3 * rng.standard_normal(30)
+    ours = LassoCV(alphas=10, cv=3, **TIGHT).fit(X, y)
+    theirs = sk.LassoCV(alphas=10, cv=3, **TIGHT).fit(X, y)
+    np.testing.assert_allclose(ours.mse_path_, theirs.mse_path_, rtol=1e-6)
+    assert np.isclose(ours.alpha_, theirs.alpha_)
+
+    def objective(model):
+        residual = y - X @ model.coef_ - model.intercept_
+        return residual @ residual / (2 * len(y)) + model.alpha_ * np.abs(model.coef_).sum()
+
+    assert np.isclose(objective(ours), objective(theirs), rtol=1e-9)
