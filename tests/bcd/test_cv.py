@@ -321,3 +321,16 @@ def test_duplicated_columns_p_greater_than_n_match_sklearn_in_objective_and_choi
         return residual @ residual / (2 * len(y)) + model.alpha_ * np.abs(model.coef_).sum()
 
     assert np.isclose(objective(ours), objective(theirs), rtol=1e-9)
+
+
+@pytest.mark.parametrize("classes", ["binary", "three"])
+def test_logistic_cv_penalty_factors_are_a_column_rescaling(classification, classes):
+    """omega_j |w_j| on X is |v_j| on X_j / omega_j (v = omega w): same grid, scores."""
+    X, binary, three = classification
+    y = binary if classes == "binary" else three
+    factors = np.random.default_rng(3).uniform(0.5, 2.0, X.shape[1])
+    weighted = SparseLogisticRegressionCV(alphas=6, cv=3, weights=factors, **TIGHT).fit(X, y)
+    rescaled = SparseLogisticRegressionCV(alphas=6, cv=3, **TIGHT).fit(X / factors, y)
+    np.testing.assert_allclose(weighted.alphas_, rescaled.alphas_, rtol=1e-12)
+    np.testing.assert_allclose(weighted.scores_, rescaled.scores_, atol=1e-7)
+    np.testing.assert_allclose(weighted.coef_ * factors, rescaled.coef_, atol=1e-6)
