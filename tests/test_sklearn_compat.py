@@ -29,9 +29,9 @@ def _instances():
     from sparseopt.bcd import ElasticNetCV, GroupLassoCV, LassoCV, SparseLogisticRegressionCV
 
     # (tight tol: the sample-weight equivalence checks compare two CV runs to 1e-9)
-    small = {"alphas": 8, "cv": 3, "tol": 1e-12}
+    small = {"alphas": 5, "cv": 3, "tol": 1e-12}
     cv = [LassoCV(**small), ElasticNetCV(l1_ratio=[0.5, 1.0], **small),
-          GroupLassoCV(groups=2, **small), SparseLogisticRegressionCV(alphas=8, cv=3)]
+          GroupLassoCV(groups=2, **small), SparseLogisticRegressionCV(alphas=5, cv=3)]
     defaults = [cls() for name, cls in all_estimators() if not name.endswith("CV")]
     return defaults + engine + sbl + dag + cv
 
