@@ -77,7 +77,7 @@ def regression_fold(make_solver, X, y, sample_weight, train, test, alphas, l1_ra
     solutions, infos = warm_path(solve, alphas, control, honour_stop=False)
     coefs = np.column_stack([coef for coef, _ in solutions])
     intercepts = np.array([intercept for _, intercept in solutions])
-    errors = _squared_errors(fold_rows(X, test), y[test], _rows(sample_weight, test), coefs,
+    errors = _squared_errors(X[test], y[test], _rows(sample_weight, test), coefs,
                              intercepts)
     return {"errors": errors, "n_failed": sum(not info["converged"] for info in infos)}
 

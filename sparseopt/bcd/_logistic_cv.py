@@ -115,7 +115,7 @@ def _classification_fold(X, labels, sample_weight, train, test, alphas, l1_ratio
     solve = _logistic_solver(fold_rows(X, train), labels[train], weights_train, l1_ratio,
                              settings, control.monitor(label, settings["verbose"]))
     solutions, infos = warm_path(solve, alphas, control, honour_stop=False)
-    scores = _test_scores(fold_rows(X, test), labels[test],
+    scores = _test_scores(X[test], labels[test],
                           None if sample_weight is None else sample_weight[test], solutions,
                           scoring)
     return {"errors": -scores, "n_failed": sum(not info["converged"] for info in infos)}
