@@ -678,11 +678,11 @@ def lasso_cv(quick=False):
 
     def ours():
         from sparseopt.bcd import LassoCV
-        return LassoCV(alphas=n_alphas, cv=folds).fit(X, y)
+        return LassoCV(alphas=n_alphas, cv=folds, max_iter=10_000).fit(X, y)
 
     def sklearn_cv():
         from sklearn.linear_model import LassoCV
-        return LassoCV(alphas=n_alphas, cv=folds).fit(X, y)
+        return LassoCV(alphas=n_alphas, cv=folds, max_iter=10_000).fit(X, y)
 
     def ols():
         from sklearn.linear_model import LinearRegression
@@ -690,7 +690,7 @@ def lasso_cv(quick=False):
 
     return Task(
         title="LassoCV: the penalty chosen by cross-validation on one warm-started path per fold",
-        data=data + f", {n_alphas} alphas x {n_folds} folds, default tol",
+        data=data + f", {n_alphas} alphas x {n_folds} folds, default tol, max_iter 10^4",
         metric="test R^2",
         score=_r2(X_test, y_test),
         details=lambda model: _chosen_alpha(model) if hasattr(model, "alpha_") else "",
@@ -711,11 +711,13 @@ def elastic_net_cv(quick=False):
 
     def ours():
         from sparseopt.bcd import ElasticNetCV
-        return ElasticNetCV(l1_ratio=ratios, alphas=n_alphas, cv=folds).fit(X, y)
+        return ElasticNetCV(l1_ratio=ratios, alphas=n_alphas, cv=folds,
+                            max_iter=10_000).fit(X, y)
 
     def sklearn_cv():
         from sklearn.linear_model import ElasticNetCV
-        return ElasticNetCV(l1_ratio=ratios, alphas=n_alphas, cv=folds).fit(X, y)
+        return ElasticNetCV(l1_ratio=ratios, alphas=n_alphas, cv=folds,
+                            max_iter=10_000).fit(X, y)
 
     return Task(
         title="ElasticNetCV: penalty and l1 ratio chosen by cross-validation",
