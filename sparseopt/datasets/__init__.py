@@ -16,6 +16,7 @@ from sparseopt.datasets._loaders import (
     load_vendored_csv,
     vendored_files,
 )
+from sparseopt.datasets._ldp import make_ldp_regression
 from sparseopt.datasets._synthetic import make_sparse_regression
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "load_vendored_csv",
     "make_bcd_problem",
     "make_lattice_label_propagation",
+    "make_ldp_regression",
     "make_sparse_regression",
     "make_two_moons_label_propagation",
     "vendored_files",
