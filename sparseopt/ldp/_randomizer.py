@@ -5,7 +5,7 @@ import numpy as np
 from sparseopt.ldp import _statistics as stats
 from sparseopt.ldp._validation import check_bounds, check_privacy, check_record_arrays
 from sparseopt.ldp.mechanisms import GaussianMechanism, L2BallMechanism, LaplaceMechanism
-from sparseopt.utils.validation import check_array_input, check_integer, check_scalar
+from sparseopt.utils.validation import check_array_input, check_integer
 
 __all__ = ["LocalRandomizer", "Reports"]
 
@@ -241,8 +241,9 @@ class LocalRandomizer:
         if coef.shape[0] != self.n_features:
             raise ValueError(f"coef must have n_features={self.n_features} entries, got "
                              f"{coef.shape[0]}.")
-        if clip_norm is not None:
-            check_scalar(clip_norm, "clip_norm", lower=0.0, lower_inclusive=False)
+        if clip_norm is not None and not (isinstance(clip_norm, int | float | np.floating)
+                                          and clip_norm > 0):
+            raise ValueError(f"clip_norm must be > 0 (np.inf: no clipping), got {clip_norm!r}.")
         if log_range is not None and not (len(log_range) == 2 and log_range[0] < log_range[1]):
             raise ValueError(f"log_range must be (low, high) with low < high, got {log_range}.")
         return coef

@@ -56,7 +56,14 @@ def _check_delta(delta):
                         upper_inclusive=False)
 
 
-def _check_sensitivity(sensitivity, name="sensitivity"):
+def _check_sensitivity(sensitivity, epsilon, name="sensitivity"):
+    """A finite sensitivity >= 0; an infinite one only without noise (epsilon = inf)."""
+    if (isinstance(sensitivity, int | float | np.floating) and np.isinf(sensitivity)
+            and sensitivity > 0 and np.isinf(epsilon)):
+        return float(sensitivity)
+    if isinstance(sensitivity, int | float | np.floating) and np.isposinf(sensitivity):
+        raise ValueError(f"{name} is infinite: an unbounded report cannot be privatised; bound "
+                         "it (e.g. clip_norm) or use epsilon=np.inf (no noise).")
     return check_scalar(sensitivity, name, lower=0.0)
 
 
@@ -98,7 +105,7 @@ def analytic_gaussian_sigma(epsilon, delta, sensitivity=1.0):
     """
     epsilon = _check_epsilon(epsilon)
     delta = _check_delta(delta)
-    sensitivity = _check_sensitivity(sensitivity)
+    sensitivity = _check_sensitivity(sensitivity, epsilon)
     if sensitivity == 0.0 or np.isinf(epsilon):
         return 0.0
 
@@ -145,7 +152,7 @@ def classic_gaussian_sigma(epsilon, delta, sensitivity=1.0):
     """
     epsilon = _check_epsilon(epsilon)
     delta = _check_delta(delta)
-    sensitivity = _check_sensitivity(sensitivity)
+    sensitivity = _check_sensitivity(sensitivity, epsilon)
     if epsilon > 1.0:
         raise ValueError(f"epsilon must be <= 1 for the classic Gaussian calibration, got "
                          f"{epsilon}; use calibration='analytic' (valid for any epsilon).")
@@ -251,7 +258,7 @@ class GaussianMechanism(_Mechanism):
                  dimension=1, random_state=None):
         self.epsilon = _check_epsilon(epsilon)
         self.delta = _check_delta(delta)
-        self.sensitivity = _check_sensitivity(sensitivity)
+        self.sensitivity = _check_sensitivity(sensitivity, self.epsilon)
         if calibration not in ("analytic", "classic"):
             raise ValueError(f"calibration must be 'analytic' or 'classic', got {calibration!r}.")
         self.calibration = calibration
@@ -383,7 +390,7 @@ class LaplaceMechanism(_Mechanism):
 
     def __init__(self, epsilon, sensitivity, *, secure=False, dimension=1, random_state=None):
         self.epsilon = _check_epsilon(epsilon)
-        self.sensitivity = _check_sensitivity(sensitivity)
+        self.sensitivity = _check_sensitivity(sensitivity, self.epsilon)
         self.dimension = check_integer(dimension, "dimension", lower=1)
         self._setup_randomness(secure, random_state)
         self.noise_scale = 0.0 if np.isinf(self.epsilon) else self.sensitivity / self.epsilon
