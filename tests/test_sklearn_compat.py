@@ -6,8 +6,10 @@ from sparseopt.utils import all_estimators
 
 
 def _instances():
-    """Every estimator with its defaults, plus the block-engine configurations."""
+    """Every estimator with its defaults, plus the block-engine configurations and the LDP
+    protocols (whose bounds must be declared: they have no default)."""
     from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD
+    from sparseopt.ldp import LDPSparseRegressor
 
     engine = [
         Lasso(blocks="variable", block_size=2, selection="gsl", update="newton"),
@@ -15,7 +17,12 @@ def _instances():
         LeastSquaresBCD(alpha=0.1, blocks="fixed", block_size=1, selection="gs_r"),
         Lasso(selection="lipschitz", active_set=True),
     ]
-    return [cls() for _, cls in all_estimators()] + engine
+    bounds = dict(x_bound=10.0, y_bound=100.0, on_out_of_bounds="clip")
+    ldp = [LDPSparseRegressor(n_nonzero=1, **bounds),
+           LDPSparseRegressor(mode="nldp", **bounds),
+           LDPSparseRegressor(mode="nldp", x_norm="l2", mechanism="l2_ball", **bounds)]
+    defaults = [cls() for _, cls in all_estimators() if cls is not LDPSparseRegressor]
+    return defaults + engine + ldp
 
 
 def test_every_estimator_is_discovered():

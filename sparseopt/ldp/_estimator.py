@@ -362,7 +362,7 @@ class LDPSparseRegressor(RegressorMixin, BaseEstimator):
             return self._fit_iht(X, y, randomizer, seed)
         public_covariance = self._public_covariance(X_public, X.shape[1])
         stream = self._start_stream(randomizer, seed, public_covariance)
-        printer = IterationPrinter(f"LDPSparseRegressor[{self.mode}]", self.verbose)
+        printer = IterationPrinter(f"LDPSparseRegressor.{self.mode}", self.verbose)
         with DeferredInterrupt() as interrupt:
             n_clipped = self._collect(stream["server"], stream["simulation"], X, y, printer,
                                       interrupt)
@@ -411,7 +411,7 @@ class LDPSparseRegressor(RegressorMixin, BaseEstimator):
         if self.mode == "iht":
             self._iht_round(X, y, stream)
             return self
-        printer = IterationPrinter(f"LDPSparseRegressor[{self.mode}]", self.verbose)
+        printer = IterationPrinter(f"LDPSparseRegressor.{self.mode}", self.verbose)
         with DeferredInterrupt() as interrupt:
             stream["clipped"] += self._collect(stream["server"], stream["simulation"], X, y,
                                                printer, interrupt)
@@ -500,10 +500,11 @@ class LDPSparseRegressor(RegressorMixin, BaseEstimator):
         rounds = (max(1, math.ceil(math.log(max(n_samples, 2)) / math.log(16)))
                   if self.n_rounds == "auto" else self.n_rounds)
         per_round = 2 if self.clip_norm == "auto" else 1
-        rounds = min(rounds, n_samples // per_round) if self.n_rounds == "auto" else rounds
+        if self.n_rounds == "auto":
+            rounds = max(1, min(rounds, n_samples // per_round))
         if n_samples < per_round * rounds:
-            raise ValueError(f"mode='iht' needs at least {per_round} samples (users) per round "
-                             f"for {rounds} round(s); got {n_samples} sample(s).")
+            raise ValueError(f"mode='iht' needs at least {per_round} users (rows of X) per "
+                             f"round for {rounds} round(s); X has {n_samples} sample(s).")
         return iterate, rounds
 
     def _fit_iht(self, X, y, randomizer, seed):
@@ -520,7 +521,7 @@ class LDPSparseRegressor(RegressorMixin, BaseEstimator):
         coef, info = sequential_iht(
             oracle, X.shape[1], iterate, rounds, step_size=self.step_size,
             radius=self.coef_bound, norm=self.coef_norm, verbose=self.verbose,
-            name="LDPSparseRegressor[iht]")
+            name="LDPSparseRegressor.iht")
         stream["coef"] = coef
         stream["round"] = rounds
         self._finish_iht(stream, info)
@@ -530,8 +531,8 @@ class LDPSparseRegressor(RegressorMixin, BaseEstimator):
         """One round of IHT on the users ``X, y`` (partial_fit)."""
         iterate = self._iht_iterate()
         if X.shape[0] < (2 if self.clip_norm == "auto" else 1):
-            raise ValueError(f"a round needs at least 2 users with clip_norm='auto', got "
-                             f"{X.shape[0]} sample(s).")
+            raise ValueError(f"a round needs at least 2 users (rows of X) with "
+                             f"clip_norm='auto'; X has {X.shape[0]} sample(s).")
         round_index = stream["round"]
 
         def oracle(_, coef):
@@ -540,7 +541,7 @@ class LDPSparseRegressor(RegressorMixin, BaseEstimator):
         coef, info = sequential_iht(
             oracle, X.shape[1], iterate, 1, step_size=self.step_size, radius=self.coef_bound,
             norm=self.coef_norm, coef_init=stream["coef"], verbose=self.verbose,
-            name="LDPSparseRegressor[iht]", final_threshold=False)
+            name="LDPSparseRegressor.iht", final_threshold=False)
         stream["coef"] = coef
         stream["round"] += 1
         level = (self.step_size * stream["last_noise_sd"]
@@ -551,7 +552,7 @@ class LDPSparseRegressor(RegressorMixin, BaseEstimator):
     def _round_gradient(self, X, y, stream, round_index, coef):
         """The server's gradient estimate of one round (calibration users first)."""
         randomizer, seed, path = stream["randomizer"], stream["seed"], stream["path"]
-        printer = IterationPrinter("LDPSparseRegressor[iht]", 0)
+        printer = IterationPrinter("LDPSparseRegressor.iht", 0)
         clip = self.clip_norm
         n_calibration = 0
         with DeferredInterrupt() as interrupt:

@@ -314,4 +314,4 @@ def test_verbose_prints_progress(data, capsys):
     X, y, _, _ = data
     model(mode="iht", verbose=2).fit(X, y)
     lines = capsys.readouterr().out.splitlines()
-    assert lines and all(line.startswith("[LDPSparseRegressor[iht]] iter") for line in lines)
+    assert lines and all(line.startswith("[LDPSparseRegressor.iht] iter") for line in lines)
