@@ -159,6 +159,7 @@ X_REG = _rng.standard_normal((20, 5))
 X_REG[np.abs(X_REG) < 0.3] = 0.0  # zeros: sparse copies store some explicitly
 Y_REG = X_REG @ np.array([1.5, 0.0, -2.0, 0.0, 0.5]) + 0.1 * _rng.standard_normal(20)
 Y_BINARY = (X_REG[:, 0] + 0.3 * _rng.standard_normal(20) > 0).astype(np.float64)
+Y_TASKS = np.column_stack([Y_REG, 1.0 - Y_REG])
 Y_CLASSES = np.argmax(X_REG[:, :3] + 0.3 * _rng.standard_normal((20, 3)), axis=1).astype(float)
 _B = _rng.standard_normal((6, 6))
 SPD = _B @ _B.T + 6 * np.eye(6)
@@ -190,7 +191,7 @@ _DAG_FAST = dict(T=2, warm_iter=60, max_iter=120, checkpoint=20)
 
 
 def _recipes():
-    from sparseopt import bcd, core, dag, datasets, ldp, ot, solvers, utils
+    from sparseopt import bcd, core, dag, datasets, ldp, ot, sbl, solvers, utils
     from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, QuadraticDatafit
 
     f = function_recipe
@@ -230,7 +231,18 @@ def _recipes():
         "GraphLabelPropagation": estimator_recipe(
             bcd.GraphLabelPropagation(n_neighbors=3), X_MOONS, Y_MOONS,
             accepts={"y": {"nan", "object"}}, sparse=("X",)),  # NaN, None: unlabelled
+        "GroupLasso": estimator_recipe(bcd.GroupLasso(groups=2, alpha=0.1), X_REG, Y_REG,
+                                       sparse=("X",)),
+        "GroupLogisticRegression": estimator_recipe(
+            bcd.GroupLogisticRegression(groups=2, alpha=0.05), X_REG, Y_BINARY, sparse=("X",),
+            accepts=labels),
         "Lasso": estimator_recipe(bcd.Lasso(alpha=0.1), X_REG, Y_REG, sparse=("X",)),
+        "MultiTaskElasticNet": estimator_recipe(bcd.MultiTaskElasticNet(alpha=0.1), X_REG,
+                                                Y_TASKS, sparse=("X",)),
+        "MultiTaskLasso": estimator_recipe(bcd.MultiTaskLasso(alpha=0.1), X_REG, Y_TASKS,
+                                           sparse=("X",)),
+        "SparseGroupLasso": estimator_recipe(bcd.SparseGroupLasso(groups=2, alpha=0.1), X_REG,
+                                             Y_REG, sparse=("X",)),
         "LDPSparseRegressor": estimator_recipe(
             ldp.LDPSparseRegressor(n_nonzero=2, random_state=0, **ldp_bounds), X_REG, Y_REG),
         "LeastSquaresBCD": estimator_recipe(bcd.LeastSquaresBCD(alpha=0.1), X_REG, Y_REG,
@@ -238,6 +250,11 @@ def _recipes():
         "MultinomialLogisticRegression": estimator_recipe(
             bcd.MultinomialLogisticRegression(alpha=0.05), X_REG, Y_CLASSES, sparse=("X",),
             accepts=labels),
+        "BlockSBL": estimator_recipe(sbl.BlockSBL(block_size=2), X_REG, Y_REG),
+        "KroneckerSBL": estimator_recipe(sbl.KroneckerSBL(), X_REG, Y_REG),
+        "MultiTaskSBL": estimator_recipe(sbl.MultiTaskSBL(), X_REG,
+                                         np.column_stack([Y_REG, -Y_REG])),
+        "SBLRegressor": estimator_recipe(sbl.SBLRegressor(), X_REG, Y_REG),
         "SparseLogisticRegression": estimator_recipe(
             bcd.SparseLogisticRegression(alpha=0.05), X_REG, Y_BINARY, sparse=("X",),
             accepts=labels),
@@ -250,6 +267,12 @@ def _recipes():
         "core.ConvergenceHistory": Recipe(
             run=lambda a, p: core.ConvergenceHistory("gap").append(1, 2.0, 0.5), arrays={},
             no_bad_input="records what a solver reports (NaN included)"),
+        "core.KroneckerOperator": Recipe(
+            run=lambda a, p: core.KroneckerOperator([a["factors[0]"], a["factors[1]"]]) @ a[
+                "x"],
+            arrays={"factors[0]": X_REG[:3, :2], "factors[1]": SPD[:2, :3], "x": X_VECTOR},
+            accepts={"factors[0]": {"complex"}, "factors[1]": {"complex"}, "x": {"complex"}},
+            linked=("x",)),
         "core.conjugate_gradient": f(
             core.conjugate_gradient, {"operator": SPD, "b": X_VECTOR}, {"max_iter": 50},
             accepts={"operator": {"complex"}, "b": {"complex"}}, linked=("b",),
@@ -376,6 +399,16 @@ def _recipes():
                                        {"n_samples": 20, "n_features": 8, "n_classes": 3}),
         "datasets.make_ldp_regression": f(datasets.make_ldp_regression, {},
                                           {"n_samples": 20, "n_features": 8, "n_nonzero": 2}),
+        "datasets.irs_channel_nmse": Recipe(
+            run=lambda a, p: datasets.irs_channel_nmse(
+                datasets.make_irs_channel(n_irs=16, random_state=0), a["coef"]),
+            arrays={"coef": np.zeros(18 ** 3)}, accepts={"coef": {"complex"}}),
+        "datasets.make_irs_channel": f(datasets.make_irs_channel, {},
+                                       {"snr_db": 10.0, "n_irs": 16},
+                                       negative_ok=("snr_db",)),
+        "datasets.make_kronecker_sparse": f(datasets.make_kronecker_sparse, {},
+                                            {"n_rows": (2, 3), "n_columns": 4, "n_nonzero": 1},
+                                            negative_ok=("snr_db",)),
         "datasets.make_lattice_label_propagation": f(
             datasets.make_lattice_label_propagation, {},
             {"n_rows": 4, "n_cols": 5, "n_labelled": 3}),
@@ -388,7 +421,7 @@ def _recipes():
                                      no_bad_input="takes no argument"),
         # ----------------------------------------------------------------- bcd
         "bcd.lasso_path": f(bcd.lasso_path, {"X": X_REG, "y": Y_REG},
-                            {"n_alphas": 5, "max_iter": 200}, linked=("y",), sparse=("X",)),
+                            {"alphas": 5, "max_iter": 200}, linked=("y",), sparse=("X",)),
         # ----------------------------------------------------------------- dag
         "dag.count_accuracy": f(dag.count_accuracy, {"B_true": DAG, "B_est": DAG_OTHER},
                                 linked=("B_est",)),
@@ -437,9 +470,17 @@ def _recipes():
         "ldp.thresholded_least_squares": f(ldp.thresholded_least_squares,
                                            {"X": X_REG, "y": Y_REG}, {"threshold": 0.1},
                                            linked=("y",)),
+        # ----------------------------------------------------------------- sbl
+        "sbl.kronecker_sbl": Recipe(
+            run=lambda a, p: sbl.kronecker_sbl([a["A[0]"], a["A[1]"]], a["y"], **p),
+            arrays={"A[0]": X_REG[:4, :3], "A[1]": X_REG[4:9, :4], "y": Y_REG},
+            accepts={"A[0]": {"complex"}, "A[1]": {"complex"}, "y": {"complex"}},
+            linked=("y",), function=sbl.kronecker_sbl, params={"max_iter": 20}),
         # ------------------------------------------------------------------ ot
         "ot.qrot": f(ot.qrot, ot_arrays, {"reg": 1.0}, **ot_options),
+        "ot.qrot2": f(ot.qrot2, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.route_tokens": f(ot.route_tokens, {"logits": LOGITS}, {"k": 1}),
+        "ot.sinkhorn2": f(ot.sinkhorn2, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.sinkhorn_log": f(ot.sinkhorn_log, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.sinkhorn_newton_sparse": f(ot.sinkhorn_newton_sparse, ot_arrays, {"reg": 1.0},
                                        **ot_options),

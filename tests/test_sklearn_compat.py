@@ -14,15 +14,20 @@ def _instances():
     engine = [
         Lasso(blocks="variable", block_size=2, selection="gsl", update="newton"),
         ElasticNet(blocks="sorted", block_size=2, selection="gsq", update="lipschitz_matrix"),
-        LeastSquaresBCD(alpha=0.1, blocks="fixed", block_size=1, selection="gs_r"),
+        # tight tol: the sample-weight equivalence checks compare two solves to 1e-7
+        LeastSquaresBCD(alpha=0.1, blocks="fixed", block_size=1, selection="gs_r", tol=1e-15),
         Lasso(selection="lipschitz", active_set=True),
     ]
+    from sparseopt.sbl import BlockSBL, KroneckerSBL, SBLRegressor
+
+    sbl = [SBLRegressor(update="em"), SBLRegressor(update="mm"), SBLRegressor(update="fast"),
+           BlockSBL(update="bo", intra_correlation=0.5), KroneckerSBL(solver="am")]
     bounds = dict(x_bound=10.0, y_bound=100.0, on_out_of_bounds="clip")
     ldp = [LDPSparseRegressor(n_nonzero=1, **bounds),
            LDPSparseRegressor(mode="nldp", **bounds),
            LDPSparseRegressor(mode="nldp", x_norm="l2", mechanism="l2_ball", **bounds)]
     defaults = [cls() for _, cls in all_estimators() if cls is not LDPSparseRegressor]
-    return defaults + engine + ldp
+    return defaults + engine + sbl + ldp
 
 
 def test_every_estimator_is_discovered():

@@ -1,7 +1,8 @@
 """Core kernels: numba functions on plain arrays shared by every family.
 
 Thresholds and proximal operators, projections, top-k selection, linear
-algebra (Kronecker products, power iteration, conjugate gradient, Woodbury
+algebra (Kronecker products and
+:class:`KroneckerOperator`, power iteration, conjugate gradient, Woodbury
 solves, log-determinants), forest solves, GLM loss kernels and the
 convergence history. Nothing here depends on scikit-learn.
 
@@ -13,6 +14,7 @@ from the on-disk cache) on its first call.
 
 from sparseopt.core.forest import is_forest, solve_forest
 from sparseopt.core.history import ConvergenceHistory
+from sparseopt.core.kronecker import KroneckerOperator
 from sparseopt.core.linalg import (
     conjugate_gradient,
     kron_matvec,
@@ -37,6 +39,7 @@ from sparseopt.core.thresholds import (
 
 __all__ = [
     "ConvergenceHistory",
+    "KroneckerOperator",
     "conjugate_gradient",
     "firm_threshold",
     "group_soft_threshold",

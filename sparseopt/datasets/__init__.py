@@ -17,13 +17,17 @@ from sparseopt.datasets._loaders import (
     vendored_files,
 )
 from sparseopt.datasets._ldp import make_ldp_regression
+from sparseopt.datasets._sbl import irs_channel_nmse, make_irs_channel, make_kronecker_sparse
 from sparseopt.datasets._synthetic import make_sparse_regression
 
 __all__ = [
+    "irs_channel_nmse",
     "load_bundled",
     "load_sachs",
     "load_vendored_csv",
     "make_bcd_problem",
+    "make_irs_channel",
+    "make_kronecker_sparse",
     "make_lattice_label_propagation",
     "make_ldp_regression",
     "make_sparse_regression",
