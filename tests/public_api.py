@@ -351,6 +351,9 @@ def _recipes():
             linked=("z", "coef")),
         "solvers.red_black_blocks": f(solvers.red_black_blocks, {"A": LAPLACIAN},
                                       sparse=("A",)),
+        "solvers.iht.screening_level": f(
+            solvers.iht.screening_level, {"noise_sds": np.array([0.4, 0.1])},
+            {"step_size": 1.0, "n_features": 50}, accepts={"noise_sds": {"empty"}}),
         "solvers.sequential_iht": Recipe(
             run=lambda a, p: solvers.sequential_iht(lambda t, c: (c - ldp_target, 0.01),
                                                     coef_init=a["coef_init"], **p),

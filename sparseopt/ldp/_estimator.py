@@ -13,7 +13,7 @@ from sparseopt.ldp._estimate import estimate_from_moments
 from sparseopt.ldp._randomizer import LocalRandomizer, Reports
 from sparseopt.ldp._simulation import ClientSimulation, chunk_reports, supports_summed_path
 from sparseopt.ldp._statistics import clip_rows, symmetric_from_upper
-from sparseopt.solvers.iht import sequential_iht
+from sparseopt.solvers.iht import screening_level, sequential_iht
 from sparseopt.utils.dask_bridge import get_dask_client, parallel_map
 from sparseopt.utils.interrupt import DeferredInterrupt
 from sparseopt.utils.progress import IterationPrinter
@@ -67,7 +67,8 @@ class LDPSparseRegressor(RegressorMixin, BaseEstimator):
       ``clip_norm="auto"`` the first ``calibration_fraction`` of each group
       report their clipped :math:`\log\|g\|_2` instead, and the clip is
       ``1.27`` times its private geometric mean (about the median norm). The
-      output is screened at the last round's noise floor.
+      output is screened at the noise floor it carries
+      (:func:`~sparseopt.solvers.iht.screening_level`).
     * ``"nldp"`` (non-interactive; Algorithm 1): users report the upper
       triangle of :math:`\tilde x\tilde x^\top` and :math:`\tilde x\tilde y`
       (half the budget each); the server mirrors the covariance, floors its
@@ -430,6 +431,7 @@ class LDPSparseRegressor(RegressorMixin, BaseEstimator):
             return {"randomizer": randomizer, "seed": seed, "path": path, "round": 0,
                     "coef": np.zeros(randomizer.n_features), "clipped": 0, "users": 0,
                     "clip_norms": [], "gradient_scales": [], "log_scale": None,
+                    "noise_sds": [],
                     "history": None}
         return {"randomizer": randomizer, "seed": seed, "path": path,
                 "simulation": ClientSimulation(randomizer, seed, path),
@@ -544,8 +546,7 @@ class LDPSparseRegressor(RegressorMixin, BaseEstimator):
             name="LDPSparseRegressor.iht", final_threshold=False)
         stream["coef"] = coef
         stream["round"] += 1
-        level = (self.step_size * stream["last_noise_sd"]
-                 * np.sqrt(2.0 * np.log(max(X.shape[1], 2))))  # as sequential_iht's screening
+        level = screening_level(stream["noise_sds"], self.step_size, X.shape[1])
         info["screening_threshold"] = level
         self._finish_iht(stream, info, coef=np.where(np.abs(coef) > level, coef, 0.0))
 
@@ -582,7 +583,7 @@ class LDPSparseRegressor(RegressorMixin, BaseEstimator):
         stream["clip_norms"].append(clip)
         stream["gradient_scales"].append(scale)
         noise_sd = scale / math.sqrt(server.n_users_)
-        stream["last_noise_sd"] = noise_sd
+        stream["noise_sds"].append(noise_sd)
         return server.means()["gradient"], noise_sd
 
     @staticmethod

@@ -7,9 +7,14 @@ supplied round by round by an oracle, one fresh group of users per round:
 the sequentially interactive LDP-IHT of Wang & Xu (ICML 2019) as rectified
 by Zhu et al. (ICLR 2024), used by :class:`sparseopt.ldp.LDPSparseRegressor`
 with ``mode="iht"``. Both keep the ``n_nonzero`` largest entries, then
-project onto a known l2 or l1 ball.
+project onto a known l2 or l1 ball; :func:`screening_level` is the noise
+floor at which the private solver's output is screened.
 """
 
-from sparseopt.solvers.iht._iht import iterative_hard_thresholding, sequential_iht
+from sparseopt.solvers.iht._iht import (
+    iterative_hard_thresholding,
+    screening_level,
+    sequential_iht,
+)
 
-__all__ = ["iterative_hard_thresholding", "sequential_iht"]
+__all__ = ["iterative_hard_thresholding", "screening_level", "sequential_iht"]

@@ -11,6 +11,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.solvers import iterative_hard_thresholding, sequential_iht
+from sparseopt.solvers.iht import screening_level
 from sparseopt.solvers.iht._iht import iht_step_kernel
 
 
@@ -79,14 +80,25 @@ def test_sequential_iht_with_the_exact_gradient_is_plain_iht():
     assert info["n_iter"] == 7 and len(info["history"]) == 7
 
 
-def test_screening_removes_entries_below_the_noise_floor():
-    target = np.array([2.0, 0.0, 0.0, 0.01])
-    coef, info = sequential_iht(lambda t, c: (c - target, 0.5), 4, 2, 3, step_size=1.0)
-    assert info["screening_threshold"] == pytest.approx(0.5 * np.sqrt(2 * np.log(4)))
-    np.testing.assert_array_equal(coef, [2.0, 0.0, 0.0, 0.0])
-    unscreened, _ = sequential_iht(lambda t, c: (c - target, 0.5), 4, 2, 3,
-                                   final_threshold=False)
-    np.testing.assert_allclose(unscreened, [2.0, 0.0, 0.0, 0.01])
+def test_screening_removes_entries_below_the_carried_noise_floor():
+    """Round noises 0.8, 0.1, 0.1: the iterate carries sqrt(sum_t 4^-(T-t) s_t^2) =
+    sqrt(0.8**2/16 + 0.1**2/4 + 0.1**2) = 0.229 (not the last round's 0.1, not the
+    largest 0.8); entries at or below 0.229 sqrt(2 ln d) are zeroed, the others kept."""
+    target = np.array([2.0, 0.0, 0.3, 0.5])
+    noise_sds = [0.8, 0.1, 0.1]
+    oracle = lambda t, c: (c - target, noise_sds[t])  # noqa: E731
+    coef, info = sequential_iht(oracle, 4, 3, 3, step_size=1.0)
+    expected = np.sqrt(0.8**2 / 16 + 0.1**2 / 4 + 0.1**2) * np.sqrt(2 * np.log(4))
+    assert info["screening_threshold"] == pytest.approx(expected, rel=1e-12)
+    assert screening_level(noise_sds, 1.0, 4) == info["screening_threshold"]
+    np.testing.assert_array_equal(coef, [2.0, 0.0, 0.0, 0.5])
+    unscreened, info = sequential_iht(oracle, 4, 3, 3, final_threshold=False)
+    np.testing.assert_allclose(unscreened, target)
+    assert info["screening_threshold"] == 0.0
+    assert screening_level([], 2.0, 4) == 0.0
+    assert screening_level([0.1], 2.0, 4) == pytest.approx(0.2 * np.sqrt(2 * np.log(4)))
+    with pytest.raises(ValueError, match="noise_sds must be >= 0"):
+        screening_level([0.1, -0.1], 1.0, 4)
 
 
 def test_oracle_errors_are_named():
