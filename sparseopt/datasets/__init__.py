@@ -10,13 +10,13 @@ from sparseopt.datasets._label_propagation import (
     make_lattice_label_propagation,
     make_two_moons_label_propagation,
 )
+from sparseopt.datasets._ldp import make_ldp_regression
 from sparseopt.datasets._loaders import (
     load_bundled,
     load_sachs,
     load_vendored_csv,
     vendored_files,
 )
-from sparseopt.datasets._ldp import make_ldp_regression
 from sparseopt.datasets._sbl import irs_channel_nmse, make_irs_channel, make_kronecker_sparse
 from sparseopt.datasets._synthetic import make_sparse_regression
 

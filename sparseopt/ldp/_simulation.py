@@ -20,8 +20,8 @@ of any size or on Dask workers.
 import numpy as np
 
 from sparseopt.ldp._aggregator import BLOCK_USERS
-from sparseopt.ldp._randomizer import PARTS, Reports
-from sparseopt.ldp.mechanisms import GaussianMechanism, L2BallMechanism
+from sparseopt.ldp._randomizer import Reports
+from sparseopt.ldp.mechanisms import L2BallMechanism
 
 __all__ = ["ClientSimulation", "simulate_reports", "supports_summed_path"]
 

@@ -160,7 +160,8 @@ def classic_gaussian_sigma(epsilon, delta, sensitivity=1.0):
 
 
 def _generator(random_state):
-    """A :class:`numpy.random.Generator` from ``random_state`` (None, int, RandomState, Generator)."""
+    """A :class:`numpy.random.Generator` from ``random_state`` (None, int, RandomState,
+    Generator)."""
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):
@@ -397,7 +398,8 @@ class LaplaceMechanism(_Mechanism):
         self.lattice_step = None
         if self.secure and self.noise_scale > 0:
             self.lattice_step = _secure.lattice_step(self.noise_scale)
-            self.noise_scale = (self.sensitivity + self.lattice_step * self.dimension) / self.epsilon
+            rounded = self.sensitivity + self.lattice_step * self.dimension
+            self.noise_scale = rounded / self.epsilon
 
     def noise(self, shape, *, random_state=None):
         """Independent Laplace draws of the given shape (see :meth:`GaussianMechanism.noise`)."""

@@ -94,10 +94,11 @@ def test_paper_scale_targets(mode, n, epsilon, target):
                                    **L2_BOUNDS)
         _, _, coef, X_public = make_ldp_regression(1, D, K, random_state=seed, n_public=10_000)
         if mode == "iht":  # interactive: rounds need the users in memory
-            X, y = map(np.concatenate, zip(*[(X, y) for X, y, _ in stream(n, seed)]))
+            X, y = map(np.concatenate, zip(*[(X, y) for X, y, _ in stream(n, seed)],
+                                           strict=True))
             model.fit(X, y)
         else:
-            for X, y, coef in stream(n, seed):
+            for X, y, _ in stream(n, seed):
                 model.partial_fit(X, y, X_public=X_public if mode == "public" else None)
         errors.append(np.linalg.norm(model.coef_ - coef))
     assert np.median(errors) <= target, np.round(errors, 4)

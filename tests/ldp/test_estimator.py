@@ -13,9 +13,9 @@ from sparseopt.ldp import (
     LDPSparseRegressor,
     LocalRandomizer,
     Reports,
+    _simulation,
     thresholded_least_squares,
 )
-from sparseopt.ldp import _simulation
 
 BIG = dict(x_bound=1e6, y_bound=1e6)  # bounds that never bind
 

@@ -11,10 +11,10 @@ from sparseopt.ldp import (
     L2BallMechanism,
     LaplaceMechanism,
     LocalRandomizer,
+    _secure,
     analytic_gaussian_sigma,
     classic_gaussian_sigma,
 )
-from sparseopt.ldp import _secure
 
 GRID = [(eps, delta, sens) for eps in (0.1, 0.5, 1.0, 2.0, 5.0) for delta in (1e-8, 1e-6, 1e-3)
         for sens in (0.3, 1.0, 37.5)]
