@@ -130,9 +130,13 @@ def test_bridge_prefix_sums_are_consistent_and_have_the_right_variance():
     full = _simulation.bridge_prefix_noise(sigma, key, _simulation.BLOCK_USERS, width)
     again = _simulation.bridge_prefix_noise(sigma, key, _simulation.BLOCK_USERS, width)
     np.testing.assert_array_equal(full, again)
-    draws = np.array([_simulation.bridge_prefix_noise(sigma, (seed, 0, 0, 0, 0), 777, 1)[0]
-                      for seed in range(3000)])
-    assert stats.kstest(draws / (sigma * np.sqrt(777)), "norm").pvalue > 1e-3
+    for n_users in (777, _simulation.BLOCK_USERS):  # a partial block (bridge), a full one
+        draws = np.array([_simulation.bridge_prefix_noise(sigma, (seed, 0, 0, 0, 0), n_users,
+                                                          1)[0] for seed in range(4000)])
+        standardised = draws / (sigma * np.sqrt(n_users))
+        assert stats.kstest(standardised, "norm").pvalue > 1e-3
+        # the variance within 4 standard errors (sqrt(2/N)): a 5% error of the scale fails
+        assert abs(np.mean(standardised**2) - 1.0) < 4 * np.sqrt(2 / draws.size)
 
 
 # ------------------------------------------------------ identical results by seed
