@@ -426,6 +426,9 @@ def _recipes():
         "bcd.lasso_path": f(bcd.lasso_path, {"X": X_REG, "y": Y_REG},
                             {"alphas": 5, "max_iter": 200}, linked=("y",), sparse=("X",)),
         # ----------------------------------------------------------------- dag
+        "dag.bootstrap_edges": f(dag.bootstrap_edges, {"X": X_DAG},
+                                 {"estimator": dag.ColideEV(**_DAG_FAST), "n_bootstrap": 2,
+                                  "random_state": 0}),
         "dag.count_accuracy": f(dag.count_accuracy, {"B_true": DAG, "B_est": DAG_OTHER},
                                 linked=("B_est",)),
         "dag.cpdag_shd": f(dag.cpdag_shd, {"B_true": DAG, "B_est": DAG_OTHER},

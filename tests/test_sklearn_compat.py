@@ -6,9 +6,11 @@ from sparseopt.utils import all_estimators
 
 
 def _instances():
-    """Every estimator with its defaults, plus the block-engine configurations and the LDP
-    protocols (whose bounds must be declared: they have no default)."""
+    """Every estimator with its defaults, plus the block-engine configurations, the DAG
+    estimators' other modes and the LDP protocols (whose bounds must be declared: they
+    have no default)."""
     from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD
+    from sparseopt.dag import ColideNV, DagmaLinear
     from sparseopt.ldp import LDPSparseRegressor
 
     engine = [
@@ -22,12 +24,14 @@ def _instances():
 
     sbl = [SBLRegressor(update="em"), SBLRegressor(update="mm"), SBLRegressor(update="fast"),
            BlockSBL(update="bo", intra_correlation=0.5), KroneckerSBL(solver="am")]
+    short = {"T": 2, "warm_iter": 2000, "max_iter": 3000}
+    dag = [DagmaLinear(standardize=True, **short), ColideNV(official=True, **short)]
     bounds = dict(x_bound=10.0, y_bound=100.0, on_out_of_bounds="clip")
     ldp = [LDPSparseRegressor(n_nonzero=1, **bounds),
            LDPSparseRegressor(mode="nldp", **bounds),
            LDPSparseRegressor(mode="nldp", x_norm="l2", mechanism="l2_ball", **bounds)]
     defaults = [cls() for _, cls in all_estimators() if cls is not LDPSparseRegressor]
-    return defaults + engine + sbl + ldp
+    return defaults + engine + sbl + dag + ldp
 
 
 def test_every_estimator_is_discovered():
