@@ -10,15 +10,17 @@ mirrored from its upper triangle, or computed from public features) and
    :math:`n` is small against :math:`d^4/\varepsilon^2`;
 2. :math:`v = \bar\Sigma^{-1}\bar b`;
 3. thresholding :math:`\hat\theta_j = S_{\lambda_j}(v_j)` (soft, the paper's
-   :math:`\arg\min \|\theta\|_1` s.t. :math:`\|\theta - v\|_\infty \le \lambda`,
-   or hard), with :math:`\lambda_j = c\,s_j` in units of the public standard
-   deviation :math:`s_j` of :math:`v_j`'s privacy noise,
+   :math:`\arg\min \|\theta\|_1` s.t. :math:`\|\theta - v\|_\infty \le \lambda`;
+   firm, Gao & Bruce's 0 below :math:`\lambda_j`, identity above
+   :math:`2\lambda_j`, linear in between, the default; or hard), with
+   :math:`\lambda_j = c\,s_j` in units of the public standard deviation
+   :math:`s_j` of :math:`v_j`'s privacy noise,
    :math:`s_j^2 = (\sigma_b^2 + \sigma_\Sigma^2 R^2)\,(\bar\Sigma^{-2})_{jj}/n`
-   (first order in the noise, :math:`\|\theta\|_2 \le R`); :math:`c` from
-   SureShrink (``"sure"``: Stein's unbiased risk estimate, or the universal
-   threshold for sparse vectors), :math:`\sqrt{2\ln d}` (``"universal"``)
-   or an absolute :math:`\lambda` (a float). With the first two, a
-   :math:`v` whose energy :math:`\sum_j v_j^2/s_j^2` is within two standard
+   (first order in the noise, :math:`\|\theta\|_2 \le R`); :math:`c` is
+   :math:`\sqrt{2\ln d}` (``"universal"``, the default), from SureShrink
+   (``"sure"``: Stein's unbiased risk estimate, or the universal threshold
+   for sparse vectors) or an absolute :math:`\lambda` (a float). With the
+   first two, a :math:`v` whose energy :math:`\sum_j v_j^2/s_j^2` is within two standard
    deviations of pure noise gives :math:`\hat\theta = 0` (nothing is
    detectable);
 4. optionally the ``n_nonzero`` largest entries only;
@@ -76,7 +78,7 @@ def sure_level(v, noise_sd):
 
 
 def estimate_from_moments(covariance, cross, n_users, *, covariance_noise_sd, cross_noise_sd,
-                          threshold="soft", threshold_level="sure", n_nonzero=None,
+                          threshold="firm", threshold_level="universal", n_nonzero=None,
                           coef_bound=1.0, coef_norm="l2", eigenvalue_floor=None):
     """Steps 1-5 of the module's docstring; returns ``(coef, info)``."""
     d = cross.shape[0]
@@ -101,10 +103,14 @@ def estimate_from_moments(covariance, cross, n_users, *, covariance_noise_sd, cr
         level = None  # an absolute threshold
     thresholds = (np.where(noise_sd > 0, noise_sd * level, 0.0) if level is not None
                   else np.full(d, float(threshold_level)))
+    magnitude = np.abs(v)
     if threshold == "soft":  # per-coordinate soft thresholds
-        coef = np.sign(v) * np.maximum(np.abs(v) - thresholds, 0.0)
+        coef = np.sign(v) * np.maximum(magnitude - thresholds, 0.0)
+    elif threshold == "firm":  # Gao & Bruce: 0 below t, linear up to 2t, identity above
+        coef = np.where(magnitude > 2.0 * thresholds, v,
+                        np.sign(v) * 2.0 * np.maximum(magnitude - thresholds, 0.0))
     else:
-        coef = np.where(np.abs(v) > thresholds, v, 0.0)
+        coef = np.where(magnitude > thresholds, v, 0.0)
     if n_nonzero is not None and n_nonzero < d:
         coef = hard_threshold_kernel(coef, n_nonzero)
     coef = project_ball(coef, coef_bound, coef_norm)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sparseopt.core import firm_threshold
 from sparseopt.datasets import make_ldp_regression
 from sparseopt.ldp import (
     Aggregator,
@@ -36,13 +37,29 @@ def data():
 @pytest.mark.parametrize("threshold", [0.0, 0.05])
 def test_nldp_without_noise_is_the_thresholded_least_squares(data, threshold):
     X, y, _, _ = data
-    fitted = model(epsilon=np.inf, mode="nldp", threshold_level=threshold, coef_bound=np.inf,
-                   n_nonzero=None, **BIG).fit(X, y)
+    fitted = model(epsilon=np.inf, mode="nldp", threshold="soft", threshold_level=threshold,
+                   coef_bound=np.inf, n_nonzero=None, **BIG).fit(X, y)
     expected = np.linalg.solve(X.T @ X, X.T @ y)
     expected = np.sign(expected) * np.maximum(np.abs(expected) - threshold, 0.0)
     np.testing.assert_allclose(fitted.coef_, expected, rtol=0, atol=1e-10)
     np.testing.assert_allclose(thresholded_least_squares(X, y, threshold), expected, atol=1e-10)
     assert fitted.noise_scale_ == {"covariance": 0.0, "cross": 0.0}
+
+
+@pytest.mark.parametrize("threshold", ["firm", "hard"])
+def test_nldp_without_noise_firm_and_hard_thresholds(data, threshold):
+    """The default firm threshold (Gao & Bruce: 0 below t, identity above 2t, linear in
+    between) and the hard one, against sparseopt.core's thresholds at t = 0.05 and 0.3."""
+    X, y, _, _ = data
+    least_squares = np.linalg.solve(X.T @ X, X.T @ y)
+    for level in (0.05, 0.3):
+        fitted = model(epsilon=np.inf, mode="nldp", threshold=threshold, threshold_level=level,
+                       coef_bound=np.inf, n_nonzero=None, **BIG).fit(X, y)
+        expected = (firm_threshold(least_squares, level, 2 * level) if threshold == "firm"
+                    else np.where(np.abs(least_squares) > level, least_squares, 0.0))
+        np.testing.assert_allclose(fitted.coef_, expected, rtol=0, atol=1e-10)
+    between = (np.abs(least_squares) > 0.3) & (np.abs(least_squares) < 0.6)
+    assert between.any()  # the linear part of the firm threshold is exercised
 
 
 def test_public_without_noise_uses_the_public_covariance(data):
