@@ -65,9 +65,9 @@ ax.legend()
 fig.tight_layout()
 
 # %%
-# The interactive LDP-IHT needs the fewest users: it is within twice its
-# final error from 30 000 users on, where the one-shot protocol with public
-# features needs about ten times more to catch up. Before there is enough
+# The interactive LDP-IHT needs the fewest users: its error is at about 0.04
+# from 100 000 users on, and the one-shot protocol with public features needs
+# about ten times more users for the same error. Before there is enough
 # signal every protocol returns (close to) zero rather than noise, because
 # the estimates are screened at their public noise floor and projected onto
 # the known ball. Public features spare the users the d(d+1)/2 covariance
