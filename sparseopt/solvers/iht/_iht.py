@@ -205,7 +205,7 @@ def sequential_iht(gradient_oracle, n_features, n_nonzero, n_rounds, *, step_siz
     coef_init : array-like of shape (n_features,), optional
         :math:`\theta_0` (default zero).
     final_threshold : bool, default=True
-        Screen the output at the last round's noise floor.
+        Screen the output at the noise floor it carries (:func:`screening_level`).
     verbose : int, default=0
         Progress through :class:`sparseopt.utils.IterationPrinter`.
     name : str, default="sequential_iht"
