@@ -36,7 +36,8 @@ _NORMS = {"l2": 0, "l1": 1}
 # contraction of 1/2 per round). Median l2 error over 10 seeds of the LDP-IHT defaults
 # (d = 50, k = 5) with this screening vs. the last round's noise only vs. the largest
 # round's noise: 0.133 / 0.179 / 0.104 (n = 1e6, eps = 1; but 90% quantile 0.19 / 0.21
-# / 0.51: the largest round's noise zeroes the truth on 2 seeds), 0.041 / 0.041 / 0.040
+# / 0.51: the largest round's noise zeroes all or part of the truth on 2 of 10 seeds),
+# 0.041 / 0.041 / 0.040
 # (eps = 5); Toeplitz(0.5) n = 1e6, eps = 1: 0.325 / 0.353 / 0.461; and the largest
 # error over seeds stays below ||theta*|| (last round only: 1.068 at Toeplitz n = 3e5).
 _CARRIED_NOISE_SHARE = 0.5
