@@ -43,8 +43,8 @@ def thresholded_least_squares(X, y, threshold):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((500, 4))
     >>> y = X @ np.array([1.0, 0.0, -2.0, 0.0]) + 0.01 * rng.standard_normal(500)
-    >>> np.round(thresholded_least_squares(X, y, 0.05), 1)
-    array([ 0.9,  0. , -1.9,  0. ])
+    >>> np.round(thresholded_least_squares(X, y, 0.05), 1) + 0.0  # + 0.0: no -0.
+    array([ 1. ,  0. , -1.9,  0. ])
     """
     X = check_array_input(X, "X", ndim=2, dtype=np.float64)
     y = check_array_input(y, "y", ndim=1, dtype=np.float64)

@@ -148,7 +148,7 @@ def classic_gaussian_sigma(epsilon, delta, sensitivity=1.0):
     --------
     >>> from sparseopt.ldp import classic_gaussian_sigma
     >>> round(classic_gaussian_sigma(1.0, 1e-6), 4)
-    5.3
+    5.2988
     """
     epsilon = _check_epsilon(epsilon)
     delta = _check_delta(delta)

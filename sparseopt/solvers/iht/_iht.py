@@ -151,7 +151,7 @@ def iterative_hard_thresholding(X, y, n_nonzero, *, step_size=None, radius=np.in
             residual = y - X @ coef
             objective = 0.5 * residual @ residual / n_samples
             history.append(iteration, objective, change)
-            converged = change <= tol
+            converged = bool(change <= tol)
             printer(iteration, objective=objective, criterion=change,
                     force=converged or iteration == max_iter)
             interrupt.check()
@@ -292,7 +292,7 @@ def screening_level(noise_sds, step_size, n_features):
     --------
     >>> from sparseopt.solvers.iht import screening_level
     >>> round(screening_level([0.4, 0.1], 1.0, 50), 4)  # sqrt(0.1**2 + 0.2**2) * 2.797
-    0.6254
+    0.6255
     """
     noise_sds = check_array_input(noise_sds, "noise_sds", ndim=1, dtype=np.float64,
                                   allow_empty=True)
