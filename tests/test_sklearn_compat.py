@@ -7,8 +7,8 @@ from sparseopt.utils import all_estimators
 
 def _instances():
     """Every estimator with its defaults, plus the block-engine configurations, the DAG
-    estimators' other modes and the LDP protocols (whose bounds must be declared: they
-    have no default)."""
+    estimators' other modes, the cross-validated ones on small grids and the LDP
+    protocols (whose bounds must be declared: they have no default)."""
     from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD
     from sparseopt.dag import ColideNV, DagmaLinear
     from sparseopt.ldp import LDPSparseRegressor
@@ -26,12 +26,21 @@ def _instances():
            BlockSBL(update="bo", intra_correlation=0.5), KroneckerSBL(solver="am")]
     short = {"T": 2, "warm_iter": 2000, "max_iter": 3000}
     dag = [DagmaLinear(standardize=True, **short), ColideNV(official=True, **short)]
+    # cross-validation: defaults fit 250 paths per call (measured: 4 min for the four
+    # estimators' checks); small grids and 3 folds run every check on the same code
+    from sparseopt.bcd import ElasticNetCV, GroupLassoCV, LassoCV, SparseLogisticRegressionCV
+
+    # (tight tol: the sample-weight equivalence checks compare two CV runs to 1e-9)
+    small = {"alphas": 5, "cv": 3, "tol": 1e-12}
+    cv = [LassoCV(**small), ElasticNetCV(l1_ratio=[0.5, 1.0], **small),
+          GroupLassoCV(groups=2, **small), SparseLogisticRegressionCV(alphas=5, cv=3)]
     bounds = dict(x_bound=10.0, y_bound=100.0, on_out_of_bounds="clip")
     ldp = [LDPSparseRegressor(n_nonzero=1, **bounds),
            LDPSparseRegressor(mode="nldp", **bounds),
            LDPSparseRegressor(mode="nldp", x_norm="l2", mechanism="l2_ball", **bounds)]
-    defaults = [cls() for _, cls in all_estimators() if cls is not LDPSparseRegressor]
-    return defaults + engine + sbl + dag + ldp
+    defaults = [cls() for name, cls in all_estimators()
+                if not name.endswith("CV") and cls is not LDPSparseRegressor]
+    return defaults + engine + sbl + dag + cv + ldp
 
 
 def test_every_estimator_is_discovered():
