@@ -6,10 +6,12 @@ from sparseopt.utils import all_estimators
 
 
 def _instances():
-    """Every estimator with its defaults, plus the block-engine configurations
-    and the DAG estimators' other modes; the cross-validated ones on small grids."""
+    """Every estimator with its defaults, plus the block-engine configurations, the DAG
+    estimators' other modes, the cross-validated ones on small grids and the LDP
+    protocols (whose bounds must be declared: they have no default)."""
     from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD
     from sparseopt.dag import ColideNV, DagmaLinear
+    from sparseopt.ldp import LDPSparseRegressor
 
     engine = [
         Lasso(blocks="variable", block_size=2, selection="gsl", update="newton"),
@@ -32,8 +34,13 @@ def _instances():
     small = {"alphas": 5, "cv": 3, "tol": 1e-12}
     cv = [LassoCV(**small), ElasticNetCV(l1_ratio=[0.5, 1.0], **small),
           GroupLassoCV(groups=2, **small), SparseLogisticRegressionCV(alphas=5, cv=3)]
-    defaults = [cls() for name, cls in all_estimators() if not name.endswith("CV")]
-    return defaults + engine + sbl + dag + cv
+    bounds = dict(x_bound=10.0, y_bound=100.0, on_out_of_bounds="clip")
+    ldp = [LDPSparseRegressor(n_nonzero=1, **bounds),
+           LDPSparseRegressor(mode="nldp", **bounds),
+           LDPSparseRegressor(mode="nldp", x_norm="l2", mechanism="l2_ball", **bounds)]
+    defaults = [cls() for name, cls in all_estimators()
+                if not name.endswith("CV") and cls is not LDPSparseRegressor]
+    return defaults + engine + sbl + dag + cv + ldp
 
 
 def test_every_estimator_is_discovered():
