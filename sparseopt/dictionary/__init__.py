@@ -1,7 +1,12 @@
-"""Dictionary learning (coming).
+"""Dictionary learning and sparse coding.
 
-Will hold supervised dictionary learning with covariates (Lee, Lyu & Yao) and
-online orthogonal dictionary learning (Xue & Lau).
+- :func:`sparse_encode` and :class:`SparseCoder`: codes of signals on a
+  given dictionary (exact lasso, batch OMP, ORMP, matching pursuit, iterative
+  l_q and CEL0 thresholding), many signals at once on threads.
+
+The coders are the kernels of :mod:`sparseopt.solvers.sparse_coding`.
 """
 
-__all__ = []
+from sparseopt.dictionary._coding import SparseCoder, sparse_encode
+
+__all__ = ["SparseCoder", "sparse_encode"]
