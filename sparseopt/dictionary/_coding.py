@@ -1,10 +1,12 @@
 r"""Sparse coding on a given dictionary: :func:`sparse_encode` and :class:`SparseCoder`."""
 
+import warnings
 from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sparseopt.dictionary._validation import (
@@ -201,6 +203,10 @@ def sparse_encode(X, dictionary, *, method="lasso", alpha=None, n_nonzero_coefs=
         info = {key: np.concatenate([result[1][key] for result in results])
                 for key in (results[0][1] if results else {})}
     codes = codes.astype(X.dtype, copy=False)
+    if "converged" in info and not np.all(info["converged"]):
+        warnings.warn(f"sparse_encode(method={method!r}) reached max_iter={options['max_iter']} "
+                      f"on {int(np.sum(~info['converged']))} of {X.shape[0]} signals; raise "
+                      "max_iter or tol.", ConvergenceWarning, stacklevel=2)
     if not log:
         return codes
     report = _report(X64, dictionary, codes.astype(np.float64), method, options, positive)

@@ -66,10 +66,10 @@ def check_coding_options(method, alpha, n_nonzero_coefs, q, tol, max_iter, n_fea
         default = max(n_features // 10, 1)
         options["n_nonzero_coefs"] = default if n_nonzero_coefs is None else check_integer(
             n_nonzero_coefs, f"{prefix}n_nonzero_coefs", lower=1)
+    q = check_scalar(q, f"{prefix}q")
+    match = [value for value in _Q_VALUES if abs(q - value) < 1e-12]
+    if not match:
+        raise ValueError(f"{prefix}q must be one of 0, 1/2 or 2/3, got {q}.")
     if method == "lq":
-        q = check_scalar(q, f"{prefix}q")
-        match = [value for value in _Q_VALUES if abs(q - value) < 1e-12]
-        if not match:
-            raise ValueError(f"{prefix}q must be one of 0, 1/2 or 2/3, got {q}.")
         options["q"] = match[0]
     return method, options

@@ -19,7 +19,8 @@ from sparseopt.solvers.sparse_coding.thresholding import LQ_CODES, cel0_batch, l
 from sparseopt.utils.interrupt import DeferredInterrupt
 from sparseopt.utils.progress import IterationPrinter
 
-__all__ = ["METHODS", "encode", "spectral_norm_sq"]
+__all__ = ["METHODS", "encode", "code_correlations", "code_in_threads", "prepare_method",
+           "spectral_norm_sq"]
 
 METHODS = ("lasso", "omp", "ormp", "mp", "lq", "cel0")
 # Rows per task: the correlations of a chunk (2048 x 100 doubles, 1.6 MB)
@@ -34,52 +35,65 @@ def spectral_norm_sq(gram):
     return float(np.linalg.eigvalsh(gram)[-1])
 
 
-class _Method:
-    """What a method needs once per call (Gram-derived constants) and how it
-    codes one chunk; ``code`` returns the per-signal statistics."""
+def prepare_method(method, gram, options):
+    """The per-call constants of a method (step sizes from the Gram matrix)."""
+    prepared = dict(options)
+    if method in ("lq", "cel0"):
+        lipschitz = spectral_norm_sq(gram)
+        factor = 0.99 if method == "cel0" else 1.0
+        prepared["step"] = factor / lipschitz if lipschitz > 0 else 0.0
+        prepared["atom_norms"] = np.sqrt(np.maximum(np.diag(gram), 0.0))
+    return prepared
 
-    def __init__(self, name, gram, dictionary, options):
-        self.name = name
-        self.gram = gram
-        self.dictionary = dictionary
-        self.options = options
-        if name in ("lq", "cel0"):
-            lipschitz = spectral_norm_sq(gram)
-            factor = 0.99 if name == "cel0" else 1.0
-            self.step = factor / lipschitz if lipschitz > 0 else 0.0
-            self.atom_norms = np.sqrt(np.maximum(np.diag(gram), 0.0))
 
-    def code(self, X, codes):
-        opt = self.options
-        correlations = X @ self.dictionary.T
-        n = X.shape[0]
-        if self.name == "lasso":
-            epochs, worst = np.zeros(n), np.zeros(n)
-            lasso_batch(self.gram, correlations, opt["alpha"], opt["positive"], opt["tol"],
-                        opt["max_iter"], codes, epochs, worst)
-            return {"n_iter": epochs, "kkt_violation": worst,
-                    "converged": worst <= opt["tol"] * np.abs(correlations).max(axis=1,
-                                                                                initial=0.0)}
-        norms_sq = np.einsum("ij,ij->i", X, X)
-        residual = np.zeros(n)
-        if self.name in ("omp", "ormp"):
-            kernel = omp_batch if self.name == "omp" else ormp_batch
-            kernel(self.gram, correlations, norms_sq, opt["n_nonzero_coefs"], opt["target"],
-                   codes, residual)
-            return {"residual_sq": residual}
-        if self.name == "mp":
-            steps = np.zeros(n, dtype=np.int64)
-            mp_batch(self.gram, correlations, norms_sq, opt["n_nonzero_coefs"], opt["target"],
-                     opt["max_iter"], codes, residual, steps)
-            return {"residual_sq": residual, "n_iter": steps}
-        n_iter = np.zeros(n, dtype=np.int64)
-        if self.name == "lq":
-            lq_batch(self.gram, correlations, opt["alpha"], LQ_CODES[opt["q"]], self.step,
-                     opt["tol"], opt["max_iter"], codes, n_iter)
-        else:
-            cel0_batch(self.gram, correlations, opt["alpha"], self.atom_norms, self.step,
-                       opt["tol"], opt["max_iter"], codes, n_iter)
-        return {"n_iter": n_iter, "converged": n_iter < opt["max_iter"]}
+def code_correlations(method, gram, correlations, norms_sq, options, codes):
+    """Run the method's batch kernel on precomputed correlations ``X D^T``
+    (C order) and squared signal norms, into ``codes`` (warm start for
+    lasso, lq, cel0); returns the per-signal statistics of the kernel.
+    ``options`` come from :func:`prepare_method`."""
+    n = correlations.shape[0]
+    if method == "lasso":
+        epochs, worst = np.zeros(n), np.zeros(n)
+        lasso_batch(gram, correlations, options["alpha"], options["positive"], options["tol"],
+                    options["max_iter"], codes, epochs, worst)
+        scale = np.abs(correlations).max(axis=1, initial=0.0)
+        return {"n_iter": epochs, "kkt_violation": worst,
+                "converged": worst <= options["tol"] * scale}
+    residual = np.zeros(n)
+    if method in ("omp", "ormp"):
+        kernel = omp_batch if method == "omp" else ormp_batch
+        kernel(gram, correlations, norms_sq, options["n_nonzero_coefs"], options["target"],
+               codes, residual)
+        return {"residual_sq": residual}
+    if method == "mp":
+        steps = np.zeros(n, dtype=np.int64)
+        mp_batch(gram, correlations, norms_sq, options["n_nonzero_coefs"], options["target"],
+                 options["max_iter"], codes, residual, steps)
+        return {"residual_sq": residual, "n_iter": steps}
+    n_iter = np.zeros(n, dtype=np.int64)
+    if method == "lq":
+        lq_batch(gram, correlations, options["alpha"], LQ_CODES[options["q"]], options["step"],
+                 options["tol"], options["max_iter"], codes, n_iter)
+    else:
+        cel0_batch(gram, correlations, options["alpha"], options["atom_norms"], options["step"],
+                   options["tol"], options["max_iter"], codes, n_iter)
+    return {"n_iter": n_iter, "converged": n_iter < options["max_iter"]}
+
+
+def code_in_threads(method, gram, correlations, norms_sq, options, codes, n_jobs=1,
+                    chunk_size=CHUNK_SIZE):
+    """:func:`code_correlations` over row chunks on ``n_jobs`` threads."""
+    chunks = _chunks(correlations.shape[0], chunk_size)
+    if n_jobs == 1 or len(chunks) <= 1:
+        return code_correlations(method, gram, correlations, norms_sq, options, codes)
+
+    def task(piece):
+        return code_correlations(method, gram, correlations[piece], norms_sq[piece], options,
+                                 codes[piece])
+
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        results = list(pool.map(task, chunks))
+    return {key: np.concatenate([result[key] for result in results]) for key in results[0]}
 
 
 def _chunks(n_samples, chunk_size):
@@ -135,16 +149,20 @@ def encode(X, dictionary, method, *, alpha=1.0, n_nonzero_coefs=None, target=-1.
     gram = dictionary @ dictionary.T if gram is None else gram
     options = dict(alpha=alpha, n_nonzero_coefs=n_nonzero_coefs, target=target, q=q,
                    positive=positive, tol=tol, max_iter=max_iter)
-    coder = _Method(method, np.ascontiguousarray(gram), dictionary, options)
+    gram = np.ascontiguousarray(gram)
+    prepared = prepare_method(method, gram, options)
     codes = np.zeros((n_samples, n_atoms)) if init is None else np.array(init, dtype=np.float64,
                                                                        order="C", copy=True)
     chunks = _chunks(n_samples, chunk_size)
-    printer = IterationPrinter(f"sparse_encode[{method}]", verbose)
+    printer = IterationPrinter(f"sparse_encode {method}", verbose)
     results = [None] * len(chunks)
 
     def task(index):
         piece = chunks[index]
-        results[index] = coder.code(np.ascontiguousarray(X[piece]), codes[piece])
+        signals = np.ascontiguousarray(X[piece])
+        norms_sq = np.einsum("ij,ij->i", signals, signals)
+        results[index] = code_correlations(method, gram, signals @ dictionary.T, norms_sq,
+                                           prepared, codes[piece])
         return index
 
     with DeferredInterrupt() as interrupt:
@@ -158,7 +176,6 @@ def encode(X, dictionary, method, *, alpha=1.0, n_nonzero_coefs=None, target=-1.
                 for count, _ in enumerate(pool.map(task, range(len(chunks))), start=1):
                     interrupt.check()
                     printer(count, force=count == len(chunks), signals=chunks[count - 1].stop)
-    info = {}
-    for key in (results[0] or {}) if results else ():
-        info[key] = np.concatenate([result[key] for result in results])
+    keys = results[0].keys() if results else ()
+    info = {key: np.concatenate([result[key] for result in results]) for key in keys}
     return codes, info

@@ -21,8 +21,9 @@ the rows of ``D``) given ``G = D D^T`` and the squared norms
   largest normalised correlation; atoms may be picked again.
 
 Stopping: ``n_nonzero`` atoms, or (``tol >= 0``) as soon as the squared
-residual :math:`\|x - D^\top c\|^2` is at most ``tol``; MP also stops after
-``max_steps`` steps.
+residual :math:`\|x - D^\top c\|^2` is at most ``tol`` (OMP, as
+scikit-learn's, checks this after each atom: it always selects at least one);
+MP also stops after ``max_steps`` steps.
 """
 
 import numpy as np
@@ -66,7 +67,9 @@ def omp_signal(gram, correlation, norm_sq, n_nonzero, tol, coef, lower, indices,
     residual = norm_sq
     max_atoms = size if tol >= 0.0 else min(n_nonzero, size)
     n_active = 0
-    while n_active < max_atoms and not (tol >= 0.0 and residual <= tol):
+    # as scikit-learn, the residual target is checked after each atom, so a
+    # signal already within it still gets one atom
+    while n_active < max_atoms and not (tol >= 0.0 and n_active > 0 and residual <= tol):
         best = 0
         for j in range(1, size):
             if abs(alpha[j]) > abs(alpha[best]):

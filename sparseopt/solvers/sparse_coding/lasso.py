@@ -68,6 +68,17 @@ def _gradient(gram, correlation, coef, gradient):
 
 
 @njit(cache=True, nogil=True)
+def _objective(correlation, coef, gradient, alpha):
+    """``1/2 c^T G c - b^T c + alpha |c|_1`` from ``gradient = G c - b``."""
+    total = 0.0
+    for j in range(coef.shape[0]):
+        value = coef[j]
+        if value != 0.0:
+            total += 0.5 * value * (gradient[j] - correlation[j]) + alpha * abs(value)
+    return total
+
+
+@njit(cache=True, nogil=True)
 def _violations(gradient, coef, alpha, positive, violations):
     worst = 0.0
     for j in range(gradient.shape[0]):
@@ -120,11 +131,13 @@ def _feature_sign_step(block, target, alpha, positive, current, lower, rhs, solu
     ``solution`` minimises the objective with the signs of ``current``
     fixed; if its signs agree it is the minimiser over that orthant face and
     ``current`` becomes it (returns 1). Otherwise ``current`` moves along
-    the segment to ``solution`` to the best of the sign-change points and
-    the end (the objective equals the sign-fixed quadratic, which decreases
-    along the segment, up to the first sign change, so the step always
-    decreases it) and the coefficients that reach zero leave the support
-    (returns 0); -1 if no step decreases the objective (rounding). ``lower``
+    the segment to ``solution`` to the best (by the exact objective) of the
+    sign-change points and the end (up to the first sign change the
+    objective is the sign-fixed quadratic, which decreases along the
+    segment, so the best point decreases it); the coefficient that crosses
+    zero at the chosen point leaves the support (returns 0). With
+    ``positive``, points with a negative coefficient are not candidates.
+    Returns -1 if no step decreases the objective (rounding). ``lower``
     holds the Cholesky factor of ``block``.
     """
     for a in range(size):
@@ -136,6 +149,12 @@ def _feature_sign_step(block, target, alpha, positive, current, lower, rhs, solu
         if solution[a] * current[a] <= 0.0 or (positive and solution[a] < 0.0):
             consistent = False
     if consistent:
+        # the face minimiser cannot increase the objective in exact arithmetic;
+        # on a nearly singular block rounding can, and then it is refused
+        before = _support_objective(block, target, alpha, current, size)
+        after = _support_objective(block, target, alpha, solution, size)
+        if after > before + 1e-12 * max(abs(before), 1.0):
+            return -1
         for a in range(size):
             current[a] = solution[a]
         return 1
@@ -154,6 +173,7 @@ def _feature_sign_step(block, target, alpha, positive, current, lower, rhs, solu
         curvature += gram_d * direction
     best_value = 0.0  # objective change relative to t = 0
     best_step = 0.0
+    best_index = -1
     for candidate in range(size + 1):
         if candidate < size:
             if solution[candidate] * current[candidate] > 0.0:
@@ -161,21 +181,23 @@ def _feature_sign_step(block, target, alpha, positive, current, lower, rhs, solu
             step = current[candidate] / (current[candidate] - solution[candidate])
         else:
             step = 1.0
+        # the exact objective at c + t d (the crossing coordinate set to its zero)
         change = step * slope + 0.5 * step * step * curvature
+        feasible = True
         for a in range(size):
-            moved = current[a] + step * trial[a]
-            if a == candidate or (positive and moved < 0.0):
-                moved = 0.0
+            moved = 0.0 if a == candidate else current[a] + step * trial[a]
+            if positive and moved < 0.0:
+                feasible = False
             change += alpha * (abs(moved) - abs(current[a]))
-        if change < best_value:
+        if feasible and change < best_value:
             best_value = change
             best_step = step
+            best_index = candidate
     if best_step == 0.0:
         return -1
     for a in range(size):
         moved = current[a] + best_step * trial[a]
-        if (moved * current[a] <= 0.0 or abs(moved) <= 1e-15 * abs(current[a])
-                or (positive and moved < 0.0)):
+        if a == best_index or abs(moved) <= 1e-15 * abs(current[a]):
             moved = 0.0
         current[a] = moved
     return 0
@@ -321,12 +343,20 @@ def lasso_signal(gram, correlation, alpha, positive, tol, max_iter, coef, gradie
         if ran == 0.0:  # nothing can move (defensive: violators have non-zero atoms)
             break
         epochs += ran
-        if _polish(gram, correlation, alpha, positive, coef, block_flat, lower, vectors,
-                   support):
-            failures = 0
-        else:
-            failures += 1
         _gradient(gram, correlation, coef, gradient)
+        saved = vectors[6]
+        saved[:] = coef
+        before = _objective(correlation, coef, gradient, alpha)
+        polished = _polish(gram, correlation, alpha, positive, coef, block_flat, lower, vectors,
+                           support)
+        _gradient(gram, correlation, coef, gradient)
+        if _objective(correlation, coef, gradient, alpha) > before + 1e-12 * max(abs(before),
+                                                                                1.0):
+            # rounding on a nearly singular support: keep coordinate descent's point
+            coef[:] = saved
+            _gradient(gram, correlation, coef, gradient)
+            polished = False
+        failures = 0 if polished else failures + 1
         worst = _violations(gradient, coef, alpha, positive, violations)
     return epochs, worst
 
@@ -341,7 +371,7 @@ def lasso_batch(gram, correlations, alpha, positive, tol, max_iter, codes, epoch
     violations = np.empty(size)
     block_flat = np.empty(size * size)
     lower = np.empty((size, size))
-    vectors = np.empty((6, size))
+    vectors = np.empty((7, size))
     buffers = np.empty(2 * (ANDERSON_MEMORY + 1) * size)
     penalties = np.zeros((2, size))
     penalties[0] = alpha
