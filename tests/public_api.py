@@ -425,6 +425,10 @@ def _recipes():
         "SparseCoder": estimator_recipe(
             dictionary.SparseCoder(ATOMS, transform_algorithm="lasso", transform_alpha=0.1),
             X_REG, negative_ok=("n_jobs",)),
+        "OnlineDictionaryLearning": estimator_recipe(
+            dictionary.OnlineDictionaryLearning(3, alpha=0.1, batch_size=8, n_epochs=2,
+                                                random_state=0), X_REG,
+            negative_ok=("n_jobs",)),
         "dictionary.sparse_encode": f(dictionary.sparse_encode,
                                       {"X": X_REG, "dictionary": ATOMS}, {"alpha": 0.1},
                                       hyper=("alpha",), negative_ok=("n_jobs",)),

@@ -3,10 +3,15 @@
 - :func:`sparse_encode` and :class:`SparseCoder`: codes of signals on a
   given dictionary (exact lasso, batch OMP, ORMP, matching pursuit, iterative
   l_q and CEL0 thresholding), many signals at once on threads.
+- :class:`OnlineDictionaryLearning`: Mairal et al.'s online dictionary
+  learning (scikit-learn's ``MiniBatchDictionaryLearning``), with
+  ``partial_fit`` and the masking objective of Chidambaram et al.
 
-The coders are the kernels of :mod:`sparseopt.solvers.sparse_coding`.
+The coders are the kernels of :mod:`sparseopt.solvers.sparse_coding`, the
+dictionary updates those of :mod:`sparseopt.solvers.dictionary`.
 """
 
 from sparseopt.dictionary._coding import SparseCoder, sparse_encode
+from sparseopt.dictionary._online import OnlineDictionaryLearning
 
-__all__ = ["SparseCoder", "sparse_encode"]
+__all__ = ["OnlineDictionaryLearning", "SparseCoder", "sparse_encode"]

@@ -20,7 +20,7 @@ from sparseopt.solvers.sparse_coding.lasso import lasso_violations
 from sparseopt.utils.dask_bridge import get_dask_client, parallel_map
 from sparseopt.utils.validation import check_array, check_integer, validate_data
 
-__all__ = ["sparse_encode", "SparseCoder", "CodingMixin", "CODING_CONSTRAINTS"]
+__all__ = ["sparse_encode", "SparseCoder", "CodingMixin", "CODING_CONSTRAINTS", "n_threads"]
 
 CODING_CONSTRAINTS = {
     "transform_algorithm": [StrOptions(set(METHODS) | set(SKLEARN_ALIASES))],
@@ -46,7 +46,8 @@ def _encode_chunk(item, dictionary, method, options):
     return encode(chunk, dictionary, method, init=init, **options)
 
 
-def _n_threads(n_jobs):
+def n_threads(n_jobs):
+    """Threads for ``n_jobs`` (None: 1; negative: all cores + 1 + n_jobs)."""
     if n_jobs is None:
         return 1
     n_jobs = check_integer(n_jobs, "n_jobs")
@@ -181,7 +182,7 @@ def sparse_encode(X, dictionary, *, method="lasso", alpha=None, n_nonzero_coefs=
         raise TypeError(f"positive must be a bool, got {positive!r}.")
     if positive and method != "lasso":
         raise ValueError(f"positive=True is only available for method='lasso', got {method!r}.")
-    n_jobs = _n_threads(n_jobs)
+    n_jobs = n_threads(n_jobs)
     if init is not None:
         init = check_array(init, dtype=np.float64, input_name="init")
         if init.shape != (X.shape[0], dictionary.shape[0]):
