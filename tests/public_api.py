@@ -429,6 +429,9 @@ def _recipes():
             dictionary.OnlineDictionaryLearning(3, alpha=0.1, batch_size=8, n_epochs=2,
                                                 random_state=0), X_REG,
             negative_ok=("n_jobs",)),
+        "OnlineOrthogonalDictionaryLearning": estimator_recipe(
+            dictionary.OnlineOrthogonalDictionaryLearning(batch_size=8, random_state=0),
+            X_REG, negative_ok=("n_jobs",)),
         "dictionary.sparse_encode": f(dictionary.sparse_encode,
                                       {"X": X_REG, "dictionary": ATOMS}, {"alpha": 0.1},
                                       hyper=("alpha",), negative_ok=("n_jobs",)),

@@ -6,6 +6,8 @@
 - :class:`OnlineDictionaryLearning`: Mairal et al.'s online dictionary
   learning (scikit-learn's ``MiniBatchDictionaryLearning``), with
   ``partial_fit`` and the masking objective of Chidambaram et al.
+- :class:`OnlineOrthogonalDictionaryLearning`: Xue & Lau's online orthogonal
+  dictionary learning by Frank-Wolfe over the spectral-norm ball.
 
 The coders are the kernels of :mod:`sparseopt.solvers.sparse_coding`, the
 dictionary updates those of :mod:`sparseopt.solvers.dictionary`.
@@ -13,5 +15,7 @@ dictionary updates those of :mod:`sparseopt.solvers.dictionary`.
 
 from sparseopt.dictionary._coding import SparseCoder, sparse_encode
 from sparseopt.dictionary._online import OnlineDictionaryLearning
+from sparseopt.dictionary._orthogonal import OnlineOrthogonalDictionaryLearning
 
-__all__ = ["OnlineDictionaryLearning", "SparseCoder", "sparse_encode"]
+__all__ = ["OnlineDictionaryLearning", "OnlineOrthogonalDictionaryLearning", "SparseCoder",
+           "sparse_encode"]
