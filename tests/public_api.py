@@ -399,6 +399,9 @@ def _recipes():
         "bcd.lasso_path": f(bcd.lasso_path, {"X": X_REG, "y": Y_REG},
                             {"alphas": 5, "max_iter": 200}, linked=("y",), sparse=("X",)),
         # ----------------------------------------------------------------- dag
+        "dag.bootstrap_edges": f(dag.bootstrap_edges, {"X": X_DAG},
+                                 {"estimator": dag.ColideEV(**_DAG_FAST), "n_bootstrap": 2,
+                                  "random_state": 0}),
         "dag.count_accuracy": f(dag.count_accuracy, {"B_true": DAG, "B_est": DAG_OTHER},
                                 linked=("B_est",)),
         "dag.cpdag_shd": f(dag.cpdag_shd, {"B_true": DAG, "B_est": DAG_OTHER},
@@ -437,7 +440,9 @@ def _recipes():
                                       hyper=("alpha",), negative_ok=("n_jobs",)),
         # ------------------------------------------------------------------ ot
         "ot.qrot": f(ot.qrot, ot_arrays, {"reg": 1.0}, **ot_options),
+        "ot.qrot2": f(ot.qrot2, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.route_tokens": f(ot.route_tokens, {"logits": LOGITS}, {"k": 1}),
+        "ot.sinkhorn2": f(ot.sinkhorn2, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.sinkhorn_log": f(ot.sinkhorn_log, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.sinkhorn_newton_sparse": f(ot.sinkhorn_newton_sparse, ot_arrays, {"reg": 1.0},
                                        **ot_options),

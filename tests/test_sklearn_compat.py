@@ -7,8 +7,10 @@ from sparseopt.utils import all_estimators
 
 
 def _instances():
-    """Every estimator with its defaults, plus the block-engine configurations."""
+    """Every estimator with its defaults, plus the block-engine configurations
+    and the DAG estimators' other modes."""
     from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD
+    from sparseopt.dag import ColideNV, DagmaLinear
 
     engine = [
         Lasso(blocks="variable", block_size=2, selection="gsl", update="newton"),
@@ -21,9 +23,12 @@ def _instances():
 
     sbl = [SBLRegressor(update="em"), SBLRegressor(update="mm"), SBLRegressor(update="fast"),
            BlockSBL(update="bo", intra_correlation=0.5), KroneckerSBL(solver="am")]
+    short = {"T": 2, "warm_iter": 2000, "max_iter": 3000}
+    dag = [DagmaLinear(standardize=True, **short), ColideNV(official=True, **short)]
     # estimators that need data-shaped parameters get them in their own test below
     needs_data = {"SparseCoder"}
-    return [cls() for name, cls in all_estimators() if name not in needs_data] + engine + sbl
+    return ([cls() for name, cls in all_estimators() if name not in needs_data] + engine + sbl
+            + dag)
 
 
 def _sparse_coder(n_features):

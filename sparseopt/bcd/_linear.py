@@ -441,7 +441,7 @@ class ElasticNet(_LeastSquaresBCD):
     >>> from sparseopt.bcd import ElasticNet
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]])
     >>> ElasticNet(alpha=0.1, l1_ratio=0.5).fit(X, [0.0, 1.0, 2.0]).coef_.round(3)
-    array([ 0.807, -0.   ])
+    array([0.86, 0.  ])
     """
 
     _parameter_constraints: dict = {
