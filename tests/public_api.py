@@ -435,6 +435,9 @@ def _recipes():
         "OnlineOrthogonalDictionaryLearning": estimator_recipe(
             dictionary.OnlineOrthogonalDictionaryLearning(batch_size=8, random_state=0),
             X_REG, negative_ok=("n_jobs",)),
+        "SupervisedDictionaryLearning": estimator_recipe(
+            dictionary.SupervisedDictionaryLearning(max_iter=50), X_REG, Y_BINARY,
+            accepts=labels),
         "dictionary.sparse_encode": f(dictionary.sparse_encode,
                                       {"X": X_REG, "dictionary": ATOMS}, {"alpha": 0.1},
                                       hyper=("alpha",), negative_ok=("n_jobs",)),

@@ -8,6 +8,9 @@
   ``partial_fit`` and the masking objective of Chidambaram et al.
 - :class:`OnlineOrthogonalDictionaryLearning`: Xue & Lau's online orthogonal
   dictionary learning by Frank-Wolfe over the spectral-norm ball.
+- :class:`SupervisedDictionaryLearning`: Lee, Lyu & Yao's supervised
+  dictionary learning with auxiliary covariates (filter variant, low-rank
+  projected gradient descent on the lifted convex problem).
 
 The coders are the kernels of :mod:`sparseopt.solvers.sparse_coding`, the
 dictionary updates those of :mod:`sparseopt.solvers.dictionary`.
@@ -16,6 +19,7 @@ dictionary updates those of :mod:`sparseopt.solvers.dictionary`.
 from sparseopt.dictionary._coding import SparseCoder, sparse_encode
 from sparseopt.dictionary._online import OnlineDictionaryLearning
 from sparseopt.dictionary._orthogonal import OnlineOrthogonalDictionaryLearning
+from sparseopt.dictionary._supervised import SupervisedDictionaryLearning
 
 __all__ = ["OnlineDictionaryLearning", "OnlineOrthogonalDictionaryLearning", "SparseCoder",
-           "sparse_encode"]
+           "SupervisedDictionaryLearning", "sparse_encode"]

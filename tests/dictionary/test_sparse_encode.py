@@ -286,3 +286,19 @@ def test_bad_input_errors_name_the_argument(call, match):
     X, D = _problem(12, n_samples=5)
     with pytest.raises((ValueError, TypeError), match=match):
         call(X, D)
+
+
+def test_sparse_encode_on_a_dask_cluster_matches_in_process():
+    distributed = pytest.importorskip("distributed")
+    X, D = _problem(14, n_samples=2100)  # two chunks of 2048 rows
+    init = sparse_encode(X, D, alpha=0.2) * 0.5
+    local, info = sparse_encode(X, D, alpha=0.2, init=init, log=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # dask's own deprecation chatter
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                      dashboard_address=None) as cluster:
+            with distributed.Client(cluster) as client:
+                remote, remote_info = sparse_encode(X, D, alpha=0.2, init=init, client=client,
+                                                    log=True)
+    np.testing.assert_allclose(remote, local, atol=1e-12)
+    np.testing.assert_allclose(remote_info["kkt_violation"], info["kkt_violation"], atol=1e-12)

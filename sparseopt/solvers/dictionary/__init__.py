@@ -7,5 +7,8 @@ The dictionary-update steps of the learners of :mod:`sparseopt.dictionary`
   dictionary learning (sufficient statistics, block coordinate descent over
   the atoms, the masking objective of Chidambaram et al.);
 - :mod:`~sparseopt.solvers.dictionary.orthogonal`: Xue & Lau's online
-  orthogonal dictionary learning by Frank-Wolfe over the spectral-norm ball.
+  orthogonal dictionary learning by Frank-Wolfe over the spectral-norm ball;
+- :mod:`~sparseopt.solvers.dictionary.supervised`: Lee, Lyu & Yao's
+  supervised dictionary learning with auxiliary covariates, by low-rank
+  projected gradient descent on the lifted convex problem (filter variant).
 """
