@@ -8,7 +8,7 @@ from sparseopt.utils import all_estimators
 
 def _instances():
     """Every estimator with its defaults, plus the block-engine configurations
-    and the DAG estimators' other modes."""
+    and the DAG estimators' other modes; the cross-validated ones on small grids."""
     from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD
     from sparseopt.dag import ColideNV, DagmaLinear
 
@@ -25,10 +25,19 @@ def _instances():
            BlockSBL(update="bo", intra_correlation=0.5), KroneckerSBL(solver="am")]
     short = {"T": 2, "warm_iter": 2000, "max_iter": 3000}
     dag = [DagmaLinear(standardize=True, **short), ColideNV(official=True, **short)]
+    # cross-validation: defaults fit 250 paths per call (measured: 4 min for the four
+    # estimators' checks); small grids and 3 folds run every check on the same code
+    from sparseopt.bcd import ElasticNetCV, GroupLassoCV, LassoCV, SparseLogisticRegressionCV
+
+    # (tight tol: the sample-weight equivalence checks compare two CV runs to 1e-9)
+    small = {"alphas": 5, "cv": 3, "tol": 1e-12}
+    cv = [LassoCV(**small), ElasticNetCV(l1_ratio=[0.5, 1.0], **small),
+          GroupLassoCV(groups=2, **small), SparseLogisticRegressionCV(alphas=5, cv=3)]
     # estimators that need data-shaped parameters get them in their own test below
     needs_data = {"SparseCoder"}
-    return ([cls() for name, cls in all_estimators() if name not in needs_data] + engine + sbl
-            + dag)
+    defaults = [cls() for name, cls in all_estimators()
+                if not name.endswith("CV") and name not in needs_data]
+    return defaults + engine + sbl + dag + cv
 
 
 def _sparse_coder(n_features):
