@@ -69,7 +69,7 @@ _CODER_FEATURES = {
     "check_estimators_fit_returns_self": 2, "check_readonly_memmap_input": 2,
     "check_n_features_in_after_fitting": 4, "check_positive_only_tag_during_fit": 4,
     "check_fit2d_1sample": 10, "check_fit2d_1feature": 1, "check_fit_check_is_fitted": 2,
-    "check_n_features_in": 2,
+    "check_n_features_in": 2, "check_array_api_input": 10,
 }
 
 
