@@ -179,6 +179,7 @@ COST = _rng.random((4, 4))
 X_SOURCE, X_TARGET = _rng.standard_normal((8, 2)), _rng.standard_normal((9, 2)) + 1.0
 LOGITS = _rng.standard_normal((8, 3))
 X_VECTOR = np.array([0.3, -1.7, 2.5, 0.0, 0.9, -0.2])
+ATOMS = _rng.standard_normal((7, 5))  # a dictionary for X_REG (atoms as rows)
 
 def _deferred_interrupt():
     from sparseopt.utils import DeferredInterrupt
@@ -191,7 +192,11 @@ _DAG_FAST = dict(T=2, warm_iter=60, max_iter=120, checkpoint=20)
 
 
 def _recipes():
+<<<<<<< HEAD
     from sparseopt import bcd, core, dag, datasets, ldp, ot, sbl, solvers, utils
+=======
+    from sparseopt import bcd, core, dag, datasets, dictionary, ot, sbl, solvers, utils
+>>>>>>> dict
     from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, QuadraticDatafit
 
     f = function_recipe
@@ -491,6 +496,23 @@ def _recipes():
             arrays={"A[0]": X_REG[:4, :3], "A[1]": X_REG[4:9, :4], "y": Y_REG},
             accepts={"A[0]": {"complex"}, "A[1]": {"complex"}, "y": {"complex"}},
             linked=("y",), function=sbl.kronecker_sbl, params={"max_iter": 20}),
+        # ---------------------------------------------------------- dictionary
+        "SparseCoder": estimator_recipe(
+            dictionary.SparseCoder(ATOMS, transform_algorithm="lasso", transform_alpha=0.1),
+            X_REG, negative_ok=("n_jobs",)),
+        "OnlineDictionaryLearning": estimator_recipe(
+            dictionary.OnlineDictionaryLearning(3, alpha=0.1, batch_size=8, n_epochs=2,
+                                                random_state=0), X_REG,
+            negative_ok=("n_jobs",)),
+        "OnlineOrthogonalDictionaryLearning": estimator_recipe(
+            dictionary.OnlineOrthogonalDictionaryLearning(batch_size=8, random_state=0),
+            X_REG, negative_ok=("n_jobs",)),
+        "SupervisedDictionaryLearning": estimator_recipe(
+            dictionary.SupervisedDictionaryLearning(max_iter=50), X_REG, Y_BINARY,
+            accepts=labels),
+        "dictionary.sparse_encode": f(dictionary.sparse_encode,
+                                      {"X": X_REG, "dictionary": ATOMS}, {"alpha": 0.1},
+                                      hyper=("alpha",), negative_ok=("n_jobs",)),
         # ------------------------------------------------------------------ ot
         "ot.qrot": f(ot.qrot, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.qrot2": f(ot.qrot2, ot_arrays, {"reg": 1.0}, **ot_options),

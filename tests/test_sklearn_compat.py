@@ -1,5 +1,6 @@
 """scikit-learn's common checks on every public estimator, with no expected failures."""
 
+import numpy as np
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparseopt.utils import all_estimators
@@ -38,9 +39,19 @@ def _instances():
     ldp = [LDPSparseRegressor(n_nonzero=1, **bounds),
            LDPSparseRegressor(mode="nldp", **bounds),
            LDPSparseRegressor(mode="nldp", x_norm="l2", mechanism="l2_ball", **bounds)]
+    # estimators that need data-shaped parameters get them in their own test below
+    needs_data = {"SparseCoder"}
     defaults = [cls() for name, cls in all_estimators()
-                if not name.endswith("CV") and cls is not LDPSparseRegressor]
+                if not name.endswith("CV") and cls is not LDPSparseRegressor
+                and name not in needs_data]
     return defaults + engine + sbl + dag + cv + ldp
+
+
+def _sparse_coder(n_features):
+    from sparseopt.dictionary import SparseCoder
+
+    atoms = np.random.default_rng(0).standard_normal((5, n_features))
+    return SparseCoder(atoms, transform_algorithm="lasso", transform_alpha=0.1)
 
 
 def test_every_estimator_is_discovered():
@@ -51,3 +62,29 @@ def test_every_estimator_is_discovered():
 @parametrize_with_checks(_instances())
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# SparseCoder's dictionary fixes n_features: like scikit-learn's own common
+# tests, each check gets a dictionary of the width of the data it builds.
+_CODER_FEATURES = {
+    "check_estimators_dtypes": 5, "check_dtype_object": 10,
+    "check_transformers_unfitted_stateless": 5, "check_fit_idempotent": 2,
+    "check_transformer_preserve_dtypes": 3, "check_set_output_transform": 5,
+    "check_global_output_transform_pandas": 5, "check_set_output_transform_pandas": 5,
+    "check_set_output_transform_polars": 5, "check_global_set_output_transform_polars": 5,
+    "check_dataframe_column_names_consistency": 8, "check_estimators_overwrite_params": 2,
+    "check_estimators_fit_returns_self": 2, "check_readonly_memmap_input": 2,
+    "check_n_features_in_after_fitting": 4, "check_positive_only_tag_during_fit": 4,
+    "check_fit2d_1sample": 10, "check_fit2d_1feature": 1, "check_fit_check_is_fitted": 2,
+    "check_n_features_in": 2, "check_array_api_input": 10,
+}
+
+
+def _check_name(check):
+    return getattr(check, "__name__", None) or check.func.__name__
+
+
+@parametrize_with_checks([_sparse_coder(3)])
+def test_sklearn_compatible_sparse_coder(estimator, check):
+    width = _CODER_FEATURES.get(_check_name(check))
+    check(estimator if width is None else _sparse_coder(width))
