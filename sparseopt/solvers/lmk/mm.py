@@ -83,10 +83,12 @@ class _Point:
         (self.trace, self.quad, self.noise_trace,
          self.noise_quad) = problem.statistics(self.factors, self.active)
 
-    def criterion(self, learn_noise):
+    def criterion(self, learn_noise, noise_floor):
+        # a noise held at its floor by a positive derivative is optimal (KKT)
+        at_floor = self.noise <= noise_floor and self.noise_trace >= self.noise_quad
         return stationarity(self.weights[self.active], self.trace, self.quad,
-                            self.noise if learn_noise else None, self.noise_trace,
-                            self.noise_quad)
+                            self.noise if learn_noise and not at_floor else None,
+                            self.noise_trace, self.noise_quad)
 
     def step(self, learn_noise, noise_floor, prune_tol):
         """The MM update (with pruning): ``(weights, noise)``."""
@@ -148,7 +150,7 @@ def mm_weights(problem, weights, noise, *, learn_noise=True, noise_floor=0.0, to
     n_iter, converged = 0, False
 
     def record(p):
-        criterion = p.criterion(learn_noise)
+        criterion = p.criterion(learn_noise, noise_floor)
         history.append(n_iter, p.objective, criterion)
         printer(n_iter, objective=p.objective, criterion=criterion, active=len(p.active))
         if criterion <= tol and not _revive(problem, p, tol, prune_tol):
@@ -167,7 +169,7 @@ def mm_weights(problem, weights, noise, *, learn_noise=True, noise_floor=0.0, to
                 point = first
                 break
             second = first.step(*options)
-            point = _extrapolate(problem, point, first, second)
+            point = _extrapolate(problem, point, first, second, noise_floor)
             n_iter += 1
             interrupt.check()
     trace, quad, noise_trace, noise_quad = problem.statistics(point.factors)
@@ -184,8 +186,9 @@ def _log(weights, noise):
         return np.log(np.append(weights, noise))
 
 
-def _extrapolate(problem, start, first, second):
-    """The SQUAREM point from ``start`` and two MM steps, never worse than ``first``."""
+def _extrapolate(problem, start, first, second, noise_floor):
+    """The SQUAREM point from ``start`` and two MM steps, never worse than ``first``
+    (the noise projected back onto its floor)."""
     z0 = _log(start.weights, start.noise)
     z1 = _log(first.weights, first.noise)
     z2 = _log(*second)
@@ -197,7 +200,7 @@ def _extrapolate(problem, start, first, second):
     alpha = -np.linalg.norm(r) / v_norm if v_norm > 0 else -1.0
     while alpha < -1.0:
         z = np.where(free, np.minimum(z0 - 2.0 * alpha * r + alpha * alpha * v, _MAX_LOG), z2)
-        weights, noise = np.exp(z[:-1]), float(np.exp(z[-1]))
+        weights, noise = np.exp(z[:-1]), max(float(np.exp(z[-1])), noise_floor)
         try:
             factors = problem.factors(weights, noise)
         except NotPositiveDefinite:

@@ -62,14 +62,15 @@ class _AdmmTerms:
         return gradient + self.multipliers + self.rho * (self.stack(weights, noise) - self.center)
 
 
-def _criterion(state, learn_noise):
+def _criterion(state, learn_noise, noise_floor):
     r"""Scale-free KKT residual of :math:`\min_{x \ge 0} L`.
 
     :math:`\max(\max_{x_i>0} x_i |\partial_i L|,\ \max_{x_i=0} t_i (-\partial_i L / t_i)_+)`
     over :math:`\sum_i x_i t_i` (the log-weight derivatives, and for atoms at
-    zero the decrease available per unit of effective parameters).
+    zero the decrease available per unit of effective parameters); the noise
+    counts from its floor.
     """
-    x = np.append(state.weights, state.noise) if learn_noise else state.weights
+    x = np.append(state.weights, state.noise - noise_floor) if learn_noise else state.weights
     trace = np.append(state.trace, state.noise_trace) if learn_noise else state.trace
     gradient = state.gradient
     scale = max(float(x @ trace), np.finfo(float).tiny)
@@ -127,7 +128,7 @@ def sca_weights(problem, weights, noise, *, learn_noise=True, noise_floor=0.0, t
     n_iter, converged, inner_iterations = 0, False, 0
     with DeferredInterrupt() as interrupt:
         while True:
-            criterion = _criterion(state, learn_noise)
+            criterion = _criterion(state, learn_noise, noise_floor)
             history.append(n_iter, state.objective, criterion)
             printer(n_iter, objective=state.objective, criterion=criterion,
                     active=int(np.count_nonzero(state.weights)))
