@@ -16,5 +16,6 @@ The solvers are plain-array functions in :mod:`sparseopt.solvers.lmk` and
 from sparseopt.gp._grid import make_spectral_grid
 from sparseopt.gp._kernels import GSMKernel, GSMPKernel
 from sparseopt.gp._regressor import GSMPRegressor
+from sparseopt.gp._slimkl import SLIMKLRegressor
 
-__all__ = ["GSMKernel", "GSMPKernel", "GSMPRegressor", "make_spectral_grid"]
+__all__ = ["GSMKernel", "GSMPKernel", "GSMPRegressor", "SLIMKLRegressor", "make_spectral_grid"]

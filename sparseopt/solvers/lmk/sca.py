@@ -3,8 +3,8 @@ r"""Successive convex approximation (SCA, DSCA) for the weights of a linear mult
 Suwandi et al.'s local solver. The objective (with the ADMM terms of an
 agent; :math:`\lambda = 0`, :math:`\rho = 0` for plain ML-II)
 
-.. math:: L(x) = l(w, \sigma^2) + \lambda^\top x + \tfrac{\rho}{2}\|x - c\|^2,
-          \qquad x = (w, \sigma^2) \text{ or } w,
+.. math:: L(w, \sigma^2) = l(w, \sigma^2) + \lambda^\top w
+          + \tfrac{\rho}{2}\|w - c\|^2,
 
 is a difference of convex functions: linearising the concave
 :math:`\log\det C` at :math:`x^k` (gradient :math:`t(x^k)`, the traces)
@@ -41,25 +41,21 @@ class _State:
 
 
 class _AdmmTerms:
-    """:math:`\\lambda^\\top x + \\rho/2 \\|x - c\\|^2` over ``x = (w[, noise])``."""
+    """:math:`\\lambda^\\top w + \\rho/2 \\|w - c\\|^2` (the weights only)."""
 
     def __init__(self, n_atoms, learn_noise, rho, center, multipliers):
-        size = n_atoms + int(learn_noise)
-        self.learn_noise, self.rho = learn_noise, float(rho)
-        self.center = np.zeros(size) if center is None else np.asarray(center, dtype=float)
-        self.multipliers = (np.zeros(size) if multipliers is None
+        self.learn_noise, self.rho = learn_noise, np.asarray(rho, dtype=float)
+        self.center = np.zeros(n_atoms) if center is None else np.asarray(center, dtype=float)
+        self.multipliers = (np.zeros(n_atoms) if multipliers is None
                             else np.asarray(multipliers, dtype=float))
 
-    def stack(self, weights, noise):
-        return np.append(weights, noise) if self.learn_noise else weights
-
     def value(self, weights, noise):
-        x = self.stack(weights, noise)
-        return float(self.multipliers @ x + 0.5 * self.rho * np.sum((x - self.center) ** 2))
+        return float(self.multipliers @ weights
+                     + 0.5 * np.sum(self.rho * (weights - self.center) ** 2))
 
     def gradient(self, weight_gradient, noise_gradient, weights, noise):
-        gradient = self.stack(weight_gradient, noise_gradient)
-        return gradient + self.multipliers + self.rho * (self.stack(weights, noise) - self.center)
+        gradient = weight_gradient + self.multipliers + self.rho * (weights - self.center)
+        return np.append(gradient, noise_gradient) if self.learn_noise else gradient
 
 
 def _criterion(state, learn_noise, noise_floor):
@@ -102,11 +98,11 @@ def sca_weights(problem, weights, noise, *, learn_noise=True, noise_floor=0.0, t
         Maximum number of outer (linearisation) steps.
     n_blocks : int, default=1
         Number of Jacobi blocks (DSCA); 1 is plain SCA.
-    rho : float, default=0.0
-        ADMM penalty :math:`\rho`.
-    center, multipliers : ndarray, optional
-        ADMM consensus point :math:`c` and multipliers :math:`\lambda`
-        (length ``A``, plus one for the noise when it is learned).
+    rho : float or ndarray of shape (A,), default=0.0
+        ADMM penalty :math:`\rho` (one per weight: a diagonal metric).
+    center, multipliers : ndarray of shape (A,), optional
+        ADMM consensus point :math:`c` and multipliers :math:`\lambda` of
+        the weights (the noise stays local).
     inner_tol, inner_max_iter : float, int
         Passed to :func:`~.subproblem.solve_subproblem` as ``tol``, ``max_iter``.
     verbose : int, default=0
@@ -167,20 +163,19 @@ def _jacobi_step(problem, state, terms, learn_noise, noise_floor, n_blocks, inne
     eligible = np.flatnonzero((state.weights > 0) | (gradient < 0))
     blocks = [b for b in np.array_split(eligible, max(1, min(n_blocks, eligible.size))) if
               b.size] or [eligible]
-    linear = state.trace + terms.multipliers[:n_atoms]
-    noise_linear = state.noise_trace + (terms.multipliers[-1] if learn_noise else 0.0)
+    linear = state.trace + terms.multipliers
+    noise_linear = state.noise_trace
     candidate, candidate_noise, used = state.weights.copy(), state.noise, 0
     for k, block in enumerate(blocks):
         with_noise = learn_noise and k == 0
         block_linear = linear[block]
-        block_center = terms.center[block]
         if with_noise:
             block_linear = np.append(block_linear, noise_linear)
-            block_center = np.append(block_center, terms.center[-1] - noise_floor)
         solved, solved_noise, info = solve_subproblem(
             problem, state.weights, state.noise, block_linear, free=block,
-            learn_noise=with_noise, noise_floor=noise_floor, rho=terms.rho,
-            center=block_center, tol=inner_tol, max_iter=inner_max_iter)
+            learn_noise=with_noise, noise_floor=noise_floor,
+            rho=terms.rho[block] if terms.rho.ndim else terms.rho,
+            center=terms.center[block], tol=inner_tol, max_iter=inner_max_iter)
         candidate[block] = solved[block]
         if with_noise:
             candidate_noise = solved_noise

@@ -3,11 +3,12 @@ r"""The convex subproblem of successive convex approximation (SCA), by projected
 Linearising :math:`\log\det C` at :math:`w^k` leaves the convex problem
 
 .. math:: \min_{x \ge \ell}\ F(x) = \sum_j y_j^\top C_j(x)^{-1} y_j + b^\top x
-          + \tfrac{\rho}{2}\|x - c\|^2,
+          + \tfrac{\rho}{2}\|w - c\|^2,
 
-over the free atom weights (and the noise, with lower bound its floor), the
-other weights held fixed: :math:`b` is the linearisation :math:`t(w^k)`
-(plus the ADMM multipliers), :math:`c` the ADMM consensus point. With
+over the free atom weights :math:`w` (and the noise, with lower bound its
+floor: :math:`x = (w, \sigma^2)`), the other weights held fixed: :math:`b`
+is the linearisation :math:`t(x^k)` (plus the ADMM multipliers of the
+weights), :math:`c` the ADMM consensus point of the weights. With
 :math:`\beta_j = C_j^{-1}y_j`,
 
 .. math:: \nabla_i F = -\sum_j \beta_j^\top K_i \beta_j + b_i + \rho(x_i - c_i),
@@ -44,8 +45,13 @@ class _Subproblem:
                  center):
         self.problem, self.weights, self.noise = problem, weights, noise
         self.free, self.learn_noise, self.noise_floor = free, learn_noise, noise_floor
-        self.linear, self.rho = linear, rho
-        self.center = np.zeros_like(linear) if center is None else center
+        self.linear = linear
+        # the proximal term acts on the atom weights only (never on the noise)
+        self.rho = np.zeros_like(linear)
+        self.rho[:free.size] = rho
+        self.center = np.zeros_like(linear)
+        if center is not None:
+            self.center[:free.size] = center[:free.size]
 
     def split(self, x):
         weights = self.weights.copy()
@@ -59,7 +65,7 @@ class _Subproblem:
             factors = self.problem.factors(*self.split(x))
         except NotPositiveDefinite:
             return np.inf, None
-        penalty = self.linear @ x + 0.5 * self.rho * np.sum((x - self.center) ** 2)
+        penalty = self.linear @ x + 0.5 * float(self.rho @ (x - self.center) ** 2)
         return self.problem.value(factors) - sum(f.logdet for f in factors) + penalty, factors
 
     def gradient(self, x, factors):
@@ -72,7 +78,7 @@ class _Subproblem:
         """Hessian block of the variables ``index``."""
         atoms_index = index[index < self.free.size]
         with_noise = self.learn_noise and index[-1] == self.free.size
-        hessian = self.rho * np.eye(index.size)
+        hessian = np.diag(self.rho[index])
         for (atoms, _), f in zip(self.problem.parts, factors):
             columns = atoms.products(f.beta, self.free[atoms_index])
             if with_noise:
@@ -126,10 +132,10 @@ def solve_subproblem(problem, weights, noise, linear, *, free, learn_noise=False
         Optimise the noise too (the last variable).
     noise_floor : float, default=0.0
         Lower bound of the noise.
-    rho : float, default=0.0
-        Proximal weight :math:`\rho \ge 0`.
-    center : ndarray, optional
-        Proximal centre :math:`c` (same layout as ``linear``; default 0).
+    rho : float or ndarray of shape (len(free),), default=0.0
+        Proximal weight(s) :math:`\rho \ge 0` (on the atom weights only).
+    center : ndarray of shape (len(free),), optional
+        Proximal centre :math:`c` of the free atoms (default 0).
     tol : float, default=1e-10
         Stop when the Newton decrement :math:`-\nabla F^\top d` is at most
         ``tol`` times :math:`\max(1, |F|)`.
@@ -147,7 +153,7 @@ def solve_subproblem(problem, weights, noise, linear, *, free, learn_noise=False
     free = np.asarray(free, dtype=np.int64)
     sub = _Subproblem(problem, np.asarray(weights, dtype=np.float64), float(noise), free,
                       learn_noise, noise_floor, np.asarray(linear, dtype=np.float64),
-                      float(rho), center)
+                      rho, center)
     x = np.asarray(weights, dtype=np.float64)[free]
     if learn_noise:
         x = np.append(x, max(float(noise) - noise_floor, 0.0))
