@@ -77,7 +77,7 @@ def _criterion(state, learn_noise, noise_floor):
 
 def sca_weights(problem, weights, noise, *, learn_noise=True, noise_floor=0.0, tol=1e-4,
                 max_iter=100, n_blocks=1, rho=0.0, center=None, multipliers=None,
-                inner_tol=1e-9, inner_max_iter=30, verbose=0):
+                inner_tol=1e-12, inner_max_iter=30, verbose=0):
     r"""Minimise :math:`L(x)` over :math:`x \ge 0` by SCA (``n_blocks=1``) or DSCA.
 
     Parameters
@@ -143,7 +143,7 @@ def sca_weights(problem, weights, noise, *, learn_noise=True, noise_floor=0.0, t
                 averaged_noise = state.noise + (candidate_noise - state.noise) / n_blocks
                 new_state = _State(problem, averaged, averaged_noise, terms)
             n_iter += 1
-            if new_state.objective > state.objective:  # rounding at the optimum
+            if new_state.objective >= state.objective:  # no progress left in float64
                 break
             state = new_state
             interrupt.check()
