@@ -78,6 +78,7 @@ def load_airline():
     """
     table = load_vendored_csv("airline_passengers.csv")
     year, month = table.data[:, 0].astype(np.int64), table.data[:, 1].astype(np.int64)
-    dates = np.array([f"{y:04d}-{m:02d}" for y, m in zip(year, month)], dtype="datetime64[M]")
+    dates = np.array([f"{y:04d}-{m:02d}" for y, m in zip(year, month, strict=True)],
+                     dtype="datetime64[M]")
     return Bunch(data=table.data[:, 2].copy(), time=year + (month - 1) / 12.0, dates=dates,
                  provenance=table.provenance)

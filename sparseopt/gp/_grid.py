@@ -88,7 +88,7 @@ def make_spectral_grid(X, n_components=300, *, n_scales=3, sampling="uniform",
     sizes = np.full(n_scales, n_components // n_scales)
     sizes[:n_components % n_scales] += 1
     means, scales = [], []
-    for factor, size in zip(factors, sizes):
+    for factor, size in zip(factors, sizes, strict=True):
         if sampling == "uniform":
             fractions = np.linspace(0.0, 1.0, size)[:, None] if size > 1 else np.zeros((1, 1))
             means.append(fractions * nyquist)

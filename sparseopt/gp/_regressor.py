@@ -213,9 +213,11 @@ class GSMPRegressor(SpectralGPBase):
         self.alpha_ = self._posterior.alpha
         if not info["converged"]:
             warnings.warn(
-                f"GSMPRegressor did not converge in max_iter={self.n_iter_} iterations: "
-                f"criterion {info['criterion']:.3e} > tol={self.tol:.3e}. Increase max_iter "
-                "or tol.", ConvergenceWarning, stacklevel=2)
+                f"GSMPRegressor did not converge: criterion {info['criterion']:.3e} > "
+                f"tol={self.tol:.3e} after {self.n_iter_} iterations (max_iter="
+                f"{_MAX_ITER[self.solver] if self.max_iter is None else self.max_iter}; fewer "
+                "means no step could lower the objective in float64). Increase max_iter or "
+                "tol.", ConvergenceWarning, stacklevel=2)
         return self
 
     def predict(self, X, return_std=False, return_cov=False):

@@ -228,7 +228,8 @@ class SLIMKLRegressor(SpectralGPBase):
             weights, info = consensus_admm(
                 pool, weights, rho=self.rho, tol=self.tol,
                 max_iter=100 if self.max_iter is None else self.max_iter,
-                step=self.quantization_step, bits=self.quantization_bits, seed=seed, verbose=self.verbose)
+                step=self.quantization_step, bits=self.quantization_bits, seed=seed,
+                verbose=self.verbose)
             final = pool.evaluate(weights)
         finally:
             pool.close()
@@ -254,10 +255,10 @@ class SLIMKLRegressor(SpectralGPBase):
         self.bits_unquantized_ = int(info["bits_unquantized"])
         self.partitions_ = parts
         self._experts = [GaussianPosterior(X[p], y[p], weights, means, scales, local_noise)
-                         for p, local_noise in zip(parts, noises)]
+                         for p, local_noise in zip(parts, noises, strict=True)]
         if not info["converged"]:
             warnings.warn(
-                f"SLIMKLRegressor did not converge in max_iter={self.n_iter_} ADMM rounds: "
+                f"SLIMKLRegressor did not converge in {self.n_iter_} ADMM rounds: "
                 f"residual ratio {self.history_.criteria[-1]:.3e} > 1. Increase max_iter or "
                 "tol.", ConvergenceWarning, stacklevel=3)
 

@@ -34,14 +34,15 @@ by ADMM in unscaled form (Boyd et al. 2011, section 7.1):
 
 :math:`Q` is the unbiased stochastic quantizer of :mod:`.quantize`. An
 agent's local iterate may hold more than the consensus variables (e.g. its
-own noise variance): only its first ``len(theta)`` entries take part. Suwandi et al. quantize the values :math:`\zeta_j` and
-:math:`\theta` themselves, so that the rounding error never vanishes (with
+own noise variance): only its first ``len(theta)`` entries take part.
+Suwandi et al. quantize the values :math:`\zeta_j` and :math:`\theta`
+themselves, so that the rounding error never vanishes (with
 a bit budget, a weight smaller than a 255th of the largest is rounded to 0
 or to that 255th at random); quantizing the innovation, known to both
 sides, keeps the same unbiased quantizer while its error shrinks with the
-residuals (the step of a bit budget follows the innovation's range). Every random rounding is seeded by (``seed``, round,
-agent), so that any backend, and any recomputation after a lost worker,
-gives the same result.
+residuals (the step of a bit budget follows the innovation's range).
+Every random rounding is seeded by (``seed``, round, agent), so that any
+backend, and any recomputation after a lost worker, gives the same result.
 """
 
 import numpy as np
@@ -160,6 +161,7 @@ def consensus_admm(pool, start, *, rho=1.0, lower=None, tol=1e-3, abs_tol=0.0,
     total_bits, unquantized_bits = 0, 0
     primal, dual = [], []
     converged, n_iter, criterion = False, 0, np.inf
+    previous_zetas = None
     abs_tol = max(abs_tol, step or 0.0)
     with DeferredInterrupt() as interrupt:
         while n_iter < max_iter:
@@ -167,7 +169,7 @@ def consensus_admm(pool, start, *, rho=1.0, lower=None, tol=1e-3, abs_tol=0.0,
             zetas = np.array([message[0] for message in messages])
             total_bits += sum(message[2] for message in messages)
             # the coordinator's copy of the multipliers (agents update theirs identically)
-            if n_iter > 0:
+            if previous_zetas is not None:
                 multipliers += penalty * (previous_zetas - theta)
             penalty = rho
             average = np.maximum(np.mean(zetas + multipliers / penalty, axis=0), lower)

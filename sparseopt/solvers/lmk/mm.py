@@ -222,7 +222,7 @@ def _revive(problem, point, tol, prune_tol):
     if not pruned.size:
         return 0
     trace = sum(atoms.traces(f.inverse(), pruned)
-                for (atoms, _), f in zip(problem.parts, point.factors))
+                for (atoms, _), f in zip(problem.parts, point.factors, strict=True))
     quad = problem.quads(point.factors, pruned)
     violating = quad > (1.0 + tol) * trace
     # back at 10x the pruning level: growing, it is not pruned again at once

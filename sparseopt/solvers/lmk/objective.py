@@ -110,7 +110,8 @@ class LMKProblem:
 
     def quads(self, factors, index=None):
         r""":math:`q_i = \sum_j \beta_j^\top K_i \beta_j` (atoms in ``index``, default all)."""
-        return sum(atoms.quads(f.beta, index) for (atoms, _), f in zip(self.parts, factors))
+        return sum(atoms.quads(f.beta, index)
+                   for (atoms, _), f in zip(self.parts, factors, strict=True))
 
     def statistics(self, factors, index=None):
         r"""``(trace, quad, noise_trace, noise_quad)``: the gradient is ``trace - quad``.
@@ -121,7 +122,7 @@ class LMKProblem:
         \|\beta_j\|^2` are those of the identity atom.
         """
         trace, noise_trace = 0.0, 0.0
-        for (atoms, _), f in zip(self.parts, factors):
+        for (atoms, _), f in zip(self.parts, factors, strict=True):
             inverse = f.inverse()
             trace = trace + atoms.traces(inverse, index)
             noise_trace += float(np.trace(inverse))

@@ -66,7 +66,7 @@ def reference_subproblem(atoms, y, noise, linear, *, rho=0.0, center=None, solve
     residual = cp.Variable(len(y))
     fit = cp.sum_squares(residual) / noise + sum(
         cp.quad_over_lin(u, weights[i]) for i, u in enumerate(parts))
-    constraints = [sum(f @ u for f, u in zip(factors, parts)) + residual == y]
+    constraints = [sum(f @ u for f, u in zip(factors, parts, strict=True)) + residual == y]
     center = np.zeros(n_atoms) if center is None else center
     objective = fit + linear @ weights
     if rho > 0:

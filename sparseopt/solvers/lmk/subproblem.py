@@ -79,7 +79,7 @@ class _Subproblem:
         atoms_index = index[index < self.free.size]
         with_noise = self.learn_noise and index[-1] == self.free.size
         hessian = np.diag(self.rho[index])
-        for (atoms, _), f in zip(self.problem.parts, factors):
+        for (atoms, _), f in zip(self.problem.parts, factors, strict=True):
             columns = atoms.products(f.beta, self.free[atoms_index])
             if with_noise:
                 columns = np.column_stack([columns, f.beta])

@@ -52,7 +52,7 @@ def test_gradient_is_trace_minus_quadratic_form():
     weights, noise = rng.uniform(0.1, 1.0, 6), 0.2
     atoms, y = problem.parts[0]
     K = [atoms.gram(np.eye(6)[i]) for i in range(6)]
-    C = sum(w * k for w, k in zip(weights, K)) + noise * np.eye(len(y))
+    C = sum(w * k for w, k in zip(weights, K, strict=True)) + noise * np.eye(len(y))
     inverse_y = np.linalg.solve(C, y)
     expected = [np.trace(np.linalg.solve(C, k)) - inverse_y @ k @ inverse_y for k in K]
     np.testing.assert_allclose(problem.gradient(weights, noise)[0], expected, rtol=1e-10)
