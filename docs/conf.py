@@ -4,9 +4,12 @@ import os
 import sys
 import warnings
 
-import sparseopt
-
 sys.path.insert(0, os.path.abspath(".."))
+# gallery_figures.py (the check that every gallery figure shows data) sits beside this file.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import sparseopt  # noqa: E402
+
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 project = "sparseopt"
@@ -45,6 +48,8 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "show_memory": False,
     "within_subsection_order": "FileNameSortKey",
+    # Every figure must show data: an example whose plots came out empty fails the build.
+    "image_scrapers": ("gallery_figures.checked_matplotlib_scraper",),
 }
 
 warnings.filterwarnings("ignore", category=UserWarning,

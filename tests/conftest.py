@@ -5,8 +5,28 @@ import sys
 import textwrap
 import time
 
-import pytest
-from hypothesis import HealthCheck, settings
+# scikit-learn's array-API common checks (check_array_api_input) run only when SciPy's
+# array API support is on, which SciPy reads once, when scipy._lib._array_api_override
+# is first imported (``import scipy`` alone, as numba does, does not): switch it on
+# here, or those checks are skipped every time.
+_SCIPY_READS_IT = "scipy._lib._array_api_override"
+if _SCIPY_READS_IT in sys.modules and os.environ.get("SCIPY_ARRAY_API") != "1":
+    raise RuntimeError(f"{_SCIPY_READS_IT} was imported before tests/conftest.py could set "
+                       "SCIPY_ARRAY_API=1; set it in the environment")
+os.environ["SCIPY_ARRAY_API"] = "1"
+
+# A test run launched in the background of a non-interactive shell (``cmd &`` in a
+# script, as some CI runners do) starts with SIGINT ignored, which its subprocesses
+# inherit: the interrupt tests would then hang (a child never sees the signal) or fail.
+# Restore Python's own handler, as in an interactive session.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# Scripts that regenerate fixtures from optional packages (e.g. dagma) are not tests:
+# ``--doctest-modules`` would import them and fail where those packages are absent.
+collect_ignore_glob = ["*/fixtures/make_*.py"]
 
 # The first call of a kernel compiles it (or loads it from the cache): no deadline.
 settings.register_profile(

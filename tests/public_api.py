@@ -159,6 +159,7 @@ X_REG = _rng.standard_normal((20, 5))
 X_REG[np.abs(X_REG) < 0.3] = 0.0  # zeros: sparse copies store some explicitly
 Y_REG = X_REG @ np.array([1.5, 0.0, -2.0, 0.0, 0.5]) + 0.1 * _rng.standard_normal(20)
 Y_BINARY = (X_REG[:, 0] + 0.3 * _rng.standard_normal(20) > 0).astype(np.float64)
+Y_TASKS = np.column_stack([Y_REG, 1.0 - Y_REG])
 Y_CLASSES = np.argmax(X_REG[:, :3] + 0.3 * _rng.standard_normal((20, 3)), axis=1).astype(float)
 _B = _rng.standard_normal((6, 6))
 SPD = _B @ _B.T + 6 * np.eye(6)
@@ -218,7 +219,18 @@ def _recipes():
         "GraphLabelPropagation": estimator_recipe(
             bcd.GraphLabelPropagation(n_neighbors=3), X_MOONS, Y_MOONS,
             accepts={"y": {"nan", "object"}}, sparse=("X",)),  # NaN, None: unlabelled
+        "GroupLasso": estimator_recipe(bcd.GroupLasso(groups=2, alpha=0.1), X_REG, Y_REG,
+                                       sparse=("X",)),
+        "GroupLogisticRegression": estimator_recipe(
+            bcd.GroupLogisticRegression(groups=2, alpha=0.05), X_REG, Y_BINARY, sparse=("X",),
+            accepts=labels),
         "Lasso": estimator_recipe(bcd.Lasso(alpha=0.1), X_REG, Y_REG, sparse=("X",)),
+        "MultiTaskElasticNet": estimator_recipe(bcd.MultiTaskElasticNet(alpha=0.1), X_REG,
+                                                Y_TASKS, sparse=("X",)),
+        "MultiTaskLasso": estimator_recipe(bcd.MultiTaskLasso(alpha=0.1), X_REG, Y_TASKS,
+                                           sparse=("X",)),
+        "SparseGroupLasso": estimator_recipe(bcd.SparseGroupLasso(groups=2, alpha=0.1), X_REG,
+                                             Y_REG, sparse=("X",)),
         "LeastSquaresBCD": estimator_recipe(bcd.LeastSquaresBCD(alpha=0.1), X_REG, Y_REG,
                                             sparse=("X",)),
         "MultinomialLogisticRegression": estimator_recipe(
@@ -384,8 +396,11 @@ def _recipes():
                                      no_bad_input="takes no argument"),
         # ----------------------------------------------------------------- bcd
         "bcd.lasso_path": f(bcd.lasso_path, {"X": X_REG, "y": Y_REG},
-                            {"n_alphas": 5, "max_iter": 200}, linked=("y",), sparse=("X",)),
+                            {"alphas": 5, "max_iter": 200}, linked=("y",), sparse=("X",)),
         # ----------------------------------------------------------------- dag
+        "dag.bootstrap_edges": f(dag.bootstrap_edges, {"X": X_DAG},
+                                 {"estimator": dag.ColideEV(**_DAG_FAST), "n_bootstrap": 2,
+                                  "random_state": 0}),
         "dag.count_accuracy": f(dag.count_accuracy, {"B_true": DAG, "B_est": DAG_OTHER},
                                 linked=("B_est",)),
         "dag.cpdag_shd": f(dag.cpdag_shd, {"B_true": DAG, "B_est": DAG_OTHER},
@@ -410,7 +425,9 @@ def _recipes():
             linked=("y",), function=sbl.kronecker_sbl, params={"max_iter": 20}),
         # ------------------------------------------------------------------ ot
         "ot.qrot": f(ot.qrot, ot_arrays, {"reg": 1.0}, **ot_options),
+        "ot.qrot2": f(ot.qrot2, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.route_tokens": f(ot.route_tokens, {"logits": LOGITS}, {"k": 1}),
+        "ot.sinkhorn2": f(ot.sinkhorn2, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.sinkhorn_log": f(ot.sinkhorn_log, ot_arrays, {"reg": 1.0}, **ot_options),
         "ot.sinkhorn_newton_sparse": f(ot.sinkhorn_newton_sparse, ot_arrays, {"reg": 1.0},
                                        **ot_options),

@@ -11,9 +11,9 @@ from sparseopt.utils.discovery import FAMILIES
 
 PACKAGE = Path(sparseopt.__file__).parent
 # ground: utils; floor 1: core; floor 2: solvers; floor 3: the families;
-# beside the families (may use all of them): datasets and the command line
+# beside the families (may use all of them): datasets, the command line and its tour
 FLOORS = {"utils": 0, "core": 1, "solvers": 2, **{family: 3 for family in FAMILIES},
-          "datasets": 4, "cli": 4, "__main__": 4}
+          "datasets": 4, "cli": 4, "tour": 4, "__main__": 4}
 
 
 def _modules():

@@ -8,16 +8,23 @@ active-set phase for l1 problems.
 """
 
 from sparseopt.bcd._graph import GraphLabelPropagation
+from sparseopt.bcd._group import GroupLasso, GroupLogisticRegression, SparseGroupLasso
 from sparseopt.bcd._linear import ElasticNet, Lasso, LeastSquaresBCD
 from sparseopt.bcd._logistic import MultinomialLogisticRegression, SparseLogisticRegression
+from sparseopt.bcd._multitask import MultiTaskElasticNet, MultiTaskLasso
 from sparseopt.bcd._path import lasso_path
 
 __all__ = [
     "ElasticNet",
     "GraphLabelPropagation",
+    "GroupLasso",
+    "GroupLogisticRegression",
     "Lasso",
     "LeastSquaresBCD",
+    "MultiTaskElasticNet",
+    "MultiTaskLasso",
     "MultinomialLogisticRegression",
+    "SparseGroupLasso",
     "SparseLogisticRegression",
     "lasso_path",
 ]

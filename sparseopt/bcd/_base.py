@@ -10,7 +10,8 @@ from sparseopt.solvers.bcd import BLOCKS, SELECTIONS, UPDATES
 from sparseopt.solvers.bcd.partitions import GRAPH_BLOCKS, check_partition
 
 __all__ = ["BCD_CONSTRAINTS", "append_intercept_column", "check_block_size",
-           "check_linear_model_options", "engine_blocks"]
+           "check_linear_model_options", "coordinate_penalty_factors", "engine_blocks",
+           "weighted_centred_problem"]
 
 BCD_CONSTRAINTS = {
     "selection": [StrOptions(set(SELECTIONS))],
@@ -38,6 +39,36 @@ def append_intercept_column(X):
     if sp.issparse(X):
         return sp.hstack([X, sp.csc_matrix(ones)], format="csc")
     return np.asfortranarray(np.hstack([np.asarray(X, dtype=np.float64), ones]))
+
+
+def coordinate_penalty_factors(weights, n_features, n_coords):
+    """Penalty factors of the engine's coordinates: the features' (ones by
+    default), then ones for any extra coordinates (an intercept, set by the
+    caller)."""
+    factors = np.ones(n_coords)
+    if weights is not None:
+        factors[:n_features] = weights
+    return factors
+
+
+def weighted_centred_problem(X, y, sample_weight, fit_intercept):
+    """Weighted least squares as plain least squares without intercept.
+
+    With weights ``s`` (any positive scale) and weighted means ``mu``,
+    ``ybar``, ``sum_i s_i (y_i - x_i w - b)^2 / sum(s)`` minimised over ``b``
+    equals ``||D (y - ybar) - D (X - mu) w||^2 / n`` with
+    ``D = diag(sqrt(n s / sum(s)))``. Returns the dense transformed ``X``,
+    ``y`` and ``(mu, ybar)`` (zeros without intercept), from which
+    ``b = ybar - mu . w``.
+    """
+    n_samples = X.shape[0]
+    scale = np.sqrt(sample_weight * (n_samples / sample_weight.sum()))
+    dense = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    means = np.average(dense, axis=0, weights=sample_weight) if fit_intercept else \
+        np.zeros(X.shape[1])
+    y_mean = float(np.average(y, weights=sample_weight)) if fit_intercept else 0.0
+    design = np.asfortranarray((dense - means) * scale[:, None])
+    return design, (np.asarray(y, dtype=np.float64) - y_mean) * scale, means, y_mean
 
 
 def check_linear_model_options(estimator):

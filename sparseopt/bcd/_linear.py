@@ -1,24 +1,34 @@
 """Least-squares estimators of the BCD family: Lasso, ElasticNet, LeastSquaresBCD."""
 
+import copy
+import math
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from sparseopt.bcd._base import (
     BCD_CONSTRAINTS,
     append_intercept_column,
     check_block_size,
     check_linear_model_options,
+    coordinate_penalty_factors,
     engine_blocks,
+    weighted_centred_problem,
 )
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
-from sparseopt.solvers.glm.elastic_net import SELECTION_RULES, solve_enet
+from sparseopt.solvers.glm.elastic_net import (
+    SELECTION_RULES,
+    check_penalty_weights,
+    check_precompute,
+    solve_enet,
+)
 from sparseopt.utils.validation import check_random_state_seed, validate_data
 
 __all__ = ["Lasso", "ElasticNet", "LeastSquaresBCD"]
@@ -31,11 +41,12 @@ class _LeastSquaresBCD(RegressorMixin, BaseEstimator):
         **BCD_CONSTRAINTS,
         "fit_intercept": ["boolean"],
         "positive": ["boolean"],
-        "precompute": [StrOptions({"auto"}), "boolean"],
+        "precompute": [StrOptions({"auto"}), "boolean", "array-like"],
         "screening": ["boolean"],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "active_set": ["boolean"],
+        "weights": ["array-like", None],
     }
+    _warn_at_zero_alpha = True
 
     def _penalty_strengths(self):
         raise NotImplementedError  # pragma: no cover - every subclass defines it
@@ -49,59 +60,124 @@ class _LeastSquaresBCD(RegressorMixin, BaseEstimator):
                 and not self.active_set)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data; float32 is kept by the default solver, other
-            dtypes become float64.
-        y : array-like of shape (n_samples,)
-            Target values.
+            dtypes become float64. Not modified; at most one copy is made.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values; each column of a 2-D ``y`` is an independent
+            problem (use :class:`MultiTaskLasso` for a shared support).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights, rescaled to sum to ``n_samples``
+            (scikit-learn's semantics: the data-fit term becomes the
+            weighted mean of the squared residuals).
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        X, y = validate_data(self, X, y, accept_sparse="csc", dtype=[np.float64, np.float32],
-                             order="F", y_numeric=True)
+        X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
+                             dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
+        if sp.issparse(y):
+            raise ValueError("y must be a dense array (n_samples,) or (n_samples, n_targets), "
+                             "got a sparse matrix.")
         y = np.asarray(y, dtype=X.dtype)
         n_features = X.shape[1]
         check_block_size(self.block_size, n_features)
         check_linear_model_options(self)
-        l1, l2 = self._penalty_strengths()
-        coef_init = None
-        if self.warm_start and getattr(self, "coef_", None) is not None:
-            if self.coef_.shape == (n_features,):
-                coef_init = self.coef_
-        if self._uses_fast_solver():
-            self._fit_fast(X, y, l1, l2, coef_init)
+        if isinstance(self.precompute, np.ndarray) or hasattr(self.precompute, "__array__"):
+            check_precompute(self.precompute, n_features)
+        weights = check_penalty_weights(self.weights, n_features)
+        if sample_weight is not None and not np.isscalar(sample_weight):
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                 ensure_non_negative=True)
+            if np.all(sample_weight == sample_weight[0]):
+                sample_weight = None  # uniform weights do not change the problem
         else:
-            self._fit_engine(X, y, l1, l2, coef_init)
+            sample_weight = None
+        l1, l2 = self._penalty_strengths()
+        if self._warn_at_zero_alpha and self.alpha == 0:
+            warnings.warn("With alpha=0, this algorithm does not converge well. You are "
+                          "advised to use the LinearRegression estimator.", UserWarning,
+                          stacklevel=2)
+        targets = y.reshape(-1, 1) if y.ndim == 1 else y
+        starts = self._warm_starts(targets.shape[1], n_features)
+        results = [self._fit_target(X, np.ascontiguousarray(targets[:, k]), l1, l2, starts[k],
+                                    sample_weight, weights)
+                   for k in range(targets.shape[1])]
+        self._store(results, single=y.ndim == 1)
         return self
 
-    def _fit_fast(self, X, y, l1, l2, coef_init):
-        coef, intercept, info = solve_enet(
-            X, y, l1, l2, fit_intercept=self.fit_intercept, positive=self.positive,
-            selection=self.selection, precompute=self.precompute, screening=self.screening,
-            tol=self.tol, max_iter=self.max_iter, max_epochs=self.max_epochs,
-            coef_init=coef_init, random_state=self.random_state, verbose=self.verbose)
-        self.coef_, self.intercept_ = coef, intercept
-        self.n_iter_ = info["n_iter"]
-        self.n_epochs_ = info["n_epochs"]
-        self.dual_gap_ = info["dual_gap"]
-        self.kkt_violation_ = info["kkt_violation"]
-        self.history_ = info["history"]
-        self.active_set_iteration_ = None
+    def _warm_starts(self, n_targets, n_features):
+        coef = getattr(self, "coef_", None) if self.warm_start else None
+        if coef is None or coef.size != n_targets * n_features:
+            return [None] * n_targets
+        return list(np.asarray(coef).reshape(n_targets, n_features))
+
+    def _fit_target(self, X, y, l1, l2, coef_init, sample_weight, weights):
+        if self._uses_fast_solver():
+            coef, intercept, info = solve_enet(
+                X, y, l1, l2, fit_intercept=self.fit_intercept, positive=self.positive,
+                selection=self.selection, precompute=self.precompute, screening=self.screening,
+                tol=self.tol, max_iter=self.max_iter, coef_init=coef_init,
+                sample_weight=sample_weight, weights=weights, random_state=self.random_state,
+                verbose=self.verbose)
+            return {"coef": coef, "intercept": intercept, "n_iter": info["n_iter"],
+                    "n_epochs": info["n_epochs"], "dual_gap": info["dual_gap"],
+                    "kkt_violation": info["kkt_violation"], "history": info["history"],
+                    "active_set_iteration": None}
+        return self._fit_target_engine(X, y, l1, l2, coef_init, sample_weight)
+
+    def _fit_target_engine(self, X, y, l1, l2, coef_init, sample_weight):
+        """The block engine on one target; sample weights by an exact reformulation
+        (weighted, centred data without intercept, solved by a copy of this estimator)."""
+        model = self
+        if sample_weight is not None:
+            model = copy.copy(self)
+            model.fit_intercept = False
+            X, y, means, y_mean = weighted_centred_problem(X, y, sample_weight,
+                                                           self.fit_intercept)
+        model._fit_engine(X, y, l1, l2, coef_init)
+        result = {"coef": model.coef_, "intercept": model.intercept_,
+                  "n_iter": math.ceil(model.n_epochs_ - 1e-9), "n_epochs": model.n_epochs_,
+                  "dual_gap": model.dual_gap_, "kkt_violation": model.kkt_violation_,
+                  "history": model.history_,
+                  "active_set_iteration": model.active_set_iteration_}
+        if sample_weight is not None and self.fit_intercept:
+            result["intercept"] = y_mean - float(means @ result["coef"])
+        return result
+
+    def _store(self, results, single):
+        if single:
+            result = results[0]
+            self.coef_, self.intercept_ = result["coef"], result["intercept"]
+            self.n_iter_ = result["n_iter"]
+            self.n_epochs_ = result["n_epochs"]
+            self.dual_gap_ = result["dual_gap"]
+            self.kkt_violation_ = result["kkt_violation"]
+            self.history_ = result["history"]
+            self.active_set_iteration_ = result["active_set_iteration"]
+            return
+        self.coef_ = np.array([r["coef"] for r in results])
+        self.intercept_ = np.array([r["intercept"] for r in results])
+        self.n_iter_ = [r["n_iter"] for r in results]
+        self.n_epochs_ = np.array([r["n_epochs"] for r in results])
+        self.dual_gap_ = np.array([r["dual_gap"] for r in results])
+        self.kkt_violation_ = np.array([r["kkt_violation"] for r in results])
+        self.history_ = [r["history"] for r in results]
+        self.active_set_iteration_ = [r["active_set_iteration"] for r in results]
 
     def _fit_engine(self, X, y, l1, l2, coef_init):
         n_samples, n_features = X.shape
         design = append_intercept_column(X) if self.fit_intercept else X
         n_coords = design.shape[1]
         datafit = GLMDatafit(design, y, "least_squares", 1.0 / n_samples)
-        weights = np.ones(n_coords)
+        weights = coordinate_penalty_factors(self.weights, n_features, n_coords)
         positive = np.full(n_coords, self.positive)
         if self.fit_intercept:  # the intercept is never penalised nor constrained
             weights[-1] = 0.0
@@ -161,17 +237,20 @@ class _LeastSquaresBCD(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             :math:`X w + b`.
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=True, dtype=[np.float64, np.float32],
                           reset=False)
+        if np.ndim(self.coef_) == 2:
+            return np.asarray(X @ self.coef_.T) + self.intercept_
         return np.asarray(X @ self.coef_).ravel() + self.intercept_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
         return tags
 
 
@@ -202,50 +281,67 @@ default="gradient"
         model with the Hessian bound, proximal Newton (for least squares the
         last two coincide, and with single coordinates these three are the
         exact coordinate minimisation), or two-metric projection.
-    precompute : "auto" or bool, default="auto"
-        Use the Gram matrix :math:`X^\\top X` (default solver only): worth it
-        when ``n_samples >> n_features``.
+    precompute : "auto", bool or array of shape (n_features, n_features), \
+default="auto"
+        Default solver only. ``True``: form the Gram matrix
+        :math:`X_c^\\top X_c` once (worth it when ``n_samples >> n_features``);
+        an array: that Gram matrix (of ``X``, or of the centred ``X`` with
+        ``fit_intercept``; checked on one entry, as scikit-learn does);
+        ``False``: work on the residual; ``"auto"``: for each working set,
+        the cheaper of the residual and a cached Gram block of the working set
+        by a cost model (never the full Gram matrix, never a second copy of
+        ``X``). The greedy rules always use Gram blocks.
     screening : bool, default=True
         Gap Safe screening of provably inactive features (default solver).
     active_set : bool, default=False
         Once the support is identified, update it as one block with Newton
         steps (superlinear final phase; block-engine solver).
+    weights : array-like of shape (n_features,), default=None
+        Per-feature penalty factors :math:`\\omega_j \\ge 0` multiplying both
+        penalty terms (glmnet's ``penalty.factor``); 0 leaves a feature
+        unpenalised. ``None`` means all ones.
     tol : float, default=1e-4
         Stop when the duality gap is at most ``tol * P(0)``, where
-        :math:`P(0) = \\|y - \\bar y\\|^2 / (2n)` is the objective at zero.
-        The dual point is the rescaled residual, recomputed from scratch at
-        each check.
+        :math:`P(0)` is the objective at zero (with the best intercept), and
+        the largest coefficient change of the last epoch is at most
+        ``tol * max|w|`` (the block engine checks the gap only). The dual
+        point is rebuilt from the residual at each check. scikit-learn stops
+        on the same change criterion and a gap of ``2 tol P(0)``, so at equal
+        ``tol`` this is at least as precise.
     max_iter : int, default=1000
-        Maximum number of outer iterations: working-set iterations for the
-        default solver, epochs (passes over all blocks) for the block engine.
-        A :class:`~sklearn.exceptions.ConvergenceWarning` is raised when reached.
-    max_epochs : int, default=50000
-        Maximum number of passes over a working set (default solver).
+        Maximum number of epochs, as in scikit-learn: passes over the
+        working set for the default solver (a greedy rule's epoch is as many
+        single-coordinate updates), passes over all blocks for the block
+        engine. A :class:`~sklearn.exceptions.ConvergenceWarning` is raised
+        when reached.
     warm_start : bool, default=False
         Start from the previous ``coef_`` when refitting.
     random_state : int, RandomState instance or None, default=None
         Seeds the random and Lipschitz rules.
     verbose : int, default=0
-        Print the objective, duality gap and KKT violation at each outer
-        iteration (default solver) or the objective and criterion at each
-        epoch (block engine) if positive.
+        Print the objective and stopping criterion through
+        :class:`~sparseopt.utils.IterationPrinter` (1: at most one line a
+        second, 2: every check; the block engine prints at each epoch).
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
         Coefficients :math:`w`.
-    intercept_ : float
+    intercept_ : float or ndarray of shape (n_targets,)
         Intercept :math:`b` (0.0 when ``fit_intercept=False``).
-    n_iter_ : int
-        Outer iterations (default solver) or block updates (block engine).
-    n_epochs_ : float
-        Coordinate updates divided by the number of coordinates (passes).
-    dual_gap_ : float
-        Duality gap at the solution, in objective units.
-    kkt_violation_ : float
+    n_iter_ : int or list of int
+        Epochs run (see ``max_iter``), one per target; 0 when a warm start
+        is already optimal.
+    n_epochs_ : float or ndarray of shape (n_targets,)
+        The same, not rounded up.
+    dual_gap_ : float or ndarray of shape (n_targets,)
+        Duality gap at the solution, in objective units (for ``alpha=0``,
+        scikit-learn's first-order measure :math:`\\|X_c^\\top r\\|^2 / n`).
+    kkt_violation_ : float or ndarray of shape (n_targets,)
         Largest violation of the optimality conditions.
-    history_ : ConvergenceHistory
-        Objective and stopping criterion at each check, with timings.
+    history_ : ConvergenceHistory or list of ConvergenceHistory
+        Objective and stopping criterion at each check, with timings; the
+        default solver's iterations count coordinate updates.
     active_set_iteration_ : int or None
         Block update at which the active set was identified (``active_set``).
     n_features_in_ : int
@@ -256,8 +352,8 @@ default="gradient"
     With ``blocks="fixed"``, ``block_size=1``, ``active_set=False`` and a
     ``selection`` among cyclic, random, gs and gsl, the fit runs the fast
     working-set coordinate-descent solver (:func:`sparseopt.solvers.bcd_enet`:
-    Anderson extrapolation, Gap Safe screening, Gram matrix for tall data,
-    float32); every other combination runs the generic block engine
+    Anderson extrapolation, Gap Safe screening, cached Gram blocks, float32
+    kept); every other combination runs the generic block engine
     (:func:`sparseopt.solvers.bcd_minimize`), in float64.
 
     References
@@ -270,24 +366,11 @@ default="gradient"
 """
 
 
-def _init_common(self, fit_intercept, positive, selection, blocks, block_size, update,
-                 precompute, screening, active_set, tol, max_iter, max_epochs, warm_start,
-                 random_state, verbose):
-    self.fit_intercept = fit_intercept
-    self.positive = positive
-    self.selection = selection
-    self.blocks = blocks
-    self.block_size = block_size
-    self.update = update
-    self.precompute = precompute
-    self.screening = screening
-    self.active_set = active_set
-    self.tol = tol
-    self.max_iter = max_iter
-    self.max_epochs = max_epochs
-    self.warm_start = warm_start
-    self.random_state = random_state
-    self.verbose = verbose
+def _init_params(self, params):
+    """Store the ``__init__`` arguments as given (scikit-learn's convention)."""
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(self, name, value)
 
 
 class Lasso(_LeastSquaresBCD):
@@ -319,17 +402,14 @@ class Lasso(_LeastSquaresBCD):
 
     _parameter_constraints: dict = {
         **_LeastSquaresBCD._parameter_constraints,
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, np.inf, closed="left")],
     }
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, positive=False, selection="cyclic",
                  blocks="fixed", block_size=1, update="gradient", precompute="auto",
-                 screening=True, active_set=False, tol=1e-4, max_iter=1000,
-                 max_epochs=50_000, warm_start=False, random_state=None, verbose=0):
-        self.alpha = alpha
-        _init_common(self, fit_intercept, positive, selection, blocks, block_size, update,
-                     precompute, screening, active_set, tol, max_iter, max_epochs, warm_start,
-                     random_state, verbose)
+                 screening=True, active_set=False, weights=None, tol=1e-4, max_iter=1000,
+                 warm_start=False, random_state=None, verbose=0):
+        _init_params(self, locals())
 
     def _penalty_strengths(self):
         return self.alpha, 0.0
@@ -361,30 +441,26 @@ class ElasticNet(_LeastSquaresBCD):
     >>> from sparseopt.bcd import ElasticNet
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]])
     >>> ElasticNet(alpha=0.1, l1_ratio=0.5).fit(X, [0.0, 1.0, 2.0]).coef_.round(3)
-    array([ 0.807, -0.   ])
+    array([0.86, 0.  ])
     """
 
     _parameter_constraints: dict = {
         **_LeastSquaresBCD._parameter_constraints,
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, np.inf, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
     }
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, positive=False,
                  selection="cyclic", blocks="fixed", block_size=1, update="gradient",
-                 precompute="auto", screening=True, active_set=False, tol=1e-4, max_iter=1000,
-                 max_epochs=50_000, warm_start=False, random_state=None, verbose=0):
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        _init_common(self, fit_intercept, positive, selection, blocks, block_size, update,
-                     precompute, screening, active_set, tol, max_iter, max_epochs, warm_start,
-                     random_state, verbose)
+                 precompute="auto", screening=True, active_set=False, weights=None, tol=1e-4,
+                 max_iter=1000, warm_start=False, random_state=None, verbose=0):
+        _init_params(self, locals())
 
     def _penalty_strengths(self):
         return self.alpha * self.l1_ratio, self.alpha * (1.0 - self.l1_ratio)
 
 
-class LeastSquaresBCD(_LeastSquaresBCD):
+class LeastSquaresBCD(_LeastSquaresBCD):  # noqa: D101 (docstring assembled below)
     __doc__ = r"""Least squares (optionally ridge) by block coordinate descent.
 
     Minimises the smooth quadratic
@@ -399,9 +475,7 @@ class LeastSquaresBCD(_LeastSquaresBCD):
     Parameters
     ----------
     alpha : float, default=0.0
-        Ridge strength :math:`\alpha \ge 0`.""" + _COMMON_DOC.replace(
-        "Stop when the duality gap is at most ``tol * P(0)``",
-        "With ``alpha > 0``, stop when the duality gap is at most ``tol * P(0)``") + """
+        Ridge strength :math:`\alpha \ge 0`.""" + _COMMON_DOC + """
     See Also
     --------
     sklearn.linear_model.Ridge : The anchor for ``alpha > 0``.
@@ -418,17 +492,15 @@ class LeastSquaresBCD(_LeastSquaresBCD):
 
     _parameter_constraints: dict = {
         **_LeastSquaresBCD._parameter_constraints,
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, np.inf, closed="left")],
     }
+    _warn_at_zero_alpha = False  # plain least squares is this estimator's purpose
 
     def __init__(self, alpha=0.0, *, fit_intercept=True, positive=False, selection="cyclic",
                  blocks="fixed", block_size=1, update="gradient", precompute="auto",
-                 screening=True, active_set=False, tol=1e-4, max_iter=1000,
-                 max_epochs=50_000, warm_start=False, random_state=None, verbose=0):
-        self.alpha = alpha
-        _init_common(self, fit_intercept, positive, selection, blocks, block_size, update,
-                     precompute, screening, active_set, tol, max_iter, max_epochs, warm_start,
-                     random_state, verbose)
+                 screening=True, active_set=False, weights=None, tol=1e-4, max_iter=1000,
+                 warm_start=False, random_state=None, verbose=0):
+        _init_params(self, locals())
 
     def _penalty_strengths(self):
         return 0.0, self.alpha

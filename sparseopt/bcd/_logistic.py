@@ -1,5 +1,6 @@
 """Logistic estimators of the BCD family: binary and multinomial."""
 
+import math
 import warnings
 from numbers import Real
 
@@ -9,16 +10,18 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from sparseopt.bcd._base import (
     BCD_CONSTRAINTS,
     append_intercept_column,
     check_block_size,
+    coordinate_penalty_factors,
     engine_blocks,
 )
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
+from sparseopt.solvers.glm.elastic_net import check_penalty_weights
 from sparseopt.solvers.glm.logistic import solve_logistic
 from sparseopt.solvers.glm.multinomial import solve_multinomial
 from sparseopt.utils.validation import (
@@ -52,26 +55,35 @@ default="newton"
     active_set : bool, default=False
         Once the support is identified, update it as one block with Newton
         steps (superlinear final phase).
+    weights : array-like of shape (n_features,), default=None
+        Per-feature penalty factors :math:`\\omega_j \\ge 0` multiplying both
+        penalty terms (glmnet's ``penalty.factor``); 0 leaves a feature
+        unpenalised. ``None`` means all ones.
     tol : float, default=1e-4
         Stop when the duality gap is at most ``tol * P(0)`` (``P(0)`` the
-        objective at zero) and the intercept's gradient is at most ``tol``
+        objective at zero) and the gradient of the unpenalised coordinates
+        (intercepts, features of zero penalty factor) is at most ``tol``
         times the largest gradient entry at the start.
     max_iter : int, default=1000
-        Maximum number of outer iterations (working-set iterations for the
-        default solver, epochs for the block engine).
+        Maximum number of epochs: passes over the working set's columns for
+        the default solver (one per Newton gradient and one per
+        coordinate-descent pass on the Newton model), passes over all blocks
+        for the block engine. A ConvergenceWarning is raised when reached.
     warm_start : bool, default=False
         Start from the previous solution when refitting.
     random_state : int, RandomState instance or None, default=None
         Seeds the random and Lipschitz rules.
     verbose : int, default=0
-        Verbosity (default solver and block engine).
+        Print the objective and criterion through
+        :class:`~sparseopt.utils.IterationPrinter` (1: at most one line a
+        second, 2: every check), on the default solver and the block engine.
 """
 
 _ATTRIBUTES = """
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_iter_ : int
-        Outer iterations (default solver) or block updates (block engine).
+        Epochs run (see ``max_iter``).
     dual_gap_ : float
         Duality gap at the solution, in objective units.
     kkt_violation_ : float
@@ -93,17 +105,36 @@ _REFERENCES = """
 """
 
 
+def _check_engine_sample_weight(sample_weight, fast):
+    if sample_weight is not None and not fast:
+        raise ValueError(
+            "sample_weight is supported by the default solver only (blocks='fixed', one "
+            "feature per block, selection='cyclic', update='newton', active_set=False); the "
+            "block-engine configurations of the logistic estimators do not take sample "
+            "weights.")
+
+
 class _LogisticBase(ClassifierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         **BCD_CONSTRAINTS,
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, np.inf, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
         "active_set": ["boolean"],
+        "weights": ["array-like", None],
     }
 
-    def _validate(self, X, y):
-        X, y = validate_data(self, X, y, accept_sparse="csc", dtype=np.float64, order="F")
+    def _validate(self, X, y, sample_weight):
+        X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"], dtype=np.float64)
+        weights = check_penalty_weights(self.weights, X.shape[1])
+        if sample_weight is not None and not np.isscalar(sample_weight):
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                 ensure_non_negative=True)
+            if np.all(sample_weight == sample_weight[0]):
+                sample_weight = None  # uniform weights do not change the problem
+        else:
+            sample_weight = None
+
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
@@ -111,14 +142,15 @@ class _LogisticBase(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"y must contain at least two classes; got one class: {self.classes_[0]!r}."
             )
-        return X, encoder.transform(y)
+        return X, encoder.transform(y), sample_weight, weights
 
     def _engine(self, X, target, loss, n_outputs, start):
         n_samples = X.shape[0]
         design = append_intercept_column(X) if self.fit_intercept else X
         n_coords = design.shape[1] * n_outputs
         datafit = GLMDatafit(design, target, loss, 1.0 / n_samples, n_outputs=n_outputs)
-        weights = np.ones(n_coords)
+        weights = np.repeat(coordinate_penalty_factors(self.weights, X.shape[1], design.shape[1]),
+                            n_outputs)
         if self.fit_intercept:
             weights[-n_outputs:] = 0.0
         penalty = ElasticNetPenalty(self.alpha * self.l1_ratio,
@@ -143,7 +175,7 @@ class _LogisticBase(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning, stacklevel=3)
         state = datafit.start(coef, track_gradient=False)
         violations = penalty.violations(datafit.full_gradient(state), coef)
-        self.n_iter_ = info["n_iter"]
+        self.n_iter_ = math.ceil(info["n_iter"] * (self.block_size or 1) / n_coords - 1e-9)
         self.dual_gap_ = monitor.last_gap
         self.kkt_violation_ = float(violations.max(initial=0.0))
         self.history_ = info["history"]
@@ -216,8 +248,9 @@ class SparseLogisticRegression(_LogisticBase):
     """
 
     def __init__(self, alpha=0.01, *, l1_ratio=1.0, fit_intercept=True, selection="cyclic",
-                 blocks="fixed", block_size=1, update="newton", active_set=False, tol=1e-4,
-                 max_iter=1000, warm_start=False, random_state=None, verbose=0):
+                 blocks="fixed", block_size=1, update="newton", active_set=False,
+                 weights=None, tol=1e-4, max_iter=1000, warm_start=False, random_state=None,
+                 verbose=0):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -226,6 +259,7 @@ class SparseLogisticRegression(_LogisticBase):
         self.block_size = block_size
         self.update = update
         self.active_set = active_set
+        self.weights = weights
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
@@ -238,28 +272,32 @@ class SparseLogisticRegression(_LogisticBase):
                 and self.update == "newton" and not self.active_set)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+            Training data (not modified; at most one copy is made).
         y : array-like of shape (n_samples,)
             Two-class labels (any two values).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights: the loss becomes their weighted mean
+            (scikit-learn's semantics with ``C = 1 / (alpha * sum(sample_weight))``).
 
         Returns
         -------
         self : SparseLogisticRegression
             The fitted estimator.
         """
-        X, encoded = self._validate(X, y)
+        X, encoded, sample_weight, weights = self._validate(X, y, sample_weight)
         if len(self.classes_) > 2:
             raise ValueError(
                 f"Only binary classification is supported. y has {len(self.classes_)} "
                 "classes: use MultinomialLogisticRegression."
             )
         check_block_size(self.block_size, X.shape[1])
+        _check_engine_sample_weight(sample_weight, self._uses_fast_solver())
         target = np.where(encoded == 1, 1.0, -1.0)
         n_features = X.shape[1]
         warm = self.warm_start and getattr(self, "coef_", None) is not None and \
@@ -270,7 +308,7 @@ class SparseLogisticRegression(_LogisticBase):
                 fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter,
                 coef_init=self.coef_.ravel() if warm else None,
                 intercept_init=float(self.intercept_[0]) if warm else 0.0,
-                verbose=self.verbose)
+                sample_weight=sample_weight, weights=weights, verbose=self.verbose)
             self.n_iter_ = info["n_iter"]
             self.dual_gap_ = info["dual_gap"]
             self.kkt_violation_ = info["kkt_violation"]
@@ -375,7 +413,8 @@ class MultinomialLogisticRegression(_LogisticBase):
 
     def __init__(self, alpha=0.01, *, l1_ratio=1.0, fit_intercept=True, selection="cyclic",
                  blocks="fixed", block_size=None, update="newton", active_set=False,
-                 tol=1e-4, max_iter=1000, warm_start=False, random_state=None, verbose=0):
+                 weights=None, tol=1e-4, max_iter=1000, warm_start=False, random_state=None,
+                 verbose=0):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -384,6 +423,7 @@ class MultinomialLogisticRegression(_LogisticBase):
         self.block_size = block_size
         self.update = update
         self.active_set = active_set
+        self.weights = weights
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
@@ -396,27 +436,30 @@ class MultinomialLogisticRegression(_LogisticBase):
                 and self.update == "newton" and not self.active_set)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+            Training data (not modified; at most one copy is made).
         y : array-like of shape (n_samples,)
             Labels (at least two classes).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights: the loss becomes their weighted mean.
 
         Returns
         -------
         self : MultinomialLogisticRegression
             The fitted estimator.
         """
-        X, encoded = self._validate(X, y)
+        X, encoded, sample_weight, weights = self._validate(X, y, sample_weight)
         n_classes, n_features = len(self.classes_), X.shape[1]
         n_rows = n_features + int(self.fit_intercept)
         check_block_size(self.block_size, n_rows * n_classes,
                          what="n_features * n_classes")
         block_size = n_classes if self.block_size is None else self.block_size
+        _check_engine_sample_weight(sample_weight, self._uses_fast_solver(n_classes))
         start = np.zeros((n_rows, n_classes))
         if self.warm_start and getattr(self, "coef_", None) is not None and \
                 self.coef_.shape == (n_classes, n_features):
@@ -427,8 +470,9 @@ class MultinomialLogisticRegression(_LogisticBase):
             full, info = solve_multinomial(
                 X, encoded, n_classes, self.alpha * self.l1_ratio,
                 self.alpha * (1.0 - self.l1_ratio), fit_intercept=self.fit_intercept,
-                tol=self.tol, max_iter=self.max_iter, coef_init=start, verbose=self.verbose)
-            self.n_iter_ = max(info["n_iter"], 1)
+                tol=self.tol, max_iter=self.max_iter, coef_init=start,
+                sample_weight=sample_weight, weights=weights, verbose=self.verbose)
+            self.n_iter_ = info["n_iter"]
             self.dual_gap_ = info["dual_gap"]
             self.kkt_violation_ = info["kkt_violation"]
             self.history_ = info["history"]

@@ -1,42 +1,124 @@
 """Regularisation paths with warm starts."""
 
+from numbers import Integral, Real
+
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from sparseopt.solvers.glm.elastic_net import check_regression_data, solve_enet
-from sparseopt.utils.validation import check_array, check_integer, check_scalar
+from sparseopt.solvers.glm.designs import LeastSquaresDesign, normalise_sample_weight
+from sparseopt.solvers.glm.elastic_net import (
+    SELECTION_RULES,
+    check_penalty_weights,
+    check_precompute,
+    check_regression_data,
+    check_sample_weight_array,
+    solve_enet,
+)
+from sparseopt.solvers.glm.multitask import solve_multitask
+from sparseopt.utils.progress import IterationPrinter
+from sparseopt.utils.validation import check_array
 
-__all__ = ["lasso_path"]
+__all__ = ["lasso_path", "alpha_grid"]
 
 
-def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0,
-               fit_intercept=False, positive=False, selection="cyclic", precompute="auto",
-               screening=True, tol=1e-4, max_iter=1000, return_n_iter=False):
+def alpha_grid(X, y, *, l1_ratio=1.0, fit_intercept=False, positive=False, sample_weight=None,
+               weights=None, n_alphas=100, eps=1e-3):
+    r"""The default grid: ``n_alphas`` values log-spaced from ``alpha_max`` down
+    to ``eps * alpha_max``.
+
+    :math:`\alpha_{max} = \max_{j: \omega_j > 0} |x_j^\top y| / (n \rho \omega_j)`
+    on the (weighted, centred) data is the smallest alpha whose solution is
+    zero (with unpenalised features, after fitting them alone: here they are
+    taken as zero, which gives an upper end that may still have non-zeros
+    among the unpenalised features only).
+
+    Parameters
+    ----------
+    X, y : validated arrays
+        Design and target.
+    l1_ratio, fit_intercept, positive, sample_weight, weights, n_alphas, eps
+        As in :func:`lasso_path`.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        Decreasing grid.
+    """
+    design = LeastSquaresDesign(X, fit_intercept, normalise_sample_weight(sample_weight,
+                                                                         X.shape[0]))
+    if y.ndim == 2:  # multi-task: row norms of X^T Y
+        correlation = np.linalg.norm(np.column_stack([
+            design.centred_rmatvec(design.target(y[:, t])[0], 0.0) for t in range(y.shape[1])]),
+            axis=1)
+    else:
+        target, _ = design.target(y)
+        correlation = design.centred_rmatvec(target, 0.0)
+    if not positive:
+        correlation = np.abs(correlation)
+    factors = np.ones(X.shape[1]) if weights is None else weights
+    penalised = factors > 0
+    top = float(np.max(correlation[penalised] / factors[penalised], initial=0.0))
+    alpha_max = max(top, np.finfo(float).tiny) / (X.shape[0] * l1_ratio)
+    return np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "l1_ratio": [Interval(Real, 0, 1, closed="right")],
+        "fit_intercept": ["boolean"],
+        "positive": ["boolean"],
+        "selection": [StrOptions(set(SELECTION_RULES))],
+        "precompute": [StrOptions({"auto"}), "boolean", "array-like"],
+        "screening": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "coef_init": ["array-like", None],
+        "sample_weight": ["array-like", None],
+        "weights": ["array-like", None],
+        "return_n_iter": ["boolean"],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
+               positive=False, selection="cyclic", precompute="auto", screening=True,
+               tol=1e-4, max_iter=1000, coef_init=None, sample_weight=None, weights=None,
+               return_n_iter=False, verbose=0):
     r"""Lasso (or elastic-net) solutions along a decreasing grid of ``alpha``.
 
     Solves, for each :math:`\alpha` of the grid, from the largest to the
     smallest and each warm-started at the previous solution,
 
-    .. math:: \frac{1}{2n}\|y - Xw - b\|_2^2 + \alpha\rho\|w\|_1
-              + \frac{\alpha(1-\rho)}{2}\|w\|_2^2
+    .. math:: \frac{1}{2\sum_i s_i}\sum_i s_i(y_i - x_i^\top w - b)^2
+              + \alpha\sum_j\omega_j\left(\rho|w_j| + \frac{1-\rho}{2}w_j^2\right)
 
     with the working-set coordinate-descent solver of
     :class:`~sparseopt.bcd.Lasso` (Gap Safe screening, Anderson
-    extrapolation), each to a duality gap of ``tol * P(0)``.
+    extrapolation, Gram blocks shared by the whole path), each to its
+    stopping rule (duality gap at most ``tol * P(0)`` and a last-epoch change
+    at most ``tol * max|w|``). The parameter names are scikit-learn 1.9's:
+    ``alphas`` is either the grid or the number of grid points.
 
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Design. Not modified.
-    y : array-like of shape (n_samples,)
-        Target. Not modified.
-    alphas : array-like, optional
-        The grid (sorted decreasingly before solving). By default ``n_alphas``
-        values log-spaced from :math:`\alpha_{max} = \|X^\top y\|_\infty / (n\rho)`
-        (the smallest alpha with a zero solution) down to ``eps * alpha_max``.
-    n_alphas : int, default=100
-        Grid size when ``alphas`` is not given.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Target. Not modified. A 2-D ``y`` gives the multi-task path (the
+        l2,1 penalty of :class:`~sparseopt.bcd.MultiTaskElasticNet`, as
+        scikit-learn's ``lasso_path`` does); ``selection``, ``precompute``
+        and ``positive`` then do not apply.
     eps : float, default=1e-3
-        ``alpha_min / alpha_max`` when ``alphas`` is not given.
+        ``alpha_min / alpha_max`` of the automatic grid, in ``(0, 1)``.
+    alphas : int or array-like, default=100
+        The number of automatic grid values, log-spaced from
+        :math:`\alpha_{max}` (the smallest alpha with a zero solution) down to
+        ``eps * alpha_max``; or the grid itself (non-negative, sorted
+        decreasingly before solving).
     l1_ratio : float, default=1.0
         :math:`\rho \in (0, 1]`.
     fit_intercept : bool, default=False
@@ -45,27 +127,38 @@ def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0,
         Non-negative coefficients.
     selection : {"cyclic", "random", "gs", "gsl"}, default="cyclic"
         Coordinate rule inside the working sets.
-    precompute : "auto" or bool, default="auto"
-        Use the Gram matrix (formed once for the whole path).
+    precompute : "auto", bool or ndarray, default="auto"
+        As in :class:`~sparseopt.bcd.Lasso`; the Gram matrix (or the cached
+        Gram blocks) serve the whole path.
     screening : bool, default=True
         Gap Safe screening.
     tol : float, default=1e-4
-        Relative duality-gap tolerance of every solve.
+        Relative tolerance of every solve.
     max_iter : int, default=1000
-        Maximum outer iterations per solve.
+        Maximum epochs per solve.
+    coef_init : array-like of shape (n_features,), default=None
+        Start of the first solve.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights (rescaled to sum to ``n_samples``).
+    weights : array-like of shape (n_features,), default=None
+        Per-feature penalty factors (0: unpenalised).
     return_n_iter : bool, default=False
-        Also return the number of outer iterations of each solve.
+        Also return the number of epochs of each solve.
+    verbose : int, default=0
+        Print the solves' progress through one
+        :class:`~sparseopt.utils.IterationPrinter` (at most a line a second at
+        ``verbose=1``).
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
         The grid, decreasing.
-    coefs : ndarray of shape (n_features, n_alphas)
+    coefs : ndarray of shape (n_features, n_alphas) or (n_tasks, n_features, n_alphas)
         Solutions, one column per alpha.
     dual_gaps : ndarray of shape (n_alphas,)
         Duality gap of each solution (objective units).
     n_iters : ndarray of shape (n_alphas,)
-        Outer iterations per solve, if ``return_n_iter``.
+        Epochs per solve, if ``return_n_iter``.
 
     See Also
     --------
@@ -77,41 +170,70 @@ def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0,
     >>> from sparseopt.bcd import lasso_path
     >>> from sparseopt.datasets import make_sparse_regression
     >>> X, y, _ = make_sparse_regression(50, 100, 5, random_state=0)
-    >>> alphas, coefs, gaps = lasso_path(X, y, n_alphas=10)
+    >>> alphas, coefs, gaps = lasso_path(X, y, alphas=10)
     >>> coefs.shape, bool(np.all(coefs[:, 0] == 0))
     ((100, 10), True)
     """
-    X, y = check_regression_data(X, y)
-    l1_ratio = check_scalar(l1_ratio, "l1_ratio", lower=0.0, upper=1.0, lower_inclusive=False)
-    tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
-    max_iter = check_integer(max_iter, "max_iter", lower=1)
-    n_samples = X.shape[0]
-    if alphas is None:
-        n_alphas = check_integer(n_alphas, "n_alphas", lower=1)
-        eps = check_scalar(eps, "eps", lower=0.0, upper=1.0, lower_inclusive=False)
-        centred = y - y.mean() if fit_intercept else y
-        correlation = np.asarray(X.T @ centred).ravel()
-        if fit_intercept:
-            means = np.asarray(X.mean(axis=0)).ravel()
-            correlation = correlation - means * centred.sum()
-        top = correlation.max() if positive else np.abs(correlation).max()
-        alpha_max = max(float(top), np.finfo(float).tiny) / (n_samples * l1_ratio)
-        alphas = np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+    X, y = check_regression_data(X, y, multi_output=True)
+    n_samples, n_features = X.shape
+    sample_weight = check_sample_weight_array(sample_weight, n_samples)
+    weights = check_penalty_weights(weights, n_features)
+    check_precompute(precompute, n_features)
+    if coef_init is not None:
+        coef_init = check_array(coef_init, ensure_2d=False, dtype=X.dtype, input_name="coef_init")
+        expected = (n_features,) if y.ndim == 1 else (y.shape[1], n_features)
+        if coef_init.shape != expected:
+            raise ValueError(f"coef_init must have shape {expected}, got {coef_init.shape}.")
+    if isinstance(alphas, Integral):
+        alphas = alpha_grid(X, y, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                            positive=positive, sample_weight=sample_weight, weights=weights,
+                            n_alphas=alphas, eps=eps)
     else:
         alphas = check_array(alphas, ensure_2d=False, dtype=np.float64, input_name="alphas")
         if alphas.ndim != 1 or np.any(alphas < 0):
-            raise ValueError("alphas must be a 1-D array of non-negative values.")
+            raise ValueError("alphas must be an int (the grid size) or a 1-D array of "
+                             f"non-negative values; got shape {alphas.shape} with minimum "
+                             f"{alphas.min(initial=0.0)}.")
         alphas = np.sort(alphas)[::-1]
-    coefs = np.empty((X.shape[1], alphas.size), dtype=X.dtype)
+    if y.ndim == 2:
+        return _multitask_path(X, y, alphas, l1_ratio, fit_intercept, tol, max_iter, coef_init,
+                               sample_weight, weights, screening, return_n_iter, verbose)
+    coefs = np.empty((n_features, alphas.size), dtype=X.dtype)
     gaps = np.empty(alphas.size)
     n_iters = np.empty(alphas.size, dtype=np.int64)
-    coef, cache = None, {}
+    coef, cache = coef_init, {}
+    printer = IterationPrinter("lasso_path", verbose)
     for k, alpha in enumerate(alphas):
         coef, _, info = solve_enet(
             X, y, alpha * l1_ratio, alpha * (1.0 - l1_ratio), fit_intercept=fit_intercept,
             positive=positive, selection=selection, precompute=precompute, screening=screening,
-            tol=tol, max_iter=max_iter, coef_init=coef, cache=cache)
+            tol=tol, max_iter=max_iter, coef_init=coef, sample_weight=sample_weight,
+            weights=weights, cache=cache, printer=printer)
         coefs[:, k] = coef
+        gaps[k] = info["dual_gap"]
+        n_iters[k] = info["n_iter"]
+    if return_n_iter:
+        return alphas, coefs, gaps, n_iters
+    return alphas, coefs, gaps
+
+
+def _multitask_path(X, Y, alphas, l1_ratio, fit_intercept, tol, max_iter, coef_init,
+                    sample_weight, weights, screening, return_n_iter, verbose):
+    n_tasks, n_features = Y.shape[1], X.shape[1]
+    coefs = np.empty((n_tasks, n_features, alphas.size), dtype=X.dtype)
+    gaps = np.empty(alphas.size)
+    n_iters = np.empty(alphas.size, dtype=np.int64)
+    coef = None if coef_init is None else coef_init.T
+    cache = {}
+    printer = IterationPrinter("lasso_path", verbose)
+    weights_sum = normalise_sample_weight(sample_weight, X.shape[0])
+    for k, alpha in enumerate(alphas):
+        coef, _, info = solve_multitask(
+            X, np.asarray(Y, dtype=np.float64), alpha * l1_ratio, alpha * (1.0 - l1_ratio),
+            fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, coef_init=coef,
+            sample_weight=weights_sum, weights=weights, screening=screening, cache=cache,
+            printer=printer)
+        coefs[:, :, k] = coef.T
         gaps[k] = info["dual_gap"]
         n_iters[k] = info["n_iter"]
     if return_n_iter:

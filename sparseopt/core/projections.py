@@ -150,8 +150,8 @@ def project_l1_ball(x, radius=1.0):
     Examples
     --------
     >>> from sparseopt.core import project_l1_ball
-    >>> project_l1_ball([2.0, -1.0])
-    array([1., 0.])
+    >>> project_l1_ball([1.0, -0.5])
+    array([ 0.75, -0.25])
     """
     x, radius = _check_vector_and_radius(x, radius)
     return project_l1_ball_kernel(x, radius)

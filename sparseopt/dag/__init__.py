@@ -7,10 +7,13 @@ with the graph, so the l1 weight adapts to the noise level.
 function and central-path continuation, return guaranteed DAGs, and take
 forbidden / required edges. Graph metrics live in :mod:`sparseopt.dag.metrics`;
 :func:`simulate_dag`, :func:`simulate_weights` and :func:`simulate_sem`
-generate linear SEM data.
+generate linear SEM data; :func:`bootstrap_edges` gives each edge a
+confidence (its frequency over refits on resampled rows).
 """
 
-from sparseopt.dag._estimators import ColideEV, ColideNV, DagmaLinear
+from sparseopt.dag._bootstrap import bootstrap_edges
+from sparseopt.dag._colide import ColideEV, ColideNV
+from sparseopt.dag._dagma import DagmaLinear
 from sparseopt.dag.metrics import (
     count_accuracy,
     cpdag_shd,
@@ -26,6 +29,7 @@ __all__ = [
     "ColideEV",
     "ColideNV",
     "DagmaLinear",
+    "bootstrap_edges",
     "count_accuracy",
     "cpdag_shd",
     "dag_to_cpdag",

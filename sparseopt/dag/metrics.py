@@ -5,6 +5,7 @@ Graphs are ``(d, d)`` adjacency matrices, ``B[i, j] != 0`` for an edge
 """
 
 import numpy as np
+from scipy.sparse.csgraph import connected_components
 
 from sparseopt.utils.validation import check_scalar
 
@@ -78,13 +79,21 @@ def is_dag(W):
     return _topological_order(_binary(W, "W")) is not None
 
 
-def to_dag(W, threshold=0.3, required=None):
+def to_dag(W, threshold=0.3, required=None, *, prune="cycles"):
     """Threshold a weighted graph, then prune its weakest edges until it is a DAG.
 
-    Entries with ``|w| <= threshold`` are zeroed; then, while the graph has a
-    cycle, the smallest remaining ``|w|`` (ties: lowest row-major index) is
-    removed. Edges marked ``required`` are neither thresholded nor pruned
-    (a required entry whose weight is exactly zero stays absent).
+    Entries with ``|w| <= threshold`` are zeroed. Then, while the graph has
+    a directed cycle (a non-zero diagonal entry is a self-loop, a cycle):
+
+    - ``prune="cycles"``: the weakest edge that lies on a cycle (both ends
+      in one strongly connected component) is removed;
+    - ``prune="weakest"``: the weakest remaining edge is removed, on a cycle
+      or not, as in the ``to_dag`` of the official CoLiDE code (so a strong
+      self-loop removes every weaker edge first).
+
+    Ties go to the lowest row-major index. Edges marked ``required`` are
+    neither thresholded nor pruned (a required entry whose weight is exactly
+    zero stays absent).
 
     Parameters
     ----------
@@ -94,6 +103,8 @@ def to_dag(W, threshold=0.3, required=None):
         Weights of at most this magnitude are dropped.
     required : array-like of bool of shape (d, d), optional
         Edges to keep.
+    prune : {"cycles", "weakest"}, default="cycles"
+        Which edge goes next while the graph is cyclic.
 
     Returns
     -------
@@ -111,11 +122,12 @@ def to_dag(W, threshold=0.3, required=None):
     --------
     >>> import numpy as np
     >>> from sparseopt.dag import to_dag
-    >>> dag, n_pruned = to_dag(np.array([[0.0, 0.9], [0.5, 0.0]]))
-    >>> dag, n_pruned
-    (array([[0. , 0.9],
-           [0. , 0. ]]), 1)
+    >>> W = np.array([[0.0, 0.9, 0.0], [0.5, 0.0, 0.0], [0.0, 0.4, 0.0]])
+    >>> to_dag(W)[1], to_dag(W, prune="weakest")[1]  # 2 -> 1 is on no cycle
+    (1, 2)
     """
+    if prune not in ("cycles", "weakest"):
+        raise ValueError(f"prune must be 'cycles' or 'weakest', got {prune!r}.")
     _binary(W, "W")
     threshold = check_scalar(threshold, "threshold", lower=0.0)
     W = np.array(W, dtype=np.float64, copy=True)
@@ -125,9 +137,15 @@ def to_dag(W, threshold=0.3, required=None):
     if not is_dag(keep):
         raise ValueError("the required edges contain a directed cycle.")
     W[(np.abs(W) <= threshold) & ~keep] = 0.0
-    n_pruned = 0
     if is_dag(W):
         return W, 0
+    if prune == "weakest":
+        return _prune_weakest(W, keep)
+    return _prune_cycles(W, keep)
+
+
+def _prune_weakest(W, keep):
+    n_pruned = 0
     candidates = np.flatnonzero((W != 0).ravel() & ~keep.ravel())
     order = candidates[np.argsort(np.abs(W.ravel()[candidates]), kind="stable")]
     for flat in order:
@@ -136,6 +154,19 @@ def to_dag(W, threshold=0.3, required=None):
         if is_dag(W):
             break
     return W, n_pruned
+
+
+def _prune_cycles(W, keep):
+    n_pruned = 0
+    while True:
+        adjacency = W != 0
+        _, labels = connected_components(adjacency, directed=True, connection="strong")
+        on_cycle = adjacency & (labels[:, None] == labels[None, :]) & ~keep
+        if not on_cycle.any():  # the required edges are acyclic: nothing else is left
+            return W, n_pruned
+        candidates = np.flatnonzero(on_cycle.ravel())
+        W.flat[candidates[np.argmin(np.abs(W.ravel()[candidates]))]] = 0.0
+        n_pruned += 1
 
 
 def _pair_states(adjacency):
@@ -150,8 +181,12 @@ def structural_hamming_distance(B_true, B_est, *, reversal_cost=1):
 
     The number of node pairs whose edge differs (missing, extra, or of another
     orientation). A reversed edge costs ``reversal_cost``: 1 as in NOTEARS,
-    DAGMA and CoLiDE, 2 (a deletion plus an insertion) as in cdt. Works on
-    DAGs and on CPDAGs (undirected edges stored both ways).
+    DAGMA and CoLiDE, 2 (a deletion plus an insertion) as in cdt. A
+    self-loop (non-zero diagonal entry) in one graph and not in the other
+    counts 1, an extra or missing edge, as in the official ``count_accuracy``
+    of NOTEARS, DAGMA and CoLiDE (and :func:`count_accuracy` here, whose FDR
+    counts it as a false edge). Works on DAGs and on CPDAGs (undirected
+    edges stored both ways).
 
     Parameters
     ----------
@@ -174,6 +209,8 @@ def structural_hamming_distance(B_true, B_est, *, reversal_cost=1):
     >>> structural_hamming_distance(true, guess), structural_hamming_distance(
     ...     true, guess, reversal_cost=2)
     (2, 3)
+    >>> structural_hamming_distance(true, true + np.eye(3, dtype=int))  # 3 self-loops
+    3
     """
     if reversal_cost not in (1, 2):
         raise ValueError(f"reversal_cost must be 1 or 2, got {reversal_cost!r}.")
@@ -181,7 +218,8 @@ def structural_hamming_distance(B_true, B_est, *, reversal_cost=1):
     a, b = _pair_states(true), _pair_states(estimate)
     differ = a != b
     reversed_ = ((a == 1) & (b == 2)) | ((a == 2) & (b == 1))
-    return int(differ.sum() + (reversal_cost - 1) * reversed_.sum())
+    self_loops = np.diag(true) != np.diag(estimate)
+    return int(differ.sum() + (reversal_cost - 1) * reversed_.sum() + self_loops.sum())
 
 
 def count_accuracy(B_true, B_est):

@@ -4,67 +4,53 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
-from sparseopt.core.history import ConvergenceHistory
-from sparseopt.ot._validation import check_ot_problem, marginal_error
-from sparseopt.solvers.ot.duals import balance_columns, dual_objective, semi_dual_objective
-from sparseopt.solvers.ot.newton import qrot_newton, restricted_qrot_newton
+from sparseopt.ot._validation import (
+    center_potentials,
+    check_ot_problem,
+    check_tol,
+    finite_range,
+    marginal_error,
+    plan_cost,
+    shifted_cost,
+)
+from sparseopt.solvers.ot.duals import dual_objective
+from sparseopt.solvers.ot.lbfgs import qrot_lbfgs
+from sparseopt.solvers.ot.newton import qrot_newton
+from sparseopt.solvers.ot.sparsity_constrained import sparsity_constrained_solve
+from sparseopt.utils import IterationPrinter
 from sparseopt.utils.validation import check_integer, check_scalar
 
-__all__ = ["sparsity_constrained_ot", "qrot"]
+__all__ = ["qrot", "qrot2", "solve_sparsity_constrained", "sparsity_constrained_ot"]
+
+# The largest plan entries are about min(max a, max b) = T; the dual resolves
+# alpha_i + beta_j - M_ij to about 1e-16 range(M), i.e. plan entries to
+# 1e-16 range(M) / gamma. Measured (problem(100) and (500), Dirichlet b): the
+# marginal error floor is about 1e-17 range(M) / (gamma T); below
+# gamma T = 1e-8 range(M) it exceeds 1e-9.
+SMALLEST_RELATIVE_REG = 1e-8
 
 
-class _StopWhenFeasible:
-    """L-BFGS callback: stop once the last gradient's L1 norm is below ``tol``."""
-
-    def __init__(self, tol, history):
-        self.tol, self.history, self.last = tol, history, None
-
-    def __call__(self, intermediate_result):
-        value, error = self.last
-        self.history.append(len(self.history), value, error)
-        if error <= self.tol:
-            raise StopIteration
-
-
-def _lbfgs(objective, start, tol, max_iter, history):
-    """Maximise a concave dual with L-BFGS; returns (x, n_iter)."""
-    stopper = _StopWhenFeasible(tol, history)
-
-    def negated(x):
-        value, gradient = objective(x)
-        stopper.last = (value, float(np.abs(gradient).sum()))
-        return -value, -gradient
-
-    result = minimize(negated, start, jac=True, method="L-BFGS-B", callback=stopper,
-                      options={"maxiter": max_iter, "maxcor": 20, "ftol": 1e-16,
-                               "gtol": 0.0, "maxls": 50})
-    return result.x, result.nit
+def _check_reg_scale(gamma, M, a, b, name):
+    spread = finite_range(M)
+    scale = min(float(a.max()), float(b.max()))
+    smallest = SMALLEST_RELATIVE_REG * spread / scale
+    if gamma < smallest:
+        raise ValueError(
+            f"reg = {gamma:.3g} is below the smallest supported value for {name}, "
+            f"{SMALLEST_RELATIVE_REG:g} * range(M) / min(max(a), max(b)) = {smallest:.3g}: "
+            "rounding in the dual would exceed 1e-9 of the plan's entries. At this reg the "
+            "plan is the unregularised OT plan to within rounding (ot.emd).")
 
 
-def _log(value, alpha, beta, n_iter, error, history, **extra):
-    return {"value": value, "alpha": alpha, "beta": beta, "n_iter": n_iter,
-            "marginal_error": error, "history": history, **extra}
-
-
-def _balance_on_support(alpha, costs, rows, columns, b, gamma, n):
-    """Column potentials with ``sum_i [alpha_i + beta_j - M_ij]_+ / gamma = b_j``
-    over each column's support: :func:`balance_columns` on the shifted costs
-    ``M_ij - alpha_i``, padded with ``+inf`` outside the support."""
-    counts = np.bincount(columns, minlength=n)
-    width = max(int(counts.max(initial=0)), 1)
-    padded = np.full((width, n), np.inf, order="F")
-    offsets = np.arange(columns.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    padded[offsets, columns] = costs - alpha[rows]
-    beta = balance_columns(padded, b, gamma)
-    beta[counts == 0] = 0.0
-    return beta
+def _printer(name, verbose):
+    return IterationPrinter(name, verbose) if verbose else None
 
 
 def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="columns",
-                            tol=1e-9, max_iter=1000, repair=True, log=False):
+                            tol=1e-9, dual_tol=1e-8, max_iter=1000, repair=True, verbose=0,
+                            log=False):
     r"""Sparsity-constrained optimal transport (Liu, Puigcerver & Blondel, 2023).
 
     Solves the quadratically regularised OT problem with at most ``max_nz``
@@ -73,7 +59,8 @@ def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="c
     .. math:: \min_{T \in U(a, b)} \langle T, M\rangle + \frac{\gamma}{2}\|T\|^2
               \quad \text{s.t.}\ \|T_{:, j}\|_0 \le k,
 
-    through one of its convex relaxations, maximised with L-BFGS:
+    through one of its convex relaxations (the same optimal value
+    :math:`D^\star_k`, non-increasing in ``k``):
 
     * ``"dual"``: :math:`\max_{\alpha, \beta}\ \alpha^\top a + \beta^\top b -
       \sum_j \delta_k(\alpha + \beta_j 1 - M_{:, j})` with
@@ -81,44 +68,71 @@ def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="c
     * ``"semi_dual"``: :math:`\max_\alpha\ \alpha^\top a - \sum_j b_j
       \max_{y \in \Delta,\ \|y\|_0 \le k} \big(y^\top(\alpha - M_{:, j}) -
       \frac{\gamma b_j}{2}\|y\|^2\big)`, whose inner maximiser is the
-      k-sparse simplex projection.
+      k-sparse simplex projection (the dual maximised over :math:`\beta`).
 
-    The plan is recovered from the dual variables and has at most ``k``
-    non-zeros per column by construction. The relaxation is not tight in
-    general, so its marginals can be off; ``repair=True`` then re-solves the
-    quadratically regularised problem restricted to the recovered support
-    (semismooth Newton), which restores the marginals while keeping the
-    sparsity whenever the support can carry them. ``marginal_error`` (L1 norm
-    of both marginal violations) is always reported. Each objective
-    evaluation is one pass over ``M`` in numba. With ``k = 1`` the semi-dual
-    optimum is the unregularised OT cost plus :math:`\frac{\gamma}{2}\sum_j b_j^2`;
-    with ``k`` at least the number of rows, it is quadratically regularised
-    OT (:func:`qrot`).
+    How it is solved (``log["method"]``): QROT (:func:`qrot`) first; when its
+    plan has at most ``k`` non-zeros per column the relaxation is tight and
+    that plan is the answer ("qrot"). ``k = 1`` is unregularised OT: the
+    potentials of an exact network-simplex solve (POT's ``emd``) are
+    optimal, and its plan gives the one row of every column ("network
+    simplex"). Otherwise the dual is maximised from the better of the QROT
+    potentials and a cold start by L-BFGS on a smoothed top-k
+    (:math:`\delta_k` as a maximum over weights :math:`\theta \in [0, 1]^m`,
+    :math:`\sum\theta \le k`, minus :math:`\frac{\mu}{2}\|\theta\|^2`),
+    with ``mu`` decreased in three stages ("smoothing"): the relaxation is
+    not differentiable where the top-k selection ties, so its gradient need
+    not vanish at the optimum and plain L-BFGS stalls there (2e-5 to 5e-5
+    below the optimum on small problems). Each stage stops on its own value,
+    when it has improved by at most ``dual_tol`` (relative) over 10
+    iterations. The reported ``value`` is the best relaxation value seen, at
+    least its value at every start tried (``start_values``; so at least the
+    QROT optimum).
+
+    The plan is read off the potentials and has at most ``k`` non-zeros per
+    column. The relaxation is not tight in general, so its marginals can be
+    off; ``repair=True`` then re-solves QROT restricted to the plan's
+    support (semismooth Newton), which restores the marginals whenever that
+    support can carry them. A ``ConvergenceWarning`` says when the returned
+    plan's marginal error (always reported) is above ``tol``. Costs are
+    shifted to start at zero internally (a constant offset of ``M`` changes
+    neither the plan nor the precision).
 
     Parameters
     ----------
     a : array-like of shape (m,) or None
-        Source weights summing to one (``None``: uniform).
+        Source weights summing to one (``None``: uniform); float32 weights
+        may be off by their rounding.
     b : array-like of shape (n,) or None
         Target weights summing to one (``None``: uniform).
     M : array-like of shape (m, n)
         Cost matrix.
     reg : float
-        Regularisation :math:`\gamma > 0`.
+        Regularisation :math:`\gamma > 0`, at least ``1e-8 * range(M) /
+        min(max(a), max(b))`` (smaller values raise a ``ValueError``).
     max_nz : int
         Maximum number ``k >= 1`` of non-zeros per column (per row with
-        ``axis="rows"``).
+        ``axis="rows"``); POT's ``max_nz``.
     formulation : {"dual", "semi_dual"}, default="dual"
-        Relaxation to maximise.
+        Relaxation whose value, potentials and plan are reported (POT's
+        ``smooth_ot_dual`` and ``smooth_ot_semi_dual``). Both share their
+        optimum and are maximised through the (smoothed) dual; the
+        semi-dual's plan has exact column sums, and it needs positive
+        weights on the sparse side.
     axis : {"columns", "rows"}, default="columns"
         Which side is sparse (``"rows"`` solves the transposed problem).
     tol : float, default=1e-9
-        L-BFGS stops when the L1 marginal error of the relaxation's plan is at
-        most ``tol`` (or at ``max_iter``); the repair uses the same tolerance.
+        Target L1 marginal error of the returned plan (for the QROT solve
+        and the repair); ``0`` runs them to their caps.
+    dual_tol : float, default=1e-8
+        Relative improvement of the smoothed value over 10 L-BFGS iterations
+        below which a smoothing stage stops (the role of POT's ``stopThr``,
+        which POT passes to SciPy as a relative reduction of the objective).
     max_iter : int, default=1000
-        Maximum number of L-BFGS iterations.
+        Maximum number of L-BFGS iterations, all stages (POT's ``numItermax``).
     repair : bool, default=True
         Restore the marginals on the recovered support.
+    verbose : int, default=0
+        Print the progress of L-BFGS (see :class:`sparseopt.utils.IterationPrinter`).
     log : bool, default=False
         Also return a dict of diagnostics.
 
@@ -127,13 +141,17 @@ def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="c
     plan : scipy.sparse.csc_matrix of shape (m, n)
         Transport plan, at most ``max_nz`` non-zeros per column (row).
     log : dict
-        If ``log``: ``value`` (optimal value of the relaxation), ``alpha``,
-        ``beta`` (dual potentials, with ``T_ij = [alpha_i + beta_j -
-        M_ij]_+ / gamma`` on the plan's support; for the semi-dual ``beta_j =
-        -gamma b_j tau_j`` with ``tau_j`` the threshold of column ``j``'s
-        k-sparse projection), ``n_iter``, ``marginal_error`` (of the returned plan),
+        If ``log``: ``value`` (the relaxation's optimal value, best seen),
+        ``start_values`` (the relaxation at every start tried), ``method``
+        ("qrot": tight; "network simplex": k = 1; "lbfgs"), ``alpha``,
+        ``beta`` (potentials in the gauge :math:`a^\top\alpha = b^\top\beta`:
+        of the repaired plan when the repair met ``tol``, else of the
+        relaxation's best point, with :math:`T_{ij} = [\alpha_i + \beta_j -
+        M_{ij}]_+ / \gamma` on the relaxation's plan), ``n_iter``,
+        ``status``, ``marginal_error`` (of the returned plan),
         ``relaxation_marginal_error`` (before repair), ``cost``
-        (:math:`\langle T, M\rangle`), ``max_nz_per_column`` and ``history``.
+        (:math:`\langle T, M\rangle`), ``max_nz_per_column``,
+        ``repair_iterations`` and ``history``.
 
     References
     ----------
@@ -160,69 +178,59 @@ def sparsity_constrained_ot(a, b, M, reg, max_nz, *, formulation="dual", axis="c
     # validated as given (errors name the caller's arguments), then transposed
     a, b, M, gamma = check_ot_problem(
         a, b, M, reg, positive=(semi_dual, None) if axis == "rows" else (None, semi_dual))
-    if axis == "rows":
-        M = np.asfortranarray(M.T)
-        a, b = b, a
-    m, n = M.shape
     k = check_integer(max_nz, "max_nz", lower=1)
-    k = min(k, m)
-    tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
+    tol = check_tol(tol)
+    dual_tol = check_scalar(dual_tol, "dual_tol", lower=0.0)
     max_iter = check_integer(max_iter, "max_iter", lower=1)
-    history = ConvergenceHistory("marginal_error")
-    if formulation == "dual":
-        def objective(x):
-            value, ga, gb, *_ = dual_objective(x[:m], x[m:], M, a, b, gamma, k, False)
-            return value, np.concatenate([ga, gb])
+    _check_reg_scale(gamma, M, a, b, "sparsity_constrained_ot")
+    plan, info = solve_sparsity_constrained(
+        a, b, M, gamma, k, formulation=formulation, axis=axis, tol=tol, dual_tol=dual_tol,
+        max_iter=max_iter, repair=repair, verbose=verbose, name="sparsity_constrained_ot")
+    return (plan, info) if log else plan
 
-        start = np.concatenate([np.zeros(m), balance_columns(M, b, gamma)])
-        x, n_iter = _lbfgs(objective, start, tol, max_iter, history)
-        alpha, beta = x[:m], x[m:]
-        value, *_, indptr, indices, data = dual_objective(alpha, beta, M, a, b, gamma, k, True)
-    else:
-        def objective(x):
-            value, gradient, *_ = semi_dual_objective(x, M, a, b, gamma, k, False)
-            return value, gradient
 
-        alpha, n_iter = _lbfgs(objective, np.zeros(m), tol, max_iter, history)
-        value, _, indptr, indices, data = semi_dual_objective(alpha, M, a, b, gamma, k, True)
-    plan = sp.csc_matrix((data, indices, indptr), shape=(m, n))
-    if formulation == "semi_dual":  # -gamma b_j tau_j, tau_j the projection thresholds
-        support_columns = np.repeat(np.arange(n), np.diff(plan.indptr))
-        beta = _balance_on_support(alpha, np.asarray(M[plan.indices, support_columns]),
-                                   plan.indices, support_columns, b, gamma, n)
-    relaxation_error = marginal_error(plan, a, b)
-    error, repair_info = relaxation_error, None
-    if repair and relaxation_error > tol:
-        columns = np.repeat(np.arange(n), np.diff(plan.indptr))
-        rows = plan.indices.astype(np.int64)
-        costs = np.asarray(M[rows, columns])
-        start_beta = beta if formulation == "semi_dual" else _balance_on_support(
-            alpha, costs, rows, columns, b, gamma, n)
-        repair_info = restricted_qrot_newton(a, b, costs, rows, columns.astype(np.int64), (m, n),
-                                             gamma, alpha, start_beta, tol=tol)
-        if repair_info["marginal_error"] < relaxation_error:
-            plan, error = repair_info["plan"], repair_info["marginal_error"]
-            alpha, beta = repair_info["alpha"], repair_info["beta"]
-    if error > 10 * tol:
+def solve_sparsity_constrained(a, b, M, gamma, k, *, formulation, axis, tol, dual_tol, max_iter,
+                               repair, verbose, name):
+    """:func:`sparsity_constrained_ot` on validated input; ``M`` may hold
+    ``+inf`` (forbidden pairs). Warns, and returns ``(plan, log)``."""
+    if axis == "rows":
+        M, a, b = np.asfortranarray(M.T), b, a
+    shifted, offset = shifted_cost(M)
+    printer = _printer(name, verbose)
+    result = sparsity_constrained_solve(
+        a, b, shifted, gamma, min(k, M.shape[0]), formulation=formulation, tol=tol,
+        dual_tol=dual_tol, max_iter=max_iter, repair=repair, printer=printer)
+    plan = result["plan"]
+    alpha, beta = center_potentials(result["alpha"], result["beta"], a, b, offset)
+    error = marginal_error(plan, a, b)
+    if printer is not None:
+        printer(result["n_iter"], objective=result["value"] + offset, criterion=error,
+                force=True, method=result["method"], status=result["status"])
+    if result["status"] == "max_iter":
+        warnings.warn(f"{name}: L-BFGS stopped at max_iter={max_iter} before the relaxation's "
+                      f"value settled (dual_tol={dual_tol:g}); increase max_iter.",
+                      ConvergenceWarning, stacklevel=3)
+    if error > tol:
         warnings.warn(
-            f"sparsity_constrained_ot: the plan's marginal error is {error:.3e} > 10 * tol "
-            f"({'after' if repair else 'without'} repair): the k-sparse support cannot carry the "
-            "marginals exactly; increase max_nz or max_iter.", ConvergenceWarning, stacklevel=2)
+            f"{name}: the plan's marginal error is {error:.3e} > tol = {tol:.1e} "
+            f"({'after' if repair else 'without'} repair): the {k}-sparse support cannot carry "
+            "the marginals exactly; increase max_nz.", ConvergenceWarning, stacklevel=3)
+    cost = plan_cost(plan, M)
+    counts = np.diff(plan.indptr)
     if axis == "rows":
         plan = sp.csc_matrix(plan.T)
         alpha, beta = beta, alpha
-    if not log:
-        return plan
-    info = _log(value, alpha, beta, n_iter, error, history,
-                relaxation_marginal_error=relaxation_error,
-                cost=float(plan.multiply(M.T if axis == "rows" else M).sum()),
-                max_nz_per_column=int(np.diff(plan.indptr).max(initial=0)) if axis == "columns"
-                else int(np.diff(sp.csr_matrix(plan).indptr).max(initial=0)),
-                repair_iterations=None if repair_info is None else repair_info["n_iter"])
+    info = {"value": result["value"] + offset,
+            "start_values": {key: value + offset for key, value in result["start_values"].items()},
+            "method": result["method"], "alpha": alpha, "beta": beta,
+            "n_iter": result["n_iter"], "status": result["status"], "marginal_error": error,
+            "relaxation_marginal_error": result["relaxation_marginal_error"], "cost": cost,
+            "max_nz_per_column": int(counts.max(initial=0)),
+            "repair_iterations": result["repair_iterations"], "history": result["history"]}
     return plan, info
 
 
-def qrot(a, b, M, reg, *, method="ssn", tol=1e-9, max_iter=None, log=False):
+def qrot(a, b, M, reg, *, method="ssn", tol=1e-9, max_iter=None, verbose=0, log=False):
     r"""Quadratically regularised optimal transport.
 
     .. math:: \min_{T \in U(a, b)} \langle T, M \rangle + \frac{\gamma}{2}\|T\|_F^2,
@@ -230,9 +238,15 @@ def qrot(a, b, M, reg, *, method="ssn", tol=1e-9, max_iter=None, log=False):
     solved on its dual :math:`\max_{\alpha, \beta} \alpha^\top a + \beta^\top b
     - \frac{1}{2\gamma}\sum_{ij}[\alpha_i + \beta_j - M_{ij}]_+^2`, whose
     plan :math:`T_{ij} = [\alpha_i + \beta_j - M_{ij}]_+ / \gamma` is sparse.
-    ``method="ssn"`` is semismooth Newton (sparse generalised Hessian, direct
-    solves, line search: quadratic local convergence); ``"lbfgs"`` is L-BFGS.
-    Both start from column potentials that balance every column.
+    ``method="ssn"`` is semismooth Newton: a sparse generalised Hessian (the
+    plan's pattern), a direct solve of its Schur complement, and Armijo
+    backtracking on the exact increment of the dual (which keeps its digits
+    near the optimum, so the line search never stalls there). ``"lbfgs"``
+    is L-BFGS on the same dual (POT's ``smooth_ot_dual(reg_type="l2")``).
+    Both start from zero row potentials and column potentials that balance
+    every column, and stop when the L1 marginal error of the plan is at most
+    ``tol``; a ``ConvergenceWarning`` says when they did not. Costs are
+    shifted to start at zero internally.
 
     Parameters
     ----------
@@ -243,13 +257,20 @@ def qrot(a, b, M, reg, *, method="ssn", tol=1e-9, max_iter=None, log=False):
     M : array-like of shape (m, n)
         Cost matrix.
     reg : float
-        Regularisation :math:`\gamma > 0`.
+        Regularisation :math:`\gamma > 0` (POT's ``reg``), at least ``1e-8 *
+        range(M) / min(max(a), max(b))`` (smaller values raise a
+        ``ValueError``); small values are reached by continuation.
     method : {"ssn", "lbfgs"}, default="ssn"
         Solver.
     tol : float, default=1e-9
-        Stop when the L1 marginal error is at most ``tol``.
+        Stop when the L1 marginal error is at most ``tol`` (POT's
+        ``stopThr``, which POT applies to SciPy's relative objective
+        reduction instead); ``0`` runs to ``max_iter``.
     max_iter : int, optional
-        Maximum iterations (default 500 for SSN, 5000 for L-BFGS).
+        Maximum iterations (default 500 for SSN, 5000 for L-BFGS; POT's
+        ``numItermax``).
+    verbose : int, default=0
+        Print the progress (see :class:`sparseopt.utils.IterationPrinter`).
     log : bool, default=False
         Also return diagnostics.
 
@@ -258,8 +279,9 @@ def qrot(a, b, M, reg, *, method="ssn", tol=1e-9, max_iter=None, log=False):
     plan : scipy.sparse.csc_matrix of shape (m, n)
         The optimal plan.
     log : dict
-        If ``log``: ``value`` (dual objective), ``alpha``, ``beta``,
-        ``n_iter``, ``marginal_error``, ``cost`` and ``history``.
+        If ``log``: ``value`` (dual objective), ``alpha``, ``beta`` (gauge
+        :math:`a^\top\alpha = b^\top\beta`), ``n_iter``, ``status``,
+        ``marginal_error`` (of the returned plan), ``cost`` and ``history``.
 
     References
     ----------
@@ -278,33 +300,65 @@ def qrot(a, b, M, reg, *, method="ssn", tol=1e-9, max_iter=None, log=False):
            [0. , 0.5]])
     """
     a, b, M, gamma = check_ot_problem(a, b, M, reg)
-    tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
+    tol = check_tol(tol)
     if method not in ("ssn", "lbfgs"):
         raise ValueError(f"method must be 'ssn' or 'lbfgs', got {method!r}.")
-    m, n = M.shape
+    _check_reg_scale(gamma, M, a, b, "qrot")
+    shifted, offset = shifted_cost(M)
+    printer = _printer(f"qrot({method})", verbose)
     if method == "ssn":
         max_iter = 500 if max_iter is None else check_integer(max_iter, "max_iter", lower=1)
-        result = qrot_newton(a, b, M, gamma, tol=tol, max_iter=max_iter)
-        plan, alpha, beta, value = result["plan"], result["alpha"], result["beta"], result["value"]
-        n_iter, error, history = result["n_iter"], result["marginal_error"], result["history"]
+        result = qrot_newton(a, b, shifted, gamma, tol=tol, max_iter=max_iter, printer=printer)
     else:
         max_iter = 5000 if max_iter is None else check_integer(max_iter, "max_iter", lower=1)
-        history = ConvergenceHistory("marginal_error")
-
-        def objective(x):
-            value, ga, gb, *_ = dual_objective(x[:m], x[m:], M, a, b, gamma, m, False)
-            return value, np.concatenate([ga, gb])
-
-        start = np.concatenate([np.zeros(m), balance_columns(M, b, gamma)])
-        x, n_iter = _lbfgs(objective, start, tol, max_iter, history)
-        alpha, beta = x[:m], x[m:]
-        value, *_, indptr, indices, data = dual_objective(alpha, beta, M, a, b, gamma, m, True)
-        plan = sp.csc_matrix((data, indices, indptr), shape=(m, n))
-        error = marginal_error(plan, a, b)
-    if error > 10 * tol:
-        warnings.warn(f"qrot did not converge in max_iter={max_iter}: marginal error "
-                      f"{error:.3e} > 10 * tol.", ConvergenceWarning, stacklevel=2)
+        result = qrot_lbfgs(a, b, shifted, gamma, tol=tol, max_iter=max_iter, printer=printer)
+    plan = result["plan"]
+    error = marginal_error(plan, a, b)
+    if printer is not None:
+        printer(result["n_iter"], objective=result["value"] + offset, criterion=error,
+                force=True, status=result["status"])
+    if error > tol:
+        warnings.warn(f"qrot({method}) stopped ({result['status']}, {result['n_iter']} "
+                      f"iterations, max_iter={max_iter}) at marginal error {error:.3e} > "
+                      f"tol = {tol:.1e}.", ConvergenceWarning, stacklevel=2)
     if not log:
         return plan
-    return plan, _log(value, alpha, beta, n_iter, error, history,
-                      cost=float(plan.multiply(M).sum()))
+    alpha, beta = center_potentials(result["alpha"], result["beta"], a, b, offset)
+    value = float(dual_objective(result["alpha"], result["beta"], shifted, a, b, gamma,
+                                 M.shape[0], False)[0]) + offset
+    return plan, {"value": value, "alpha": alpha, "beta": beta, "n_iter": result["n_iter"],
+                  "status": result["status"], "marginal_error": error,
+                  "cost": plan_cost(plan, M), "history": result["history"]}
+
+
+def qrot2(a, b, M, reg, **kwargs):
+    r"""The transport cost :math:`\langle T, M\rangle` of the :func:`qrot` plan.
+
+    The value-only companion of :func:`qrot`, as POT's ``ot.sinkhorn2`` is of
+    ``ot.sinkhorn`` (the regulariser is not included).
+
+    Parameters
+    ----------
+    a, b, M, reg
+        As in :func:`qrot`.
+    **kwargs
+        Further keyword arguments of :func:`qrot`; with ``log=True`` the
+        log is returned too.
+
+    Returns
+    -------
+    cost : float
+        :math:`\langle T, M\rangle`.
+    log : dict
+        If ``log=True``, the log of :func:`qrot`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.ot import qrot2
+    >>> round(qrot2(None, None, np.array([[0.0, 1.0], [1.0, 0.0]]), 0.1), 12)
+    0.0
+    """
+    want_log = kwargs.pop("log", False)
+    _, info = qrot(a, b, M, reg, log=True, **kwargs)
+    return (info["cost"], info) if want_log else info["cost"]

@@ -56,8 +56,8 @@ def test_screening_discards_features_and_keeps_the_solution():
 
 def test_lasso_path_matches_sklearn(problem):
     X, y = problem
-    alphas, coefs, gaps = lasso_path(X, y, n_alphas=20, tol=1e-12)
-    reference_alphas, reference_coefs, _ = sklearn_lasso_path(X, y, n_alphas=20, tol=1e-14,
+    alphas, coefs, gaps = lasso_path(X, y, alphas=20, tol=1e-12)
+    reference_alphas, reference_coefs, _ = sklearn_lasso_path(X, y, alphas=20, tol=1e-14,
                                                               max_iter=1_000_000)
     np.testing.assert_allclose(alphas, reference_alphas, rtol=1e-12)
     np.testing.assert_allclose(coefs, reference_coefs, atol=1e-7)
@@ -65,7 +65,7 @@ def test_lasso_path_matches_sklearn(problem):
     given = lasso_path(X, y, alphas=[0.01, 0.1, 0.05], tol=1e-10, return_n_iter=True)
     np.testing.assert_allclose(given[0], [0.1, 0.05, 0.01])
     assert given[3].shape == (3,)
-    with pytest.raises(ValueError, match="alphas must be a 1-D array"):
+    with pytest.raises(ValueError, match="alphas must be an int .* or a 1-D array of non-neg"):
         lasso_path(X, y, alphas=[-1.0])
 
 

@@ -1,4 +1,5 @@
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,12 +31,39 @@ def test_is_dag_and_to_dag():
     np.testing.assert_array_equal(W, [[0.0, 0.9, 0.0], [0.0, 0.0, 0.5], [0.4, 0.0, 0.2]])
 
 
+def test_to_dag_prunes_edges_on_cycles_or_the_weakest_as_the_official_code():
+    # a strong self-loop and two weaker edges on no cycle
+    W = np.array([[0.9, 0.5, 0.0], [0.0, 0.0, 0.4], [0.0, 0.0, 0.0]])
+    dag, pruned = to_dag(W)
+    np.testing.assert_array_equal(dag, [[0.0, 0.5, 0.0], [0.0, 0.0, 0.4], [0.0, 0.0, 0.0]])
+    assert pruned == 1
+    dag, pruned = to_dag(W, prune="weakest")  # removes 0.4 and 0.5 before the self-loop
+    assert pruned == 3 and not dag.any()
+    with pytest.raises(ValueError, match="prune must be"):
+        to_dag(W, prune="all")
+    # "weakest" is the official CoLiDE to_dag: its outputs on the fixtures
+    fixtures = Path(__file__).parent / "fixtures"
+    for name in ("sachs", "er2_d20_s1", "er2_d10_s0"):
+        reference = np.load(fixtures / f"{name}.npz")
+        for method in ("colide_ev", "colide_nv"):
+            dag, _ = to_dag(reference[f"{method}_W_raw"], 0.3, prune="weakest")
+            np.testing.assert_array_equal(dag, reference[f"{method}_W_post"])
+        dag, _ = to_dag(reference["dagma_W_raw"], 0.3, prune="weakest")
+        np.testing.assert_array_equal(dag, reference["dagma_W_todag"])
+
+
 def test_shd_conventions():
     estimate = np.array([[0, 0, 0], [1, 0, 1], [1, 0, 0]])  # reversed 0->1, extra 2->0
     assert structural_hamming_distance(CHAIN, estimate) == 2
     assert structural_hamming_distance(CHAIN, estimate, reversal_cost=2) == 3
     assert structural_hamming_distance(CHAIN, CHAIN) == 0
     assert structural_hamming_distance(CHAIN, np.zeros((3, 3))) == 2
+    # a self-loop is an extra edge for the SHD as for count_accuracy's FDR (it was
+    # counted by the FDR only)
+    looped = CHAIN + np.diag([0, 1, 0])
+    assert structural_hamming_distance(CHAIN, looped) == 1
+    assert count_accuracy(CHAIN, looped) == {"fdr": 1 / 3, "tpr": 1.0, "fpr": 1.0, "shd": 1,
+                                             "nnz": 3}
     with pytest.raises(ValueError, match="reversal_cost must be 1 or 2"):
         structural_hamming_distance(CHAIN, CHAIN, reversal_cost=3)
     with pytest.raises(ValueError, match="same shape"):

@@ -1,45 +1,74 @@
 """Coordinate descent for the Lasso and the elastic net: working sets, Anderson
-extrapolation, Gap Safe screening and an optional precomputed Gram matrix.
+extrapolation, Gap Safe screening, Gram blocks, sample weights and penalty factors.
 
 Solves
 
-    min_w  1/(2n) ||y_c - X_c w||_2^2 + l1 ||w||_1 + l2/2 ||w||_2^2   [w >= 0]
+    min_w  1/(2n) ||y_c - X_c w||_2^2 + sum_j omega_j (l1 |w_j| + l2/2 w_j^2)   [w >= 0]
 
-where ``X_c, y_c`` are centred when an intercept is fitted (implicitly, see
-:mod:`sparseopt.core.columns`). The outer loop (Python) computes the full
-gradient, the duality gap, screens features that the Gap Safe sphere proves
-to be zero at the optimum, and picks the working set; the inner loop (numba)
-runs coordinate descent restricted to the working set with one of four
-coordinate-selection rules:
+where ``X_c, y_c`` are weighted by the square roots of the sample weights
+and centred when an intercept is fitted (implicitly, see
+:mod:`sparseopt.solvers.glm.designs`), and ``omega`` are per-feature penalty
+factors (0 leaves a feature unpenalised). The outer loop (Python) computes
+the full gradient and the duality gap, screens the features that the Gap
+Safe sphere proves to be zero at the optimum, and picks a working set; the
+inner loop (numba, :mod:`sparseopt.solvers.glm.enet_kernels`) runs
+coordinate descent on the working set with one of four rules:
 
 - ``"cyclic"``: index order, with Anderson extrapolation of the iterates;
 - ``"random"``: uniform sampling with replacement;
-- ``"gs"``: Gauss-Southwell (GS-s): the coordinate with the largest
-  distance of the negative gradient to the subdifferential of the penalty;
-- ``"gsl"``: Gauss-Southwell-Lipschitz: the coordinate whose exact
-  coordinate minimisation decreases the objective most, i.e. the GS-q rule
-  with the coordinate Lipschitz constants ``L_j = ||X_c[:, j]||^2 / n``
+- ``"gs"``: Gauss-Southwell (GS-s): largest distance of the negative
+  gradient to the subdifferential of the penalty;
+- ``"gsl"``: Gauss-Southwell-Lipschitz: largest decrease of the exact
+  coordinate minimisation, i.e. GS-q with ``L_j = ||X_c[:, j]||^2 / n``
   (Nutini et al., 2015 and 2022).
 
-The greedy rules, and every rule in Gram mode (``precompute``), keep the
-gradient of the working set up to date through its Gram matrix, so that each
-update costs O(|working set|) instead of O(n).
+The inner solve works either on the residual (``O(n)`` per update) or on the
+Gram block of the working set (``O(|ws|)`` per update, the block cached
+across outer iterations); ``precompute="auto"`` picks the cheaper per
+working set from a cost model (below) and the greedy rules always use Gram
+blocks, which keep every gradient of the working set up to date.
 
-Inside the kernels every quantity is multiplied by ``n``: the objective is
-``1/2 ||r||^2 + n l1 ||w||_1 + n l2/2 ||w||^2`` and the gradient ``-X_c^T r``.
+Units: ``max_iter`` and the returned ``n_iter`` count epochs, as in
+scikit-learn: one epoch is as many coordinate updates as the working set has
+features (a full pass of the cyclic rule).
+
+Stopping rule: the fit stops when the duality gap is at most ``tol * P(0)``
+and the largest coordinate change during the last epoch is at most
+``tol * max_j |w_j|``. scikit-learn stops when the change criterion holds
+and its gap is at most ``2 tol P(0)`` (``tol ||y||^2`` in its units), so
+at equal ``tol`` the solutions returned here are at least as precise.
 """
 
+import math
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
-from numba import njit
 from sklearn.exceptions import ConvergenceWarning
 
-from sparseopt.core.columns import column_axpy, column_dot
 from sparseopt.core.history import ConvergenceHistory
-from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
+from sparseopt.solvers.glm.designs import (
+    GramCache,
+    LeastSquaresDesign,
+    check_finite_scale,
+    normalise_sample_weight,
+)
+from sparseopt.solvers.glm.enet_gap import (
+    UnpenalisedProjection,
+    dual_gap,
+    enet_dual_gap,
+    gap_safe_screen,
+    kkt_violations,
+)
+from sparseopt.solvers.glm.enet_kernels import (
+    ANDERSON_MEMORY,
+    GS,
+    GSL,
+    SELECTION_RULES,
+    cd_inner_solve,
+    gram_inner_solve,
+)
 from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
+from sparseopt.utils.progress import IterationPrinter
 from sparseopt.utils.validation import (
     check_array,
     check_consistent_length,
@@ -48,463 +77,104 @@ from sparseopt.utils.validation import (
     check_scalar,
 )
 
-__all__ = ["bcd_lasso", "bcd_enet", "solve_enet", "enet_dual_gap", "SELECTION_RULES"]
+__all__ = ["bcd_lasso", "bcd_enet", "solve_enet", "enet_dual_gap", "SELECTION_RULES",
+           "check_regression_data", "check_penalty_weights"]
 
-SELECTION_RULES = ("cyclic", "random", "gs", "gsl")
-_CYCLIC, _RANDOM, _GS, _GSL = range(4)
-_ANDERSON_MEMORY = 5
 _INNER_TOL_RATIO = 0.3
 # First working-set size: each outer iteration costs a full X^T r, so starting
 # at 100 rather than 10 saves three of them (measured on the asv problems,
 # medians of 7: dense 53.9 -> 49.6 ms, sparse 13.2 -> 10.7 ms).
 _WORKING_SET_START = 100
+# Work (entries touched) per kernel call: ~10-50 ms, so that Ctrl-C and the
+# verbose printer get control back several times a second.
+_WORK_PER_CALL = 2e7
+# Cost model of precompute="auto": nanoseconds per entry, measured single
+# thread on a 20000 x 2000 dense problem (costs.py in the issue-12 notes):
+# residual-mode epoch per (n x |ws|) entry, Gram-mode epoch per |ws|^2 entry,
+# BLAS product per multiply-add, gathering a column entry of C- or
+# Fortran-ordered X, and the one-time Fortran copy per entry of X.
+_NS_RESIDUAL = 1.2
+_NS_GRAM = 0.13
+_NS_BLAS = 0.12
+_NS_GATHER_C, _NS_GATHER_F = 10.0, 1.6
+_NS_FORTRAN_COPY = 9.0
+_FIRST_EPOCH_GUESS = 10
+# Greedy rules score the working set once per block of |ws| / 8 coordinates
+# (Nutini et al.'s variable blocks). Measured on the dense 1000 x 5000
+# Toeplitz(0.6) problem at alpha_max / 50, tol 1e-8: fractions 2 to 64 all
+# take 2.5-3x cyclic's time (the Gram blocks dominate); rescoring after every
+# update (fraction |ws|) was 4.5x slower than 1/8 on a fixed working set.
+_GREEDY_BLOCK_FRACTION = 8
 
 
-# ---------------------------------------------------------------------------
-# scalar pieces (kernel units: objective multiplied by n)
-# ---------------------------------------------------------------------------
-@njit(cache=True, nogil=True)
-def _subdiff_distance(gradient, weight, l1, l2, positive):
-    """KKT violation: distance of ``-(gradient + l2 w)`` to ``l1 d|w|`` (+ cone)."""
-    g = gradient + l2 * weight
-    if weight > 0:
-        return abs(g + l1)
-    if weight < 0:
-        return abs(g - l1)
-    if positive:
-        return max(-(g + l1), 0.0)
-    return max(abs(g) - l1, 0.0)
-
-
-@njit(cache=True, nogil=True)
-def _coordinate_update(weight, gradient, lipschitz, l1, l2, positive):
-    """Exact minimiser over one coordinate of the (scaled) elastic-net objective."""
-    new = soft_threshold_scalar(lipschitz * weight - gradient, l1) / (lipschitz + l2)
-    if positive and new < 0.0:
-        return 0.0
-    return new
-
-
-@njit(cache=True, nogil=True)
-def _penalty_scaled(coef, working_set, l1, l2, rest):
-    total = rest
-    for j in working_set:
-        total += l1 * abs(coef[j]) + 0.5 * l2 * coef[j] * coef[j]
-    return total
-
-
-@njit(cache=True, nogil=True)
-def _squared_residual(residual, shift, n_samples):
-    squared = 0.0
-    for i in range(residual.shape[0]):
-        squared += residual[i] * residual[i]
-    return squared - n_samples * shift * shift
-
-
-@njit(cache=True, nogil=True)
-def _anderson_weights(iterates):
-    """Anderson mixing weights from ``K + 1`` stored iterates (rows).
-
-    Returns an empty array when the small system is singular.
-    """
-    n_diffs = iterates.shape[0] - 1
-    differences = iterates[1:] - iterates[:-1]
-    gram = differences @ differences.T
-    scale = np.trace(gram)
-    if scale == 0.0:
-        return np.empty(0)
-    for k in range(n_diffs):
-        gram[k, k] += 1e-10 * scale
-    try:
-        solution = np.linalg.solve(gram, np.ones(n_diffs))
-    except Exception:  # singular system: skip this extrapolation
-        return np.empty(0)
-    total = solution.sum()
-    if total == 0.0 or not np.isfinite(total):
-        return np.empty(0)
-    return solution / total
-
-
-# ---------------------------------------------------------------------------
-# inner solvers
-# ---------------------------------------------------------------------------
-@njit(cache=True, nogil=True)
-def _working_set_violation(dense, data, indices, indptr, is_sparse, offsets, col_norms_sq,
-                           coef, residual, shift, working_set, l1, l2, positive):
-    """Largest KKT violation over the working set at the current point."""
-    n_samples = residual.shape[0]
-    violation = 0.0
-    for j in working_set:
-        if col_norms_sq[j] == 0.0:
-            continue
-        gradient = -(
-            column_dot(dense, data, indices, indptr, is_sparse, j, residual)
-            + n_samples * offsets[j] * shift
-        )
-        violation = max(violation, _subdiff_distance(gradient, coef[j], l1, l2, positive))
-    return violation
-
-
-@njit(cache=True, nogil=True)
-def cd_inner_solve(dense, data, indices, indptr, is_sparse, offsets, col_norms_sq,
-                   coef, residual, shift_box, working_set, l1, l2, positive, tol_in,
-                   max_epochs, selection, seed, penalty_rest):
-    """Cyclic or random coordinate descent on a working set (jitted).
-
-    Updates ``coef``, ``residual`` (``y_c - X w``) and ``shift_box[0]``
-    (``offsets . w``) in place. The stopping measure is the largest KKT
-    violation met during an epoch (confirmed on the whole working set for the
-    random rule). Returns the number of epochs run.
-    """
-    n_samples = residual.shape[0]
-    size = working_set.shape[0]
-    if selection == _RANDOM:
-        np.random.seed(seed)  # noqa: NPY002 (numba: only the legacy generator)
-    use_anderson = selection == _CYCLIC
-    memory = _ANDERSON_MEMORY + 1
-    coef_buffer = np.empty((memory, size))
-    residual_buffer = np.empty((memory, n_samples))
-    shift_buffer = np.empty(memory)
-    stored = 0
-    shift = shift_box[0]
-    n_epochs = 0
-    for epoch in range(max_epochs):
-        n_epochs = epoch + 1
-        violation = 0.0
-        for step in range(size):
-            if selection == _RANDOM:
-                j = working_set[np.random.randint(0, size)]  # noqa: NPY002
-            else:
-                j = working_set[step]
-            lipschitz = col_norms_sq[j]
-            if lipschitz == 0.0:
-                continue
-            gradient = -(
-                column_dot(dense, data, indices, indptr, is_sparse, j, residual)
-                + n_samples * offsets[j] * shift
-            )
-            old = coef[j]
-            violation = max(violation, _subdiff_distance(gradient, old, l1, l2, positive))
-            new = _coordinate_update(old, gradient, lipschitz, l1, l2, positive)
-            if new != old:
-                delta = new - old
-                column_axpy(dense, data, indices, indptr, is_sparse, j, -delta, residual)
-                shift += delta * offsets[j]
-                coef[j] = new
-        if violation <= tol_in and selection == _RANDOM:
-            # Sampling with replacement skips about a third of the working set
-            # per epoch: confirm on all of it before stopping.
-            violation = _working_set_violation(dense, data, indices, indptr, is_sparse,
-                                               offsets, col_norms_sq, coef, residual,
-                                               shift, working_set, l1, l2, positive)
-        if violation <= tol_in:
-            break
-        if use_anderson:
-            for k in range(size):
-                coef_buffer[stored, k] = coef[working_set[k]]
-            residual_buffer[stored] = residual
-            shift_buffer[stored] = shift
-            stored += 1
-            if stored == memory:
-                stored = 0
-                weights = _anderson_weights(coef_buffer)
-                if weights.shape[0] > 0:
-                    coef_ws = weights @ coef_buffer[1:]
-                    if positive:
-                        coef_ws = np.maximum(coef_ws, 0.0)
-                        # keep the residual consistent: recompute it below
-                    current = 0.5 * _squared_residual(residual, shift, n_samples) + \
-                        _penalty_scaled(coef, working_set, l1, l2, penalty_rest)
-                    saved = coef[working_set].copy()
-                    coef[working_set] = coef_ws
-                    residual_acc = weights @ residual_buffer[1:]
-                    shift_acc = weights @ shift_buffer[1:]
-                    if positive:
-                        # the clipped point is not the combination of residuals
-                        residual_acc = residual.astype(np.float64)
-                        shift_acc = shift
-                        for k in range(size):
-                            change = coef_ws[k] - saved[k]
-                            if change != 0.0:
-                                column_axpy(dense, data, indices, indptr, is_sparse,
-                                            working_set[k], -change, residual_acc)
-                                shift_acc += change * offsets[working_set[k]]
-                    extrapolated = 0.5 * _squared_residual(residual_acc, shift_acc, n_samples) \
-                        + _penalty_scaled(coef, working_set, l1, l2, penalty_rest)
-                    if extrapolated < current:
-                        residual[:] = residual_acc
-                        shift = shift_acc
-                    else:
-                        coef[working_set] = saved
-    shift_box[0] = shift
-    return n_epochs
-
-
-@njit(cache=True, nogil=True)
-def gram_inner_solve(gram, gradient, coef_ws, l1, l2, positive, tol_in, max_updates,
-                     selection, seed):
-    """Coordinate descent on a working set through its Gram matrix (jitted).
-
-    ``gram`` is ``X_ws^T X_ws`` (centred), ``gradient`` is ``-X_ws^T r``; both
-    ``gradient`` and ``coef_ws`` are updated in place, each update costing
-    O(|ws|). Rules: cyclic and random orders, GS (largest KKT violation) and
-    GSL (largest exact decrease). Returns the number of coordinate updates.
-    """
-    size = coef_ws.shape[0]
-    if selection == _RANDOM:
-        np.random.seed(seed)  # noqa: NPY002 (numba: only the legacy generator)
-    greedy = selection == _GS or selection == _GSL
-    update = 0
-    while update < max_updates:
-        if greedy:
-            best, best_score, violation = -1, 0.0, 0.0
-            for k in range(size):
-                lipschitz = gram[k, k]
-                if lipschitz == 0.0:
-                    continue
-                distance = _subdiff_distance(gradient[k], coef_ws[k], l1, l2, positive)
-                violation = max(violation, distance)
-                if selection == _GS:
-                    score = distance
-                else:  # GS-q with L_k: decrease of the exact coordinate minimisation
-                    old = coef_ws[k]
-                    delta = _coordinate_update(old, gradient[k], lipschitz, l1, l2, positive) - old
-                    score = -(elastic_net_change_scalar(gradient[k], old, delta, l1, l2)
-                              + 0.5 * lipschitz * delta * delta)
-                if score > best_score:
-                    best_score, best = score, k
-            if violation <= tol_in or best < 0:
-                return update
-            order = np.array([best])
-        else:
-            order = (np.random.randint(0, size, size)  # noqa: NPY002
-                     if selection == _RANDOM else np.arange(size))
-        violation = 0.0
-        for k in order:
-            lipschitz = gram[k, k]
-            if lipschitz == 0.0:
-                continue
-            old = coef_ws[k]
-            violation = max(violation, _subdiff_distance(gradient[k], old, l1, l2, positive))
-            delta = _coordinate_update(old, gradient[k], lipschitz, l1, l2, positive) - old
-            update += 1
-            if delta != 0.0:
-                coef_ws[k] = old + delta
-                for m in range(size):
-                    gradient[m] += delta * gram[m, k]
-        if not greedy:
-            if violation <= tol_in:
-                full = 0.0
-                for k in range(size):
-                    if gram[k, k] > 0.0:
-                        full = max(full, _subdiff_distance(gradient[k], coef_ws[k], l1, l2,
-                                                           positive))
-                if full <= tol_in:
-                    return update
-    return update
-
-
-# ---------------------------------------------------------------------------
-# designs: residual mode (dense / CSC, implicit centering) and Gram mode
-# ---------------------------------------------------------------------------
-def _column_sums(values, indptr):
-    """Sums of ``values`` over each CSC column (empty columns give 0)."""
-    sums = np.zeros(indptr.shape[0] - 1)
-    lengths = np.diff(indptr)
-    nonempty = lengths > 0
-    if values.size:
-        sums[nonempty] = np.add.reduceat(values, indptr[:-1][nonempty])
-    return sums
-
-
-class _Design:
-    """A centred design matrix for the kernels (dense or CSC).
-
-    Holds the arrays the kernels need and the full-dimension products of the
-    outer loop. Centering is implicit (see :mod:`sparseopt.core.columns`).
-    """
-
-    def __init__(self, X, fit_intercept):
-        self.n_samples, self.n_features = X.shape
-        self.is_sparse = sp.issparse(X)
-        dtype = X.dtype
-        if self.is_sparse:
-            X = sp.csc_matrix(X)
-            self.matrix = X
-            self.dense = np.empty((0, 0), dtype=dtype, order="F")
-            self.data = X.data
-            self.indices = X.indices.astype(np.int64)
-            self.indptr = X.indptr.astype(np.int64)
-            squared_norms = _column_sums(X.data.astype(np.float64) ** 2, self.indptr)
-            means = (_column_sums(X.data.astype(np.float64), self.indptr) / self.n_samples
-                     if fit_intercept else None)
-        else:
-            self.matrix = np.asfortranarray(X)
-            self.dense = self.matrix
-            self.data = np.empty(0, dtype=dtype)
-            self.indices = np.empty(0, dtype=np.int64)
-            self.indptr = np.empty(0, dtype=np.int64)
-            squared_norms = np.einsum("ij,ij->j", X, X, dtype=np.float64)
-            means = X.mean(axis=0, dtype=np.float64) if fit_intercept else None
-        self.offsets = means if fit_intercept else np.zeros(self.n_features)
-        centred = squared_norms - self.n_samples * self.offsets**2
-        # A column that is constant (zero once centred) carries no information.
-        centred[centred <= 1e-13 * np.maximum(squared_norms, np.finfo(float).tiny)] = 0.0
-        self.col_norms_sq = centred
-        self.offsets = self.offsets.astype(dtype)
-
-    def kernel_arrays(self):
-        return (self.dense, self.data, self.indices, self.indptr, self.is_sparse,
-                self.offsets)
-
-    def matvec(self, coef):
-        """``X w`` (uncentred)."""
-        return np.asarray(self.matrix @ coef).ravel()
-
-    def matvec_subset(self, columns, values):
-        """``X[:, columns] @ values`` (uncentred)."""
-        return np.asarray(self.matrix[:, columns] @ values).ravel()
-
-    def centred_rmatvec(self, residual, shift):
-        """``X_c^T r`` for ``r = residual + shift`` (float64)."""
-        product = np.asarray(self.matrix.T @ residual, dtype=np.float64).ravel()
-        return product + self.n_samples * shift * self.offsets
-
-    def centred_gram(self, columns_index=None):
-        """``X_c[:, ws]^T X_c[:, ws]`` (float64); all columns by default."""
-        columns = self.matrix if columns_index is None else self.matrix[:, columns_index]
-        gram = columns.T @ columns
-        gram = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
-        offsets = self.offsets if columns_index is None else self.offsets[columns_index]
-        offsets = offsets.astype(np.float64)
-        return np.asarray(gram, dtype=np.float64) - self.n_samples * np.outer(offsets, offsets)
-
-
-def enet_dual_gap(residual_norm_sq, y_dot_residual, correlation, coef, n_samples, l1, l2,
-                  positive=False):
-    r"""Duality gap of the elastic net (and Lasso) at a primal point.
-
-    For :math:`P(w) = \frac{1}{2n}\|r\|^2 + \lambda_1\|w\|_1 +
-    \frac{\lambda_2}{2}\|w\|^2` (optionally with :math:`w \ge 0`) and
-    :math:`r = y - Xw`, two dual points are tried and the better dual value
-    kept:
-
-    - the rescaled residual of the equivalent Lasso on the augmented data
-      :math:`[X; \sqrt{n\lambda_2} I]`, :math:`[y; 0]` (needs
-      :math:`\lambda_1 > 0`):
-      :math:`D = (2c\, y^\top r - c^2 (\|r\|^2 + n\lambda_2\|w\|^2)) / 2n` with
-      :math:`c = n\lambda_1 / \max(n\lambda_1, \|X^\top r - n\lambda_2 w\|_\infty)`;
-    - the residual itself, feasible for the Fenchel dual when
-      :math:`\lambda_2 > 0`:
-      :math:`D = (y^\top r - \|r\|^2/2)/n - \frac{1}{2\lambda_2}\sum_j
-      (|x_j^\top r|/n - \lambda_1)_+^2`.
-
-    Parameters
-    ----------
-    residual_norm_sq : float
-        :math:`\|r\|^2`.
-    y_dot_residual : float
-        :math:`y^\top r`.
-    correlation : ndarray of shape (n_features,)
-        :math:`X^\top r`.
-    coef : ndarray of shape (n_features,)
-        :math:`w`.
-    n_samples : int
-        :math:`n`.
-    l1, l2 : float
-        :math:`\lambda_1, \lambda_2 \ge 0`.
-    positive : bool, default=False
-        Whether :math:`w \ge 0` is imposed (one-sided dual constraints).
-
-    Returns
-    -------
-    primal : float
-        :math:`P(w)`.
-    gap : float
-        :math:`P(w) - D \ge 0`.
-    """
-    coef = np.asarray(coef, dtype=np.float64)
-    coef_l2_sq = float(coef @ coef)
-    primal = residual_norm_sq / (2 * n_samples) + l1 * float(np.abs(coef).sum()) \
-        + 0.5 * l2 * coef_l2_sq
-    duals = []
-    if l1 > 0:
-        shifted = correlation - n_samples * l2 * coef
-        dual_norm = max(float(shifted.max()), 0.0) if positive else float(np.abs(shifted).max())
-        scale = n_samples * l1 / max(n_samples * l1, dual_norm)
-        augmented_sq = residual_norm_sq + n_samples * l2 * coef_l2_sq
-        duals.append((2 * scale * y_dot_residual - scale**2 * augmented_sq) / (2 * n_samples))
-    if l2 > 0:
-        scaled = correlation / n_samples
-        excess = np.maximum(scaled if positive else np.abs(scaled), l1) - l1
-        duals.append((y_dot_residual - 0.5 * residual_norm_sq) / n_samples
-                     - float(excess @ excess) / (2 * l2))
-    dual = max(duals) if duals else -np.inf
-    dual = min(dual, primal)
-    return primal, primal - dual
-
-
-def _gap_safe_screen(correlation, coef, col_norms_sq, primal, residual_norm_sq,
-                     y_dot_residual, n_samples, l1, l2, positive):
-    """Features that the Gap Safe sphere proves to be zero at the optimum.
-
-    In the augmented-Lasso dual, the optimum lies within ``sqrt(2 n G) / (n l1)``
-    of the rescaled residual, ``G`` being the gap at that dual point; feature
-    ``j`` is inactive when ``|x~_j^T theta| + radius ||x~_j|| < 1`` (Fercoq,
-    Gramfort & Salmon, 2015).
-    """
-    if l1 <= 0:
-        return np.zeros(coef.shape[0], dtype=bool)
-    beta = n_samples * l2
-    shifted = correlation - beta * coef
-    dual_norm = max(float(shifted.max()), 0.0) if positive else float(np.abs(shifted).max())
-    threshold = n_samples * l1
-    scale = threshold / max(threshold, dual_norm)
-    augmented_sq = residual_norm_sq + beta * float(coef @ coef)
-    dual = (2 * scale * y_dot_residual - scale**2 * augmented_sq) / (2 * n_samples)
-    radius = np.sqrt(2.0 * n_samples * max(primal - dual, 0.0)) / threshold
-    projection = scale * (shifted if positive else np.abs(shifted)) / threshold
-    return projection + radius * np.sqrt(col_norms_sq + beta) < 1.0
-
-
-def _kkt_violations(correlation_scaled, coef, l1, l2, positive):
-    """Per-coordinate distance of ``X_c^T r / n - l2 w`` to ``l1 d||w||_1`` (+ cone)."""
-    g = correlation_scaled - l2 * coef
-    at_zero = np.maximum(g - l1, 0.0) if positive else np.maximum(np.abs(g) - l1, 0.0)
-    return np.where(coef != 0, np.abs(g - l1 * np.sign(coef)), at_zero)
-
-
-def check_regression_data(X, y):
-    """``X`` as float64/float32 Fortran array or CSC matrix, ``y`` a matching
-    1-D array of the same dtype (errors name the argument)."""
-    X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32], order="F",
+def check_regression_data(X, y, *, multi_output=False):
+    """``X`` as float64/float32 array (layout kept) or CSC-compatible sparse
+    matrix, ``y`` a matching array of the same dtype (errors name the argument)."""
+    X = check_array(X, accept_sparse=["csc", "csr", "coo"], dtype=[np.float64, np.float32],
                     input_name="X")
     y = check_array(y, ensure_2d=False, dtype=X.dtype, input_name="y")
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D, got shape {y.shape}.")
+    if y.ndim != 1 and not (multi_output and y.ndim == 2):
+        expected = "1-D or 2-D" if multi_output else "1-D"
+        raise ValueError(f"y must be {expected}, got shape {y.shape}.")
     check_consistent_length(X=X, y=y)
     return X, y
 
 
+def check_penalty_weights(weights, n_features):
+    """Per-feature penalty factors: finite, non-negative, of length n_features."""
+    if weights is None:
+        return None
+    weights = check_array(weights, ensure_2d=False, dtype=np.float64, input_name="weights")
+    if weights.shape != (n_features,):
+        raise ValueError(f"weights must have shape ({n_features},) (one penalty factor per "
+                         f"feature), got {weights.shape}.")
+    if np.any(weights < 0):
+        raise ValueError("weights must be non-negative (0 leaves a feature unpenalised); "
+                         f"got a minimum of {weights.min()}.")
+    return weights
+
+
+def check_sample_weight_array(sample_weight, n_samples, dtype=np.float64):
+    """Non-negative, finite sample weights with a positive sum, or None."""
+    if sample_weight is None:
+        return None
+    if np.isscalar(sample_weight):
+        return None  # a constant weight does not change the objective
+    sample_weight = check_array(sample_weight, ensure_2d=False, dtype=np.float64,
+                                input_name="sample_weight")
+    if sample_weight.shape != (n_samples,):
+        raise ValueError(f"sample_weight must have shape ({n_samples},), got "
+                         f"{sample_weight.shape}.")
+    if np.any(sample_weight < 0):
+        raise ValueError("sample_weight must be non-negative.")
+    if not sample_weight.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum (all weights are zero).")
+    return sample_weight
+
+
 def bcd_enet(X, y, alpha, l1_ratio=1.0, *, fit_intercept=False, positive=False,
-             selection="cyclic", precompute="auto", screening=True, tol=1e-4, max_iter=100,
-             max_epochs=50_000, coef_init=None, random_state=None, verbose=0, printer=None):
+             selection="cyclic", precompute="auto", screening=True, tol=1e-4, max_iter=1000,
+             coef_init=None, sample_weight=None, weights=None, random_state=None, verbose=0):
     r"""Elastic net by working-set coordinate descent (function form of
     :class:`~sparseopt.bcd.ElasticNet`).
 
     Minimises, with scikit-learn's parametrisation,
 
-    .. math:: \frac{1}{2n}\|y - Xw - b\|_2^2 + \alpha\rho\|w\|_1
-              + \frac{\alpha(1-\rho)}{2}\|w\|_2^2
+    .. math:: \frac{1}{2\sum_i s_i}\sum_i s_i (y_i - x_i^\top w - b)^2
+              + \alpha\sum_j\omega_j\left(\rho|w_j| + \frac{1-\rho}{2}w_j^2\right)
 
     over :math:`w` (optionally :math:`w \ge 0`) and the unpenalised intercept
-    :math:`b` if ``fit_intercept``. Stops when the duality gap is at most
-    ``tol * P(0)``, where :math:`P(0) = \|y - \bar y\|^2 / (2n)`.
+    :math:`b` if ``fit_intercept``, with sample weights :math:`s` (default
+    ones) and penalty factors :math:`\omega` (default ones). Stops when the
+    duality gap is at most ``tol * P(0)``, where :math:`P(0)` is the
+    objective at zero (with the best intercept), and the largest coordinate
+    change of the last epoch is at most ``tol * max|w|``; see
+    :mod:`sparseopt.solvers.glm.elastic_net`.
 
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
-        Design matrix (Fortran order and CSC avoid a copy). Not modified.
+        Design matrix (at most one copy is made). Not modified.
     y : ndarray of shape (n_samples,)
         Target. Not modified.
     alpha : float
@@ -518,28 +188,35 @@ def bcd_enet(X, y, alpha, l1_ratio=1.0, *, fit_intercept=False, positive=False,
         Constrain the coefficients to be non-negative.
     selection : {"cyclic", "random", "gs", "gsl"}, default="cyclic"
         Coordinate-selection rule inside each working set.
-    precompute : {"auto", True, False}, default="auto"
-        Work with the Gram matrix :math:`X_c^\top X_c` (never touching ``X``
-        after it is formed): worth it when ``n_samples >> n_features``.
-        ``"auto"`` uses it for dense ``X`` with ``n_samples > 2 n_features``
-        and at most 3000 features.
+    precompute : {"auto", True, False} or ndarray, default="auto"
+        ``True``: form the Gram matrix :math:`X_c^\top X_c` once and never
+        touch ``X`` again (worth it when ``n_samples >> n_features``); an
+        array: that Gram matrix (checked on one entry; a Gram matrix of
+        uncentred ``X`` is centred when ``fit_intercept``); ``False``: work
+        on the residual, except for the greedy rules, which need Gram blocks;
+        ``"auto"``: choose per working set between the residual and a cached
+        Gram block by a cost model.
     screening : bool, default=True
         Discard features proven inactive by the Gap Safe rule at every outer
         iteration.
     tol : float, default=1e-4
-        Relative duality-gap tolerance.
-    max_iter : int, default=100
-        Maximum number of outer (working-set) iterations.
-    max_epochs : int, default=50000
-        Maximum number of epochs per inner solve.
+        Relative tolerance (see above).
+    max_iter : int, default=1000
+        Maximum number of epochs (passes over the working set).
     coef_init : ndarray of shape (n_features,), optional
         Warm start; not modified.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Non-negative sample weights (rescaled to sum to ``n_samples``, as
+        scikit-learn does).
+    weights : ndarray of shape (n_features,), optional
+        Non-negative penalty factors :math:`\omega` (glmnet's
+        ``penalty.factor``); 0 leaves a feature unpenalised.
     random_state : int, RandomState instance or None, default=None
         Seeds the ``"random"`` rule.
     verbose : int, default=0
-        Print the gap at each outer iteration if positive.
-    printer : callable, optional
-        Where verbose lines go (default :func:`print`).
+        Print the objective and gap through
+        :class:`~sparseopt.utils.IterationPrinter` (1: at most one line a
+        second; 2: every outer iteration).
 
     Returns
     -------
@@ -548,9 +225,11 @@ def bcd_enet(X, y, alpha, l1_ratio=1.0, *, fit_intercept=False, positive=False,
     intercept : float
         Intercept (0.0 if not fitted).
     info : dict
-        ``n_iter`` (outer iterations), ``n_epochs``, ``dual_gap``
-        (absolute, in objective units), ``kkt_violation``, ``n_screened``,
-        ``converged`` and ``history`` (a :class:`~sparseopt.core.ConvergenceHistory`).
+        ``n_iter`` (epochs, an int), ``n_epochs`` (float), ``n_outer``,
+        ``n_updates`` (coordinate updates), ``dual_gap`` (absolute, in
+        objective units), ``kkt_violation``, ``n_screened``, ``converged``
+        and ``history`` (a :class:`~sparseopt.core.ConvergenceHistory` whose
+        iterations are cumulative coordinate updates).
 
     References
     ----------
@@ -567,29 +246,33 @@ def bcd_enet(X, y, alpha, l1_ratio=1.0, *, fit_intercept=False, positive=False,
     l1_ratio = check_scalar(l1_ratio, "l1_ratio", lower=0.0, upper=1.0)
     tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
     max_iter = check_integer(max_iter, "max_iter", lower=1)
-    max_epochs = check_integer(max_epochs, "max_epochs", lower=1)
-    if precompute not in ("auto", True, False):
-        raise ValueError(f"precompute must be 'auto', True or False, got {precompute!r}.")
+    check_precompute(precompute, X.shape[1])
+    if selection not in SELECTION_RULES:
+        raise ValueError(f"selection must be one of {SELECTION_RULES}, got {selection!r}.")
+    for name, flag in (("fit_intercept", fit_intercept), ("positive", positive),
+                       ("screening", screening)):
+        if not isinstance(flag, bool | np.bool_):
+            raise TypeError(f"{name} must be a bool, got {flag!r}.")
     if coef_init is not None:
         coef_init = check_array(coef_init, ensure_2d=False, dtype=X.dtype, input_name="coef_init")
         if coef_init.shape != (X.shape[1],):
             raise ValueError(
                 f"coef_init must have shape ({X.shape[1]},), got {coef_init.shape}."
             )
+    sample_weight = check_sample_weight_array(sample_weight, X.shape[0])
+    weights = check_penalty_weights(weights, X.shape[1])
     return solve_enet(X, y, alpha * l1_ratio, alpha * (1.0 - l1_ratio),
                       fit_intercept=fit_intercept, positive=positive, selection=selection,
                       precompute=precompute, screening=screening, tol=tol, max_iter=max_iter,
-                      max_epochs=max_epochs, coef_init=coef_init, random_state=random_state,
-                      verbose=verbose, printer=printer)
+                      coef_init=coef_init, sample_weight=sample_weight, weights=weights,
+                      random_state=random_state, verbose=verbose)
 
 
-def bcd_lasso(X, y, alpha, *, fit_intercept=False, positive=False, selection="cyclic",
-              precompute="auto", screening=True, tol=1e-4, max_iter=100, max_epochs=50_000,
-              coef_init=None, random_state=None, verbose=0, printer=None):
+def bcd_lasso(X, y, alpha, **options):
     r"""Lasso by working-set coordinate descent (function form of :class:`~sparseopt.bcd.Lasso`).
 
     Minimises :math:`\frac{1}{2n}\|y - Xw - b\|_2^2 + \alpha\|w\|_1`; this is
-    :func:`bcd_enet` with ``l1_ratio=1``, see there for the parameters and
+    :func:`bcd_enet` with ``l1_ratio=1``, see there for the options and
     the returned ``(coef, intercept, info)``.
 
     Parameters
@@ -602,8 +285,9 @@ def bcd_lasso(X, y, alpha, *, fit_intercept=False, positive=False, selection="cy
         Regularisation strength, ``alpha >= 0``.
     **options
         ``fit_intercept``, ``positive``, ``selection``, ``precompute``,
-        ``screening``, ``tol``, ``max_iter``, ``max_epochs``, ``coef_init``,
-        ``random_state``, ``verbose``, ``printer``: as in :func:`bcd_enet`.
+        ``screening``, ``tol``, ``max_iter``, ``coef_init``,
+        ``sample_weight``, ``weights``, ``random_state``, ``verbose``: as in
+        :func:`bcd_enet`.
 
     Returns
     -------
@@ -614,165 +298,382 @@ def bcd_lasso(X, y, alpha, *, fit_intercept=False, positive=False, selection="cy
     info : dict
         As in :func:`bcd_enet`.
     """
-    return bcd_enet(X, y, alpha, 1.0, fit_intercept=fit_intercept, positive=positive,
-                    selection=selection, precompute=precompute, screening=screening, tol=tol,
-                    max_iter=max_iter, max_epochs=max_epochs, coef_init=coef_init,
-                    random_state=random_state, verbose=verbose, printer=printer)
+    if "l1_ratio" in options:
+        raise TypeError("bcd_lasso has no l1_ratio: use bcd_enet.")
+    return bcd_enet(X, y, alpha, 1.0, **options)
+
+
+def check_precompute(precompute, n_features):
+    """``precompute`` is "auto", a bool or a square array of side n_features."""
+    if isinstance(precompute, str):
+        if precompute != "auto":
+            raise ValueError(f"precompute must be 'auto', a bool or a Gram matrix, got "
+                             f"{precompute!r}.")
+    elif isinstance(precompute, bool | np.bool_):
+        pass
+    elif hasattr(precompute, "__array__"):
+        gram = np.asarray(precompute)
+        if gram.shape != (n_features, n_features):
+            raise ValueError(f"precompute (a Gram matrix) must have shape ({n_features}, "
+                             f"{n_features}), got {gram.shape}.")
+    else:
+        raise ValueError(f"precompute must be 'auto', a bool or a Gram matrix, got "
+                         f"{precompute!r}.")
+
+
+def _user_gram(design, gram):
+    """A user's Gram matrix as the centred weighted one, checked on one entry
+    like scikit-learn (a Gram of uncentred data is centred here)."""
+    gram = check_array(gram, dtype=np.float64, input_name="precompute")
+    p = design.n_features
+    first = p // 2
+    second = min(first + 1, p - 1)
+    expected = design.centred_cross(np.array([first]), np.array([second]))[0, 0]
+    uncentred = expected + design.n_samples * design.offsets[first] * design.offsets[second]
+    rtol = 1e-4 if design.dtype == np.float32 else 1e-7
+    if np.isclose(gram[first, second], expected, rtol=rtol, atol=1e-5):
+        return gram
+    if design.fit_intercept and np.isclose(gram[first, second], uncentred, rtol=rtol, atol=1e-5):
+        return gram - design.n_samples * np.outer(design.offsets, design.offsets)
+    raise ValueError(
+        "precompute (the Gram matrix) does not match X: entry "
+        f"({first}, {second}) is {gram[first, second]!r}, expected {expected!r} "
+        f"(X^T X{' of the sample-weighted X' if design.sample_weight is not None else ''}). "
+        "Pass precompute=True to have it computed.")
+
+
+class _Problem:
+    """Everything about one fit that does not change between outer iterations:
+    the design, the target, the penalties and the Gram storage (kept in
+    ``cache`` across the fits of a path)."""
+
+    def __init__(self, X, y, l1, l2, *, fit_intercept, positive, precompute, sample_weight,
+                 weights, cache):
+        if "design" not in cache:
+            cache["design"] = LeastSquaresDesign(
+                X, fit_intercept, normalise_sample_weight(sample_weight, X.shape[0]))
+        self.design = design = cache["design"]
+        self.n_samples, self.n_features = design.n_samples, design.n_features
+        self.dtype = X.dtype
+        self.positive = positive
+        self.l1, self.l2 = l1, l2
+        self.weights = np.ones(self.n_features) if weights is None else weights
+        self.l1_scaled = self.n_samples * l1 * self.weights
+        self.l2_scaled = self.n_samples * l2 * self.weights
+        self.unregularised = not (self.l1_scaled.any() or self.l2_scaled.any())
+        self.target, self.y_mean = design.target(y)
+        self.y_norm_sq = float(self.target @ self.target)
+        check_finite_scale(self.y_norm_sq, "y", "the squared norm of y")
+        if "target_correlation" not in cache:
+            cache["target_correlation"] = design.centred_rmatvec(self.target, 0.0)
+            check_finite_scale(cache["target_correlation"], "X", "X^T y")
+        self.target_correlation = cache["target_correlation"]
+        self.objective_at_zero = 0.5 * self.y_norm_sq / self.n_samples
+        if "gram" not in cache:
+            full = None
+            if hasattr(precompute, "__array__"):
+                full = _user_gram(design, precompute)
+            elif precompute is True:
+                full = design.centred_gram()
+            cache["gram"] = GramCache(design, full)
+        self.gram = cache["gram"]
+        self.full_gram = self.gram.full is not None
+        unpenalised = self.weights == 0
+        self.projection = None
+        if unpenalised.any() and not self.unregularised:
+            key = ("projection", unpenalised.tobytes())
+            if key not in cache:
+                cache[key] = UnpenalisedProjection(design, unpenalised, self.target_correlation)
+            self.projection = cache[key]
+
+
+class _State:
+    """The iterate and what the kernels keep up to date with it."""
+
+    def __init__(self, problem, coef_init):
+        self.problem = problem
+        dtype = problem.dtype
+        p = problem.n_features
+        self.coef = (np.zeros(p, dtype=dtype) if coef_init is None
+                     else np.array(coef_init, dtype=dtype, copy=True))
+        coef64 = self.coef.astype(np.float64)
+        if problem.full_gram:
+            self.correlation = problem.target_correlation - problem.gram.full @ coef64
+            self.residual = self.shift_box = None
+        else:
+            self.residual = (problem.target - problem.design.matvec(coef64)).astype(dtype)
+            self.shift_box = np.array([float(problem.design.offsets @ coef64)])
+
+    def statistics(self):
+        """``(X_c^T r, ||r||^2, y_c^T r)`` at the current iterate (float64)."""
+        problem = self.problem
+        coef64 = self.coef.astype(np.float64)
+        if problem.full_gram:
+            xty = problem.target_correlation
+            residual_norm_sq = problem.y_norm_sq - 2 * float(coef64 @ xty) + float(
+                coef64 @ (xty - self.correlation))
+            return self.correlation, residual_norm_sq, problem.y_norm_sq - float(coef64 @ xty)
+        # Recompute the residual from the coefficients: the incremental updates
+        # drift by rounding, and a drifted residual fakes a zero gap.
+        support = np.flatnonzero(coef64)
+        self.residual[:] = problem.target - problem.design.matvec_subset(support,
+                                                                         coef64[support])
+        self.shift_box[0] = shift = float(problem.design.offsets @ coef64)
+        correlation = problem.design.centred_rmatvec(self.residual, shift)
+        residual_norm_sq = float(self.residual @ self.residual.astype(np.float64)) \
+            - problem.n_samples * shift**2
+        return correlation, residual_norm_sq, float(problem.target @ self.residual)
+
+    def move(self, features, delta):
+        """``w[features] += delta`` with the residual (or correlation) kept in sync."""
+        problem = self.problem
+        self.coef[features] = (self.coef[features].astype(np.float64) + delta).astype(
+            problem.dtype)
+        if problem.full_gram:
+            self.correlation -= problem.gram.full[:, features] @ delta
+        else:
+            self.residual -= problem.design.matvec_subset(features, delta).astype(problem.dtype)
+            self.shift_box[0] += float(problem.design.offsets[features] @ delta)
+
+
+class _Check:
+    """Objective, gap, KKT violations and the stopping criterion at one iterate."""
+
+    def __init__(self, problem, state, screened):
+        correlation, residual_norm_sq, y_dot_residual = state.statistics()
+        coef64 = state.coef.astype(np.float64)
+        n = problem.n_samples
+        self.correlation = correlation
+        self.violations = kkt_violations(correlation / n, coef64, problem.l1, problem.l2,
+                                         problem.positive, problem.weights)
+        self.violations[screened] = 0.0
+        self.kkt = float(self.violations.max(initial=0.0))
+        self.primal, self.gap = dual_gap(
+            residual_norm_sq, y_dot_residual, correlation, coef64, n, problem.l1, problem.l2,
+            problem.positive, problem.weights)
+        if problem.projection is not None:  # dual point off the unpenalised columns
+            correlation, residual_norm_sq, y_dot_residual = problem.projection.project(
+                correlation, residual_norm_sq, y_dot_residual, coef64, problem.positive)
+            projected_primal, projected_gap = dual_gap(
+                residual_norm_sq, y_dot_residual, correlation, coef64, n, problem.l1,
+                problem.l2, problem.positive, problem.weights)
+            self.gap = max(self.primal - (projected_primal - projected_gap), 0.0)
+        self.residual_norm_sq, self.y_dot_residual = residual_norm_sq, y_dot_residual
+        self.dual_correlation = correlation
+        if problem.projection is not None and problem.positive:
+            unpenalised = problem.projection.features
+            if np.any(correlation[unpenalised] > 1e-12 * np.sqrt(
+                    max(residual_norm_sq, 0.0) * problem.design.col_norms_sq[unpenalised])):
+                self.gap = np.inf  # x_j^T theta <= 0 fails: no certificate yet
+        if problem.unregularised:
+            # plain least squares: no dual bound; scikit-learn's first-order gap
+            self.gap = float(self.correlation @ self.correlation) / n
+
+
+def _greedy_block(size):
+    return max(1, size // _GREEDY_BLOCK_FRACTION)
+
+
+def _use_gram(problem, working_set, rule, precompute, epochs_guess):
+    """Whether the inner solve runs on the Gram block of the working set: by the
+    measured cost model for ``precompute="auto"`` (never the full Gram matrix,
+    and the Fortran copy of C-ordered ``X`` counted against the residual mode)."""
+    if problem.full_gram or rule in (GS, GSL):
+        return True
+    design = problem.design
+    if precompute is False or design.is_sparse:
+        return False
+    n, size = problem.n_samples, working_set.size
+    missing = problem.gram.missing(working_set)
+    residual_cost = _NS_RESIDUAL * epochs_guess * n * size
+    if not design.has_columns:
+        residual_cost += _NS_FORTRAN_COPY * n * problem.n_features
+    gather = _NS_GATHER_F if design.matrix.flags.f_contiguous else _NS_GATHER_C
+    gram_cost = (missing * n * (_NS_BLAS * (problem.gram.features.size + missing) + gather)
+                 + _NS_GRAM * epochs_guess * size * size)
+    return gram_cost < residual_cost
+
+
+def _inner_residual(problem, state, working_set, tol_in, budget, rule, seed):
+    """Residual-mode inner solve, in bounded kernel calls; returns
+    ``(epochs, updates, last_change)``."""
+    design = problem.design
+    size = working_set.size
+    memory = ANDERSON_MEMORY + 1
+    coef_buffer = np.empty((memory, size))
+    residual_buffer = np.empty((memory, problem.n_samples))
+    shift_buffer = np.empty(memory)
+    stored = np.zeros(1, dtype=np.int64)
+    report = np.zeros(2)
+    per_call = max(1, int(_WORK_PER_CALL // max(size * problem.n_samples, 1)))
+    budget = int(budget)
+    epochs = 0
+    while epochs < budget:
+        epochs += cd_inner_solve(
+            *design.kernel_arrays(), design.col_norms_sq, state.coef, state.residual,
+            state.shift_box, working_set, problem.l1_scaled, problem.l2_scaled,
+            problem.positive, tol_in, min(per_call, budget - epochs), rule, seed + epochs,
+            coef_buffer, residual_buffer, shift_buffer, stored, report)
+        if report[0]:
+            break
+    return epochs, epochs * size, report[1]
+
+
+def _inner_gram(problem, state, working_set, tol_in, budget, rule, seed):
+    """Gram-mode inner solve on the cached block, in bounded kernel calls."""
+    block = problem.gram.block(working_set)
+    if problem.full_gram:
+        gradient = -state.correlation[working_set]
+    else:  # fresh: screening may have moved coefficients since the check
+        gradient = -problem.design.centred_rmatvec_subset(working_set, state.residual,
+                                                          state.shift_box[0])
+    coef_ws = state.coef[working_set].astype(np.float64)
+    start = coef_ws.copy()
+    size = working_set.size
+    l1 = np.ascontiguousarray(problem.l1_scaled[working_set])
+    l2 = np.ascontiguousarray(problem.l2_scaled[working_set])
+    target_correlation = np.ascontiguousarray(problem.target_correlation[working_set])
+    memory = ANDERSON_MEMORY + 1
+    coef_buffer, gradient_buffer = np.empty((memory, size)), np.empty((memory, size))
+    stored = np.zeros(1, dtype=np.int64)
+    report = np.zeros(2)
+    per_call = max(size, int(_WORK_PER_CALL // max(size, 1)))
+    limit = int(budget * size)
+    updates = 0
+    last_change = 0.0
+    while updates < limit:
+        updates += gram_inner_solve(block, gradient, coef_ws, target_correlation, l1, l2,
+                                    problem.positive, tol_in, min(per_call, limit - updates),
+                                    rule, seed + updates, _greedy_block(size), coef_buffer,
+                                    gradient_buffer, stored, report)
+        last_change = report[1]
+        if report[0]:
+            break
+    delta = coef_ws - start
+    moved = delta != 0
+    if moved.any():
+        state.move(working_set[moved], delta[moved])
+    return updates / size, updates, last_change
 
 
 def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic",
-               precompute="auto", screening=True, tol=1e-4, max_iter=100, max_epochs=50_000,
-               coef_init=None, random_state=None, verbose=0, printer=None, cache=None):
+               precompute="auto", screening=True, tol=1e-4, max_iter=1000, coef_init=None,
+               sample_weight=None, weights=None, random_state=None, verbose=0, cache=None,
+               printer=None):
     """:func:`bcd_enet` on already validated input, with ``l1 = alpha rho`` and
     ``l2 = alpha (1 - rho)``. ``cache`` (a dict) keeps the prepared design and
-    Gram matrix between calls on the same data (regularisation paths)."""
-    if selection not in SELECTION_RULES:
-        raise ValueError(f"selection must be one of {SELECTION_RULES}, got {selection!r}.")
+    Gram blocks between calls on the same data, weights and intercept setting,
+    and ``printer`` (an :class:`~sparseopt.utils.IterationPrinter`) one
+    rate-limited output, for the solves of a regularisation path."""
     rule = SELECTION_RULES.index(selection)
-    printer = print if printer is None else printer
-    cache = {} if cache is None else cache
-    if "design" not in cache:
-        cache["design"] = _Design(X, fit_intercept)
-    design = cache["design"]
-    n_samples, n_features = design.n_samples, design.n_features
-    if precompute == "auto":
-        precompute = (not design.is_sparse and n_samples > 2 * n_features
-                      and n_features <= 3000)
-    dtype = X.dtype
-    y = np.asarray(y, dtype=dtype)
-    y_mean = float(y.mean(dtype=np.float64)) if fit_intercept else 0.0
-    target = (y - y_mean).astype(dtype) if fit_intercept else y
-    y_norm_sq = float(np.dot(target, target))
-    objective_at_zero = 0.5 * y_norm_sq / n_samples
-    coef = np.zeros(n_features, dtype=dtype) if coef_init is None else np.array(
-        coef_init, dtype=dtype, copy=True)
-    scaled_l1, scaled_l2 = n_samples * l1, n_samples * l2
-    seeds = np.random.default_rng(check_random_state_seed(random_state))
-    if precompute:
-        if "gram" not in cache:
-            cache["gram"] = design.centred_gram()
-        gram = cache["gram"]
-        target_correlation = design.centred_rmatvec(target, 0.0)
-        correlation = target_correlation - gram @ coef.astype(np.float64)
-        residual = shift_box = None
-    else:
-        residual = target - design.matvec(coef).astype(dtype)
-        shift_box = np.array([float(np.dot(design.offsets, coef))])
+    problem = _Problem(X, y, l1, l2, fit_intercept=fit_intercept, positive=positive,
+                       precompute=precompute, sample_weight=sample_weight, weights=weights,
+                       cache={} if cache is None else cache)
+    state = _State(problem, coef_init)
+    run = _run(problem, state, rule, precompute, screening, tol, max_iter,
+               np.random.default_rng(check_random_state_seed(random_state)),
+               printer or IterationPrinter("bcd_enet", verbose), force=printer is None)
+    return _report(problem, state, run, max_iter)
 
-    unregularised = l1 == 0.0 and l2 == 0.0
+
+def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, printer, force):
+    """The outer loop: check, screen, pick a working set, solve on it."""
+    history = ConvergenceHistory("kkt_violation" if problem.unregularised else "duality_gap")
+    screened = np.zeros(problem.n_features, dtype=bool)
+    epochs = 0.0
+    updates = 0
+    last_change = 0.0
+    epochs_guess = _FIRST_EPOCH_GUESS
     kkt_at_start = None
-    history = ConvergenceHistory("kkt_violation" if unregularised else "duality_gap")
-    screened = np.zeros(n_features, dtype=bool)
-    size = 0
-    n_epochs_total = 0.0
-    converged = False
-    gap = kkt = np.inf
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        coef64 = coef.astype(np.float64)
-        if precompute:
-            residual_norm_sq = y_norm_sq - 2 * float(coef64 @ target_correlation) + float(
-                coef64 @ (target_correlation - correlation))
-            y_dot_residual = y_norm_sq - float(coef64 @ target_correlation)
+    n_outer = 0
+    while True:
+        check = _Check(problem, state, screened)
+        if problem.unregularised:
+            kkt_at_start = check.kkt if kkt_at_start is None else kkt_at_start
+            criterion, threshold = check.kkt, tol * kkt_at_start
         else:
-            shift = shift_box[0]
-            correlation = design.centred_rmatvec(residual, shift)  # X_c^T r
-            residual_norm_sq = float(np.dot(residual, residual)) - n_samples * shift**2
-            y_dot_residual = float(np.dot(target, residual))
-        primal, gap = enet_dual_gap(residual_norm_sq, y_dot_residual, correlation, coef64,
-                                    n_samples, l1, l2, positive)
-        violations = _kkt_violations(correlation / n_samples, coef64, l1, l2, positive)
-        violations[screened] = 0.0
-        kkt = float(violations.max(initial=0.0))
-        if unregularised:  # plain least squares: no dual bound, stop on the KKT violation
-            kkt_at_start = kkt if kkt_at_start is None else kkt_at_start
-            criterion, threshold = kkt, tol * kkt_at_start
-        else:
-            criterion, threshold = gap, tol * objective_at_zero
-        history.append(n_iter - 1, primal, criterion)
-        if verbose:
-            printer(f"[bcd_enet] iter {n_iter - 1:4d}  objective {primal:.10e}  "
-                    f"gap {gap:.3e}  kkt {kkt:.3e}  ws {size}  "
-                    f"screened {int(screened.sum())}")
-        if criterion <= threshold:
-            converged = True
+            criterion, threshold = check.gap, tol * problem.objective_at_zero
+        history.append(updates, check.primal, criterion)
+        largest = float(np.max(np.abs(state.coef), initial=0.0))
+        precise = last_change <= tol * largest
+        converged = criterion <= threshold and precise
+        out_of_epochs = epochs >= max_iter
+        printer(n_outer, objective=check.primal, criterion=criterion,
+                force=force and (converged or out_of_epochs), epochs=round(epochs, 1),
+                screened=int(screened.sum()))
+        if converged or out_of_epochs:
             break
-        if n_iter == max_iter:
-            break
-        if screening:
-            newly = _gap_safe_screen(correlation, coef64, design.col_norms_sq, primal,
-                                     residual_norm_sq, y_dot_residual, n_samples, l1, l2,
-                                     positive) & ~screened
-            if newly.any():
-                screened |= newly
-                _zero_screened(design, coef, newly, residual, shift_box, precompute,
-                               correlation, gram if precompute else None)
-                violations[newly] = 0.0
-        support = coef != 0
-        size = working_set_size(int(support.sum()), n_features, _WORKING_SET_START)
-        working_set = select_working_set(violations, support, size)
+        if screening and not problem.unregularised:
+            _screen(problem, state, check, screened)
+        support = state.coef != 0
+        size = working_set_size(int(support.sum()), problem.n_features, _WORKING_SET_START)
+        working_set = select_working_set(check.violations, support, size)
         if working_set.size == 0:
+            if criterion <= threshold:  # nothing can move: the change test is moot
+                converged = True
             break
-        tol_in = _INNER_TOL_RATIO * kkt * n_samples
+        tol_in = _INNER_TOL_RATIO * check.kkt * problem.n_samples
         seed = int(seeds.integers(0, 2**31 - 1))
-        if precompute or rule in (_GS, _GSL):
-            block_gram = gram[np.ix_(working_set, working_set)] if precompute else \
-                design.centred_gram(working_set)
-            gradient_ws = -correlation[working_set]
-            coef_ws = coef64[working_set].copy()
-            n_updates = gram_inner_solve(block_gram, gradient_ws, coef_ws, scaled_l1,
-                                         scaled_l2, positive, tol_in,
-                                         max_epochs * size, rule, seed)
-            n_epochs_total += n_updates / size
-            delta = coef_ws - coef64[working_set]
-            moved = delta != 0
-            coef[working_set] = coef_ws
-            if moved.any():
-                changed = working_set[moved]
-                if precompute:
-                    correlation -= gram[:, changed] @ delta[moved]
-                else:
-                    residual -= design.matvec_subset(changed, delta[moved]).astype(dtype)
-                    shift_box[0] += float(np.dot(design.offsets[changed], delta[moved]))
+        budget = max_iter - epochs  # epochs left (a greedy epoch is |ws| updates)
+        gram = _use_gram(problem, working_set, rule, precompute, epochs_guess)
+        if budget * (working_set.size if gram else 1) < 1:  # not one more update / epoch
+            break
+        if gram:
+            done, moved, last_change = _inner_gram(problem, state, working_set, tol_in,
+                                                   budget, rule, seed)
         else:
-            penalty_rest = float(scaled_l1 * np.abs(coef64).sum() + 0.5 * scaled_l2 * coef64
-                                 @ coef64)
-            ws64 = coef64[working_set]
-            penalty_rest -= float(scaled_l1 * np.abs(ws64).sum() + 0.5 * scaled_l2 * ws64 @ ws64)
-            n_epochs_total += cd_inner_solve(
-                *design.kernel_arrays(), design.col_norms_sq, coef, residual, shift_box,
-                working_set, scaled_l1, scaled_l2, positive, tol_in, max_epochs, rule, seed,
-                penalty_rest)
-    if not converged:
+            done, moved, last_change = _inner_residual(problem, state, working_set, tol_in,
+                                                       budget, rule, seed)
+        epochs += done
+        updates += moved
+        epochs_guess = max(done, 1.0)
+        n_outer += 1
+    return {"check": check, "criterion": criterion, "threshold": threshold,
+            "converged": converged, "epochs": epochs, "updates": updates, "n_outer": n_outer,
+            "history": history, "screened": screened}
+
+
+def _screen(problem, state, check, screened):
+    """Zero the features the Gap Safe rule discards (keeping the state in sync)."""
+    newly = gap_safe_screen(check.dual_correlation, state.coef.astype(np.float64),
+                            problem.design.col_norms_sq, check.primal, check.residual_norm_sq,
+                            check.y_dot_residual, problem.n_samples, problem.l1, problem.l2,
+                            problem.positive, problem.weights) & ~screened
+    if not newly.any():
+        return
+    screened |= newly
+    check.violations[newly] = 0.0
+    nonzero = np.flatnonzero(newly & (state.coef != 0))
+    if nonzero.size:
+        state.move(nonzero, -state.coef[nonzero].astype(np.float64))
+
+
+def _report(problem, state, run, max_iter):
+    if not run["converged"]:
         warnings.warn(
-            f"bcd_enet did not converge in max_iter={max_iter} outer iterations: "
-            f"{history.criterion_name} {criterion:.3e} > {threshold:.3e}. "
-            "Increase max_iter or tol.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    intercept = y_mean - float(np.dot(design.offsets, coef)) if fit_intercept else 0.0
+            f"bcd_enet did not converge in max_iter={max_iter} epochs: "
+            f"{run['history'].criterion_name} {run['criterion']:.3e} > "
+            f"{run['threshold']:.3e} (or the last epoch still moved a coefficient by more "
+            "than tol * max|w|). Increase max_iter or tol.",
+            ConvergenceWarning, stacklevel=4)
+    coef = state.coef
+    if not np.all(np.isfinite(coef)):
+        raise ValueError("Coordinate descent produced non-finite coefficients: the data "
+                         "contain values too large for float64 arithmetic; rescale X and y.")
+    intercept = 0.0
+    if problem.design.fit_intercept:
+        intercept = problem.y_mean - float(problem.design.offsets @ coef.astype(np.float64))
+    check = run["check"]
     info = {
-        "n_iter": n_iter,
-        "n_epochs": n_epochs_total,
-        "dual_gap": float("nan") if unregularised else float(gap),
-        "kkt_violation": float(kkt),
-        "n_screened": int(screened.sum()),
-        "converged": converged,
-        "history": history,
+        "n_iter": min(math.ceil(run["epochs"] - 1e-9), max_iter),
+        "n_epochs": run["epochs"],
+        "n_outer": run["n_outer"],
+        "n_updates": run["updates"],
+        "dual_gap": float(check.gap),
+        "kkt_violation": check.kkt,
+        "n_screened": int(run["screened"].sum()),
+        "converged": run["converged"],
+        "history": run["history"],
     }
     return coef, intercept, info
 
-
-def _zero_screened(design, coef, newly, residual, shift_box, precompute, correlation, gram):
-    """Set newly screened coefficients to zero, keeping the state consistent."""
-    nonzero = np.flatnonzero(newly & (coef != 0))
-    if nonzero.size == 0:
-        return
-    delta = -coef[nonzero].astype(np.float64)
-    coef[nonzero] = 0.0
-    if precompute:
-        correlation -= gram[:, nonzero] @ delta
-    else:
-        residual -= design.matvec_subset(nonzero, delta).astype(residual.dtype)
-        shift_box[0] += float(np.dot(design.offsets[nonzero], delta))

@@ -19,13 +19,14 @@ one feature, Newton updates) compiled in one numba loop.
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 from numba import njit
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.core.history import ConvergenceHistory
-from sparseopt.core.losses import MULTINOMIAL, conjugate_sum
 from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
+from sparseopt.solvers.glm.classification_gap import multinomial_dual_gap
+from sparseopt.solvers.glm.designs import kernel_design
+from sparseopt.utils.progress import IterationPrinter
 
 __all__ = ["solve_multinomial"]
 
@@ -56,15 +57,15 @@ def _row_lse(values):
 
 @njit(cache=True, nogil=True)
 def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_intercept,
-                      labels, Z, P, W, l1, l2):
+                      labels, sample_scale, Z, P, W, l1, l2):
     """One cyclic pass of block proximal Newton over the features (jitted).
 
     ``Z`` (K, n) predictor, ``P`` (K, n) probabilities, ``W`` (p [+1], K)
-    coefficients (the last row the intercepts) are updated in place.
-    Returns the number of blocks that moved.
+    coefficients (the last row the intercepts) are updated in place;
+    ``sample_scale`` is ``s_i / n`` and ``l1``, ``l2`` are per-feature
+    strengths. Returns the number of blocks that moved.
     """
     n_classes, n_samples = Z.shape
-    inverse_n = 1.0 / n_samples
     gradient = np.empty(n_classes)
     hessian = np.empty((n_classes, n_classes))
     delta = np.empty(n_classes)
@@ -80,30 +81,26 @@ def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_i
         elif is_sparse:
             rows = indices[indptr[j]:indptr[j + 1]]
             values = data[indptr[j]:indptr[j + 1]]
-            block_l1, block_l2 = l1, l2
+            block_l1, block_l2 = l1[j], l2[j]
         else:
             rows, values = all_rows, dense[:, j]
-            block_l1, block_l2 = l1, l2
+            block_l1, block_l2 = l1[j], l2[j]
         if rows.shape[0] == 0:
             continue
         gradient[:] = 0.0
         hessian[:, :] = 0.0
         for position in range(rows.shape[0]):
             i = rows[position]
-            x = values[position]
+            x = values[position] * sample_scale[i]
             if x == 0.0:
                 continue
             for k in range(n_classes):
                 residual = P[k, i] - (1.0 if labels[i] == k else 0.0)
                 gradient[k] += x * residual
-                xx = x * x * P[k, i]
+                xx = x * values[position] * P[k, i]
                 hessian[k, k] += xx
                 for m in range(n_classes):
                     hessian[k, m] -= xx * P[m, i]
-        for k in range(n_classes):
-            gradient[k] *= inverse_n
-            for m in range(n_classes):
-                hessian[k, m] *= inverse_n
         # the Newton model, minimised by coordinate descent on u = w + d
         for k in range(n_classes):
             delta[k] = 0.0
@@ -143,8 +140,7 @@ def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_i
                     trial[k] = Z[k, i] + step * x * delta[k]
                 before = _row_lse(Z[:, i]) - Z[labels[i], i]
                 after = _row_lse(trial) - trial[labels[i]]
-                change += after - before
-            change *= inverse_n
+                change += sample_scale[i] * (after - before)
             for k in range(n_classes):
                 change += elastic_net_change_scalar(0.0, W[j, k], step * delta[k], block_l1,
                                                     block_l2)
@@ -169,17 +165,22 @@ def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_i
 
 
 def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1e-4,
-                      max_iter=1000, coef_init=None, verbose=0, printer=None):
+                      max_iter=1000, coef_init=None, sample_weight=None, weights=None,
+                      verbose=0):
     r"""Penalised multinomial logistic regression by cyclic block proximal Newton.
 
-    Inputs must be validated: ``X`` float64 (dense Fortran or CSC), ``labels``
-    integers in ``[0, n_classes)``. Stops when the Fenchel duality gap is at
-    most ``tol * log(K)`` (the objective at zero) and the intercepts' gradient
-    is at most ``tol`` times the largest gradient entry at the start.
+    Inputs must be validated: ``X`` float64 (dense or sparse; not modified),
+    ``labels`` integers in ``[0, n_classes)``. Minimises
+    :math:`\sum_i c_i (\mathrm{lse}(z_i) - z_{i y_i}) + \sum_j \omega_j
+    (\lambda_1\|W_j\|_1 + \frac{\lambda_2}{2}\|W_j\|^2)` with
+    :math:`c_i = s_i / n`. Stops when the Fenchel duality gap is at most
+    ``tol * log(K)`` (the objective at zero) and the gradient of the
+    unpenalised rows (intercepts, features of zero penalty factor) is at most
+    ``tol`` times the largest gradient entry at the start.
 
     Parameters
     ----------
-    X : ndarray or CSC matrix of shape (n_samples, n_features)
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
         Design.
     labels : ndarray of int of shape (n_samples,)
         Class indices.
@@ -192,86 +193,74 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     tol : float, default=1e-4
         Relative tolerance.
     max_iter : int, default=1000
-        Maximum number of epochs.
+        Maximum number of epochs (cyclic passes over the features).
     coef_init : ndarray of shape (n_features [+1], n_classes), optional
         Warm start (copied); the last row holds the intercepts if fitted.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Non-negative sample weights (rescaled to sum to ``n_samples``).
+    weights : ndarray of shape (n_features,), optional
+        Per-feature penalty factors (default ones).
     verbose : int, default=0
-        Print progress.
-    printer : callable, optional
-        Where verbose lines go.
+        Verbosity of the :class:`~sparseopt.utils.IterationPrinter`.
 
     Returns
     -------
     coef : ndarray of shape (n_features [+1], n_classes)
         Coefficients (and intercepts in the last row).
     info : dict
-        ``n_iter``, ``dual_gap``, ``kkt_violation``, ``converged``, ``history``.
+        ``n_iter`` (epochs), ``dual_gap``, ``kkt_violation``, ``converged``,
+        ``history``.
     """
-    printer = print if printer is None else printer
     n_samples, n_features = X.shape
-    is_sparse = sp.issparse(X)
-    if is_sparse:
-        X = sp.csc_matrix(X)
-        arrays = (np.empty((0, 0), order="F"), X.data, X.indices.astype(np.int64),
-                  X.indptr.astype(np.int64), True)
-    else:
-        X = np.asfortranarray(X)
-        arrays = (X, np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64),
-                  False)
+    matrix, arrays, _ = kernel_design(X)
     labels = np.asarray(labels, dtype=np.int64)
+    sample_scale = np.full(n_samples, 1.0 / n_samples)
+    if sample_weight is not None:
+        sample_scale = np.asarray(sample_weight, dtype=np.float64) / np.sum(sample_weight)
+    weights = np.ones(n_features) if weights is None else np.asarray(weights, dtype=float)
     n_rows = n_features + int(fit_intercept)
     W = np.zeros((n_rows, n_classes)) if coef_init is None else np.array(coef_init, dtype=float)
-    Z = np.ascontiguousarray(np.asarray(X @ W[:n_features]).T)
+    Z = np.ascontiguousarray(np.asarray(matrix @ W[:n_features]).T)
     if fit_intercept:
         Z += W[-1][:, None]
     P = np.exp(Z - Z.max(axis=0))
     P /= P.sum(axis=0)
     onehot = np.zeros((n_classes, n_samples))
     onehot[labels, np.arange(n_samples)] = 1.0
-    target = labels.astype(np.float64)
-    objective_at_zero = np.log(n_classes)
+    printer = IterationPrinter("multinomial_cd", verbose)
     history = ConvergenceHistory("relative_criterion")
-    converged, criterion, gap, kkt, intercept_scale = False, np.inf, np.inf, np.inf, None
-    n_iter = 0
-    for n_iter in range(max_iter + 1):
-        deriv = (P - onehot) / n_samples
-        correlation = np.asarray(X.T @ deriv.T)  # (p, K) = X^T grad
+    converged, unpenalised_scale, n_iter = False, None, 0
+    while True:
+        deriv = (P - onehot) * sample_scale
+        correlation = np.asarray(matrix.T @ deriv.T)  # (p, K) = X^T grad
         coef = W[:n_features]
-        top = Z.max(axis=0)
-        loss = np.mean(top + np.log(np.exp(Z - top).sum(axis=0)) - Z[labels, np.arange(n_samples)])
-        objective = loss + l1 * np.abs(coef).sum() + 0.5 * l2 * (coef**2).sum()
-        factor = 1.0
-        if l2 == 0.0:
-            largest = float(np.abs(correlation).max(initial=0.0))
-            factor = (min(1.0, l1 / largest) if largest > 0 else 1.0) if l1 > 0 else 0.0
-        dual = float(conjugate_sum(MULTINOMIAL, np.ascontiguousarray(deriv), target,
-                                   1.0 / n_samples, factor))
-        if l2 > 0.0:
-            excess = np.maximum(np.abs(factor * correlation) - l1, 0.0)
-            dual -= float((excess**2).sum()) / (2.0 * l2)
-        gap = max(objective - dual, 0.0)
-        shifted = correlation + l2 * coef
-        violations = np.where(coef != 0, np.abs(shifted + l1 * np.sign(coef)),
-                              np.maximum(np.abs(shifted) - l1, 0.0))
-        kkt = float(violations.max(initial=0.0))
-        criterion = gap / objective_at_zero
+        objective, gap = multinomial_dual_gap(Z, labels, -correlation, coef, l1, l2,
+                                              sample_scale=sample_scale, weights=weights)
+        if not np.isfinite(objective):
+            raise ValueError("The multinomial objective overflowed: X is too large for "
+                             "float64 arithmetic; rescale X.")
+        shifted = correlation + l2 * weights[:, None] * coef
+        l1_rows = l1 * weights[:, None]
+        violations = np.where(coef != 0, np.abs(shifted + l1_rows * np.sign(coef)),
+                              np.maximum(np.abs(shifted) - l1_rows, 0.0))
+        unpenalised = np.abs(correlation[weights == 0]).ravel()
         if fit_intercept:
-            intercept_gradient = float(np.abs(deriv.sum(axis=1)).max())
-            if intercept_scale is None:
-                intercept_scale = max(intercept_gradient, float(np.abs(correlation).max(
-                    initial=0.0)), np.finfo(float).tiny)
-            criterion = max(criterion, intercept_gradient / intercept_scale)
-            kkt = max(kkt, intercept_gradient)
+            unpenalised = np.append(unpenalised, np.abs(deriv.sum(axis=1)))
+        unpenalised = float(unpenalised.max(initial=0.0))
+        kkt = max(float(violations.max(initial=0.0)), unpenalised)
+        if unpenalised_scale is None:
+            unpenalised_scale = max(unpenalised, float(np.abs(correlation).max(initial=0.0)),
+                                    np.finfo(float).tiny)
+        criterion = max(gap / np.log(n_classes), unpenalised / unpenalised_scale)
         history.append(n_iter, objective, criterion)
-        if verbose:
-            printer(f"[multinomial_cd] epoch {n_iter:4d}  objective {objective:.10e}  "
-                    f"gap {gap:.3e}  kkt {kkt:.3e}")
-        if criterion <= tol:
-            converged = True
+        converged = criterion <= tol
+        printer(n_iter, objective=objective, criterion=criterion,
+                force=converged or n_iter >= max_iter)
+        if converged or n_iter >= max_iter:
             break
-        if n_iter == max_iter:
-            break
-        moved = multinomial_epoch(*arrays, n_features, fit_intercept, labels, Z, P, W, l1, l2)
+        moved = multinomial_epoch(*arrays, n_features, fit_intercept, labels, sample_scale, Z,
+                                  P, W, l1 * weights, l2 * weights)
+        n_iter += 1
         if moved == 0:
             break
     if not converged:
@@ -279,6 +268,6 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
             f"multinomial solver did not converge in max_iter={max_iter} epochs: "
             f"relative criterion {criterion:.3e} > tol = {tol:.3e}. Increase max_iter or tol.",
             ConvergenceWarning, stacklevel=3)
-    info = {"n_iter": n_iter, "dual_gap": float(gap), "kkt_violation": float(kkt),
+    info = {"n_iter": n_iter, "dual_gap": float(gap), "kkt_violation": kkt,
             "converged": converged, "history": history}
     return W, info

@@ -4,12 +4,8 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from sparseopt.dag import simulate_dag, simulate_sem, simulate_weights
-from sparseopt.solvers.dag.central_path import (
-    SCORES,
-    _adam_step,
-    _noise_scales,
-    objective_and_gradient,
-)
+from sparseopt.solvers.dag.central_path import objective_and_gradient
+from sparseopt.solvers.dag.stage import SCORES, adam_step, noise_scales
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +56,8 @@ def test_closed_form_scales_minimise_the_score(data, floor):
     W = 0.1 * rng.standard_normal((5, 5))
     C = X.T @ X / len(X)
     difference = np.eye(5) - W
-    ev, _ = _noise_scales(SCORES.index("colide_ev"), difference, C @ difference, floor)
-    nv, columns = _noise_scales(SCORES.index("colide_nv"), difference, C @ difference, floor)
+    ev, _ = noise_scales(SCORES.index("colide_ev"), difference, C @ difference, floor)
+    nv, columns = noise_scales(SCORES.index("colide_nv"), difference, C @ difference, floor)
 
     def ev_score(sigma):
         return objective_and_gradient(X, W, [sigma], "colide_ev", mu=1.0, s=1.0)[0]
@@ -88,12 +84,33 @@ def test_adam_direction_is_zero_at_forbidden_entries():
     keep[0, 1] = keep[3, 2] = keep[4, 0] = 0.0
     rng = np.random.default_rng(0)
     w, gradient, inverse = (rng.standard_normal(25) for _ in range(3))
-    first, second, direction = np.zeros(25), np.zeros(25), np.zeros(25)
+    first, second, direction, difference = (np.zeros(25) for _ in range(4))
     flat_keep = keep.ravel().copy()
     w *= flat_keep
-    _adam_step(w, gradient, inverse, first, second, direction, flat_keep, np.ones(25), 0.05,
-               0.1, 0.9, 0.999, 0.1, 0.001)
+    adam_step(w, gradient, inverse, first, second, direction, flat_keep, np.ones(25), 0.05,
+              0.1, 0.9, 0.999, 0.1, 0.001, difference)
     assert np.all(direction[flat_keep == 0] == 0.0) and np.all(direction[flat_keep == 1] != 0)
+    np.testing.assert_array_equal(difference, -w)
+
+
+def test_adam_step_against_numpy():
+    """The bias-corrected Adam update of the official codes on the subgradient
+    with sign(0) = 0 and negative (rewarded) l1 weights."""
+    rng = np.random.default_rng(3)
+    w, inverse, gradient = (rng.standard_normal(16) for _ in range(3))
+    w[1] = 0.0
+    first, second = rng.random(16), rng.random(16)
+    l1 = rng.choice([0.0, 1.0, -1.0], 16)
+    mu_lambda1, lr, b1, b2, c1, c2 = 0.02, 0.01, 0.99, 0.999, 0.3, 0.05
+    g = gradient + mu_lambda1 * l1 * np.sign(w) + 2.0 * w * (inverse + 1e-16)
+    m, v = b1 * first + (1 - b1) * g, b2 * second + (1 - b2) * g * g
+    expected = w - lr * (m / c1) / (np.sqrt(v / c2) + 1e-8)
+    direction, difference = np.zeros(16), np.zeros(16)
+    adam_step(w, gradient, inverse, first, second, direction, np.ones(16), l1, mu_lambda1, lr,
+              b1, b2, c1, c2, difference)
+    np.testing.assert_allclose(w, expected, rtol=1e-13)
+    np.testing.assert_allclose(first, m, rtol=1e-13)
+    np.testing.assert_allclose(second, v, rtol=1e-13)
 
 
 def test_jointly_convex_score_minimum_matches_cvxpy(data):
@@ -114,3 +131,20 @@ def test_jointly_convex_score_minimum_matches_cvxpy(data):
                                      lambda1=lam, s=1e9)
     # h_s vanishes as s grows large relative to W o W: the two objectives agree
     assert ours == pytest.approx(objective.value, rel=1e-4)
+
+
+def test_refined_and_lu_inverses_give_the_same_fit(monkeypatch):
+    """The loop refines the inverse up to d = 200 and uses LU above: both
+    paths on one problem (d = 12) learn the same graph, weights within 1e-3."""
+    from sparseopt.dag import ColideNV
+    from sparseopt.solvers.dag import central_path
+
+    B = simulate_dag(12, 24, random_state=5)
+    X = simulate_sem(simulate_weights(B, random_state=5), 600, random_state=5)
+    refined = ColideNV(T=3, warm_iter=4000, max_iter=8000).fit(X)
+    monkeypatch.setattr(central_path, "_WARM_INVERSE_MAX_D", 0)
+    lu = ColideNV(T=3, warm_iter=4000, max_iter=8000).fit(X)
+    np.testing.assert_array_equal(refined.adjacency_ != 0, lu.adjacency_ != 0)
+    edges = refined.adjacency_ != 0
+    assert np.max(np.abs(refined.raw_adjacency_ - lu.raw_adjacency_)[edges]) <= 1e-3
+    assert not np.array_equal(refined.raw_adjacency_, lu.raw_adjacency_)  # two paths ran

@@ -30,11 +30,14 @@ def test_unknown_rule():
         bcd_lasso(np.eye(3), np.ones(3), 0.1, selection="gsq")
 
 
-def test_verbose_prints_each_iteration():
+def test_verbose_prints_through_the_iteration_printer(capsys):
     X, y, _ = make_sparse_regression(20, 30, 3, random_state=0)
-    lines = []
-    bcd_lasso(X, y, 0.01, verbose=1, printer=lines.append)
-    assert lines and all("gap" in line for line in lines)
+    coef, _, info = bcd_lasso(X, y, 0.05, verbose=2)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == info["n_outer"] + 1  # verbose=2: every check
+    assert all(line.startswith("[bcd_enet] iter ") and "criterion" in line for line in lines)
+    bcd_lasso(X, y, 0.05, verbose=1)
+    assert len(capsys.readouterr().out.strip().splitlines()) <= 2  # rate-limited: first, last
 
 
 def test_function_form_validates_its_input():

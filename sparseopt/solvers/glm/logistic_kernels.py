@@ -1,0 +1,321 @@
+"""Numba kernels of the working-set proximal Newton solver for l1 / elastic-net
+logistic regression (driver: :mod:`sparseopt.solvers.glm.logistic`).
+
+Each Newton step on a working set minimises the quadratic model with the
+exact Hessian ``X_ws^T diag(s_i p_i (1 - p_i) / n) X_ws`` by cyclic
+coordinate descent in the space of the linear predictor (the Hessian is never
+formed). When that step keeps every sign of the working set, the l1 term is
+linear on the support and the step is replaced by the exact Newton step of
+the reduced smooth problem (preconditioned CG from the CD step: the
+superlinear active-set phase of Nutini, Laradji & Schmidt). A backtracking
+line search on the objective follows.
+"""
+
+import numpy as np
+from numba import njit
+
+from sparseopt.core.columns import column_axpy, column_dot, column_weighted_dot
+from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
+
+__all__ = ["prox_newton_inner"]
+
+_MAX_MODEL_EPOCHS = 5
+_MAX_CG = 200
+_CG_TOL_RATIO = 0.1
+_ARMIJO = 1e-4
+_RESOLUTION = 1e3 * np.finfo(float).eps
+
+
+@njit(cache=True, nogil=True)
+def _log1p_exp_neg(value):
+    """``log(1 + exp(-value))``, stable."""
+    if value > 0:
+        return np.log1p(np.exp(-value))
+    return -value + np.log1p(np.exp(value))
+
+
+@njit(cache=True, nogil=True)
+def _violation(gradient, weight, l1, l2):
+    g = gradient + l2 * weight
+    if weight > 0:
+        return abs(g + l1)
+    if weight < 0:
+        return abs(g - l1)
+    return max(abs(g) - l1, 0.0)
+
+
+@njit(cache=True, nogil=True)
+def _model_product(dense, data, indices, indptr, is_sparse, columns, hess, l2, vector,
+                   intercept, scratch, out):
+    """``out = (X_S^T diag(hess) X_S + diag(l2_S)) vector`` on the columns ``columns``
+    (plus the intercept as a last, unpenalised column of ones when ``intercept``);
+    ``l2`` holds the per-feature l2 strengths."""
+    size = columns.shape[0]
+    scratch[:] = 0.0
+    for k in range(size):
+        column_axpy(dense, data, indices, indptr, is_sparse, columns[k], vector[k], scratch)
+    if intercept:
+        scratch += vector[size]
+        out[size] = np.sum(hess * scratch)
+    for k in range(size):
+        out[k] = column_weighted_dot(dense, data, indices, indptr, is_sparse, columns[k], hess,
+                                     scratch) + l2[columns[k]] * vector[k]
+
+
+@njit(cache=True, nogil=True)
+def _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coef, hess,
+                       gradient, curvature, delta, gradient_b, curvature_b, delta_box,
+                       intercept, l1, l2, tol):
+    """Exact Newton direction on an identified support, by preconditioned CG.
+
+    Once coordinate descent on the Newton model keeps every sign of the
+    working set (zeros stay zero), the l1 term is linear there and the model
+    is the smooth quadratic ``g_S + l1 sign_S + l2 w_S`` with Hessian
+    ``X_S^T D X_S + diag(l2_S)`` (``l1``, ``l2``: per-feature strengths):
+    its minimiser is the Newton step of the reduced
+    problem, which converges superlinearly (the active-set phase of Nutini,
+    Laradji & Schmidt). CG (Jacobi preconditioner) starts from the CD step
+    and stops at residual ``tol`` (max-norm). Returns False, leaving
+    ``delta`` unchanged, when the CD step or the Newton step changes a sign
+    (the reduced model is then not the model) or CG does not reach ``tol``.
+    """
+    size = working_set.shape[0]
+    count = 0
+    for k in range(size):
+        old = coef[working_set[k]]
+        new = old + delta[k]
+        if (old > 0) != (new > 0) or (old < 0) != (new < 0):
+            return False
+        if old != 0.0:
+            count += 1
+    if count == 0:
+        return False
+    extra = 1 if intercept and curvature_b > 0.0 else 0
+    support = np.empty(count, dtype=np.int64)
+    positions = np.empty(count, dtype=np.int64)
+    count = 0
+    for k in range(size):
+        if coef[working_set[k]] != 0.0:
+            support[count] = working_set[k]
+            positions[count] = k
+            count += 1
+    m = count + extra
+    x = np.empty(m)
+    rhs = np.empty(m)
+    preconditioner = np.empty(m)
+    for t in range(count):
+        k = positions[t]
+        weight = coef[support[t]]
+        x[t] = delta[k]
+        j = support[t]
+        rhs[t] = -(gradient[k] + l1[j] * np.sign(weight) + l2[j] * weight)
+        preconditioner[t] = 1.0 / (curvature[k] + l2[j]) if curvature[k] + l2[j] > 0 else 1.0
+    if extra:
+        x[count] = delta_box[0]
+        rhs[count] = -gradient_b
+        preconditioner[count] = 1.0 / curvature_b
+    n_samples = hess.shape[0]
+    scratch = np.empty(n_samples)
+    product = np.empty(m)
+    _model_product(dense, data, indices, indptr, is_sparse, support, hess, l2, x, extra == 1,
+                   scratch, product)
+    residual = rhs - product
+    z = preconditioner * residual
+    direction = z.copy()
+    rz = residual @ z
+    converged = False
+    for _ in range(_MAX_CG):
+        if np.max(np.abs(residual)) <= tol:
+            converged = True
+            break
+        _model_product(dense, data, indices, indptr, is_sparse, support, hess, l2, direction,
+                       extra == 1, scratch, product)
+        curvature_along = direction @ product
+        if curvature_along <= 0.0:
+            break
+        step = rz / curvature_along
+        x += step * direction
+        residual -= step * product
+        z = preconditioner * residual
+        rz_new = residual @ z
+        direction = z + (rz_new / rz) * direction
+        rz = rz_new
+    converged = converged or np.max(np.abs(residual)) <= tol
+    if not converged:  # e.g. a tolerance below rounding: keep the CD step
+        return False
+    for t in range(count):  # the step must stay in the orthant (else keep the CD step)
+        weight = coef[support[t]]
+        if (weight > 0) != (weight + x[t] > 0) or (weight < 0) != (weight + x[t] < 0):
+            return False
+    for t in range(count):
+        delta[positions[t]] = x[t]
+    if extra:
+        delta_box[0] = x[count]
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _column_curvature(dense, data, indices, indptr, is_sparse, j, hess):
+    """``sum_i hess_i X[i, j]^2``."""
+    if not is_sparse:
+        return column_weighted_dot(dense, data, indices, indptr, False, j, hess, dense[:, j])
+    total = 0.0
+    for position in range(indptr[j], indptr[j + 1]):
+        total += hess[indices[position]] * data[position] * data[position]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _derivatives(target, z, sample_scale, deriv, hess):
+    """Loss derivative and curvature of each sample (``scale_i = s_i / n``)."""
+    for i in range(z.shape[0]):
+        margin = target[i] * z[i]
+        s = 1.0 / (1.0 + np.exp(margin)) if margin > -30 else 1.0
+        deriv[i] = -target[i] * s * sample_scale[i]
+        hess[i] = s * (1.0 - s) * sample_scale[i]
+
+
+@njit(cache=True, nogil=True)
+def _model_descent(dense, data, indices, indptr, is_sparse, working_set, coef, hess, gradient,
+                   curvature, gradient_b, curvature_b, fit_intercept, l1, l2, tol_in, delta,
+                   xdelta, max_passes):
+    """Coordinate descent on the Newton model in the predictor space; returns
+    ``(intercept step, passes over the working set)``."""
+    size = working_set.shape[0]
+    delta[:] = 0.0
+    xdelta[:] = 0.0
+    delta_b = 0.0
+    passes = 0
+    for _ in range(max_passes):
+        passes += 1
+        largest = 0.0
+        for k in range(size):
+            if curvature[k] <= 0.0:
+                continue
+            j = working_set[k]
+            partial = gradient[k] + column_weighted_dot(dense, data, indices, indptr, is_sparse,
+                                                        j, hess, xdelta)
+            current = coef[j] + delta[k]
+            new = soft_threshold_scalar(curvature[k] * current - partial, l1[j]) / (
+                curvature[k] + l2[j])
+            change = new - current
+            if change != 0.0:
+                delta[k] += change
+                column_axpy(dense, data, indices, indptr, is_sparse, j, change, xdelta)
+                largest = max(largest, abs(change) * np.sqrt(curvature[k]))
+        if fit_intercept and curvature_b > 0.0:
+            partial = gradient_b + np.sum(hess * xdelta)
+            change = -partial / curvature_b
+            delta_b += change
+            xdelta += change
+            largest = max(largest, abs(change) * np.sqrt(curvature_b))
+        if largest <= 0.1 * tol_in:
+            break
+    return delta_b, passes
+
+
+@njit(cache=True, nogil=True)
+def _line_search(target, z, xdelta, sample_scale, coef, working_set, delta, l1, l2,
+                 predicted):
+    """Backtracking (Armijo) step along ``delta``; 0.0 when none is accepted."""
+    step = 1.0
+    if -predicted <= _RESOLUTION * np.max(sample_scale) * z.shape[0]:
+        return step  # below rounding: take the model's step
+    for _ in range(30):
+        change = 0.0
+        for i in range(z.shape[0]):
+            if xdelta[i] != 0.0:
+                change += sample_scale[i] * (
+                    _log1p_exp_neg(target[i] * (z[i] + step * xdelta[i]))
+                    - _log1p_exp_neg(target[i] * z[i]))
+        for k in range(working_set.shape[0]):
+            j = working_set[k]
+            change += elastic_net_change_scalar(0.0, coef[j], step * delta[k], l1[j], l2[j])
+        if change <= _ARMIJO * step * predicted:
+            return step
+        step *= 0.5
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, sample_scale, z, coef,
+                      intercept_box, fit_intercept, working_set, l1, l2, tol_in, max_newton,
+                      max_passes, report):
+    """Proximal Newton on a working set (jitted); updates ``z``, ``coef`` and
+    ``intercept_box[0]`` in place.
+
+    ``sample_scale`` is ``s_i / n`` (sample weights over the sample count);
+    ``l1``, ``l2`` are per-feature strengths. Runs at most ``max_newton``
+    Newton steps and ``max_passes`` passes over the working set's columns
+    (epochs: one per gradient evaluation and one per coordinate-descent pass
+    on the model), and returns the passes made; ``report`` receives
+    ``[converged, Newton steps]``.
+    """
+    n_samples = z.shape[0]
+    size = working_set.shape[0]
+    deriv = np.empty(n_samples)
+    hess = np.empty(n_samples)
+    gradient = np.empty(size)
+    curvature = np.empty(size)
+    delta = np.empty(size)
+    xdelta = np.empty(n_samples)
+    delta_box = np.zeros(1)
+    passes = 0
+    report[0] = 0.0
+    report[1] = 0.0
+    for newton in range(max_newton):
+        if passes + 2 > max_passes:  # a gradient and one model pass at least
+            report[1] = newton
+            return passes
+        _derivatives(target, z, sample_scale, deriv, hess)
+        passes += 1
+        violation = 0.0
+        for k in range(size):
+            j = working_set[k]
+            gradient[k] = column_dot(dense, data, indices, indptr, is_sparse, j, deriv)
+            violation = max(violation, _violation(gradient[k], coef[j], l1[j], l2[j]))
+            curvature[k] = _column_curvature(dense, data, indices, indptr, is_sparse, j, hess)
+        gradient_b = np.sum(deriv) if fit_intercept else 0.0
+        curvature_b = np.sum(hess) if fit_intercept else 0.0
+        violation = max(violation, abs(gradient_b))
+        if violation <= tol_in:
+            report[0] = 1.0
+            report[1] = newton
+            return passes
+        delta_b, model_passes = _model_descent(dense, data, indices, indptr, is_sparse,
+                                               working_set, coef, hess, gradient, curvature,
+                                               gradient_b, curvature_b, fit_intercept, l1, l2,
+                                               tol_in, delta, xdelta,
+                                               min(_MAX_MODEL_EPOCHS, max_passes - passes))
+        passes += model_passes
+        delta_box[0] = delta_b
+        if _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coef, hess,
+                              gradient, curvature, delta, gradient_b, curvature_b, delta_box,
+                              fit_intercept, l1, l2, _CG_TOL_RATIO * tol_in):
+            delta_b = delta_box[0]
+            xdelta[:] = delta_b
+            for k in range(size):
+                if delta[k] != 0.0:
+                    column_axpy(dense, data, indices, indptr, is_sparse, working_set[k],
+                                delta[k], xdelta)
+        predicted = gradient_b * delta_b
+        for k in range(size):
+            j = working_set[k]
+            predicted += elastic_net_change_scalar(gradient[k], coef[j], delta[k], l1[j], l2[j])
+        if predicted >= 0.0:
+            report[0] = 1.0  # no descent direction left at this precision
+            report[1] = newton + 1
+            return passes
+        step = _line_search(target, z, xdelta, sample_scale, coef, working_set, delta, l1, l2,
+                            predicted)
+        if step == 0.0:
+            report[0] = 1.0
+            report[1] = newton + 1
+            return passes
+        for k in range(size):
+            coef[working_set[k]] += step * delta[k]
+        intercept_box[0] += step * delta_b
+        for i in range(n_samples):
+            z[i] += step * xdelta[i]
+    report[1] = max_newton
+    return passes

@@ -1,0 +1,136 @@
+"""Group and sparse-group Lasso: against cvxpy and skglm, screening, validation."""
+
+import cvxpy as cp
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sparseopt.bcd import GroupLasso, GroupLogisticRegression, SparseGroupLasso
+from sparseopt.datasets import make_sparse_regression
+from sparseopt.solvers.glm.group_lasso import group_lasso_dual_gap
+
+
+@pytest.fixture(scope="module")
+def grouped():
+    X, y, _ = make_sparse_regression(80, 60, 12, rho=0.5, random_state=0)
+    groups = [list(range(start, start + 5)) for start in range(0, 60, 5)]
+    groups[0], groups[1] = [0, 7, 2, 9, 4], [5, 6, 1, 8, 3]  # not contiguous
+    return X, y + 1.5, groups, np.random.default_rng(0).uniform(0.2, 2.0, 80)
+
+
+def cvxpy_solution(X, target, groups, alpha, l1_ratio, loss, sample_weight, fit_intercept):
+    n, p = X.shape
+    w, b = cp.Variable(p), cp.Variable()
+    c = sample_weight / sample_weight.sum()
+    prediction = X @ w + (b if fit_intercept else 0)
+    if loss == "least_squares":
+        fit = 0.5 * cp.sum(cp.multiply(c, cp.square(target - prediction)))
+    else:
+        fit = cp.sum(cp.multiply(c, cp.logistic(-cp.multiply(target, prediction))))
+    penalty = alpha * l1_ratio * cp.norm1(w) + alpha * (1 - l1_ratio) * sum(
+        np.sqrt(len(g)) * cp.norm(w[g]) for g in groups)
+    problem = cp.Problem(cp.Minimize(fit + penalty))
+    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-13, tol_gap_rel=1e-13, tol_feas=1e-13)
+    return w.value, problem.value
+
+
+def primal(X, target, groups, alpha, l1_ratio, loss, sample_weight, coef, intercept):
+    c = sample_weight / sample_weight.sum()
+    z = X @ coef + intercept
+    fit = 0.5 * c @ (target - z) ** 2 if loss == "least_squares" else c @ np.logaddexp(
+        0, -target * z)
+    return fit + alpha * l1_ratio * np.abs(coef).sum() + alpha * (1 - l1_ratio) * sum(
+        np.sqrt(len(g)) * np.linalg.norm(coef[g]) for g in groups)
+
+
+@pytest.mark.filterwarnings("ignore:Solution may be inaccurate:UserWarning")
+@pytest.mark.parametrize("loss", ["least_squares", "logistic"])
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.5])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_matches_cvxpy(grouped, loss, l1_ratio, fit_intercept, weighted, sparse):
+    X, y, groups, sample_weight = grouped
+    sample_weight = sample_weight if weighted else np.ones(len(y))
+    alpha = 0.05 if loss == "least_squares" else 0.01
+    target = y if loss == "least_squares" else np.where(y > np.median(y), 1.0, -1.0)
+    _, best = cvxpy_solution(X, target, groups, alpha, l1_ratio, loss, sample_weight,
+                             fit_intercept)
+    design = sp.csc_matrix(X) if sparse else X
+    if loss == "least_squares":
+        model = SparseGroupLasso(groups=groups, alpha=alpha, l1_ratio=l1_ratio,
+                                 fit_intercept=fit_intercept, tol=1e-12, max_iter=100_000)
+    else:
+        model = GroupLogisticRegression(groups=groups, alpha=alpha, l1_ratio=l1_ratio,
+                                        fit_intercept=fit_intercept, tol=1e-12,
+                                        max_iter=100_000)
+    model.fit(design, target, sample_weight=sample_weight if weighted else None)
+    coef = model.coef_.ravel()
+    intercept = float(np.ravel(model.intercept_)[0])
+    ours = primal(X, target, groups, alpha, l1_ratio, loss, sample_weight, coef, intercept)
+    assert ours <= best + 1e-9 * abs(best)
+    assert ours >= best - 1e-9 * abs(best)
+    assert model.dual_gap_ >= ours - best - 1e-10  # the gap is a certificate
+    for group in groups:  # whole groups or sparse groups
+        if l1_ratio == 0.0:
+            assert np.all(coef[group] != 0) or not np.any(coef[group])
+
+
+@pytest.mark.slow  # skglm's first fit compiles its jitclasses (~25 s)
+def test_matches_skglm_group_lasso():
+    skglm = pytest.importorskip("skglm")
+    X, y, _ = make_sparse_regression(200, 300, 30, rho=0.5, random_state=3)
+    alpha = np.max([np.linalg.norm(X[:, g].T @ y) for g in np.split(np.arange(300), 60)]) \
+        / 200 / 5
+    theirs = skglm.GroupLasso(groups=5, alpha=alpha, weights=np.ones(60), fit_intercept=False,
+                              tol=1e-12, max_iter=1000).fit(X, y)
+    ours = GroupLasso(groups=5, alpha=alpha, weights=np.ones(60), fit_intercept=False,
+                      tol=1e-14).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-8)
+    groups = [np.arange(5 * g, 5 * g + 5) for g in range(60)]
+    gap = group_lasso_dual_gap(X, y, ours.coef_, alpha, 0.0, groups, np.ones(60))[1]
+    assert gap <= 1e-13 * (y @ y / 400)
+
+
+def test_screening_discards_groups_and_keeps_the_solution():
+    X, y, _ = make_sparse_regression(100, 1000, 10, random_state=1)
+    alpha = np.max([np.linalg.norm(X[:, g].T @ y) for g in np.split(np.arange(1000), 200)]) \
+        / 100 / 4
+    screened = GroupLasso(groups=5, alpha=alpha, tol=1e-12).fit(X, y)
+    plain = GroupLasso(groups=5, alpha=alpha, tol=1e-12, screening=False).fit(X, y)
+    np.testing.assert_allclose(screened.coef_, plain.coef_, atol=1e-10)
+    from sparseopt.solvers.glm.group_lasso import check_groups, solve_group_lasso
+
+    groups = check_groups(5, 1000)
+    info = solve_group_lasso(X, y, alpha, 0.0, groups, np.sqrt(np.full(200, 5.0)), tol=1e-12)[2]
+    assert info["n_screened"] > 150
+
+
+def test_group_of_one_is_the_lasso():
+    from sparseopt.bcd import Lasso
+
+    X, y, _ = make_sparse_regression(50, 30, 5, random_state=4)
+    group = GroupLasso(groups=1, alpha=0.1, tol=1e-12).fit(X, y)
+    lasso = Lasso(alpha=0.1, tol=1e-12).fit(X, y)
+    np.testing.assert_allclose(group.coef_, lasso.coef_, atol=1e-9)
+
+
+@pytest.mark.parametrize("groups, match", [
+    ([[0, 1], [1, 2]], r"more than one group: \[1\]"),
+    ([[0, 1]], r"missing \[2, 3, 4, 5\]"),
+    ([[0, 1, 2, 3, 4, 99]], r"outside \[0, 6\): \[99\]"),
+    ([[0, 1, 2], [], [3, 4, 5]], r"groups\[1\] must be a non-empty list"),
+    (0, "'groups' parameter of GroupLasso must be an int in the range"),
+])
+def test_bad_groups_are_named(groups, match):
+    X = np.random.default_rng(0).standard_normal((10, 6))
+    with pytest.raises(ValueError, match=match):
+        GroupLasso(groups=groups).fit(X, X[:, 0])
+
+
+def test_bad_group_weights_are_named():
+    X = np.random.default_rng(0).standard_normal((10, 6))
+    with pytest.raises(ValueError, match=r"weights must have shape \(3,\)"):
+        GroupLasso(groups=2, weights=np.ones(6)).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="finite and positive"):
+        GroupLasso(groups=2, weights=[1.0, 0.0, 1.0]).fit(X, X[:, 0])

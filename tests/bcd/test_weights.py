@@ -1,0 +1,212 @@
+"""Sample weights (scikit-learn's semantics) and per-feature penalty factors."""
+
+import warnings
+
+import cvxpy as cp
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import ElasticNet as SklearnElasticNet
+
+from sparseopt.bcd import (
+    ElasticNet,
+    Lasso,
+    MultinomialLogisticRegression,
+    SparseLogisticRegression,
+    lasso_path,
+)
+from sparseopt.datasets import make_sparse_regression
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y, _ = make_sparse_regression(60, 40, 6, rho=0.5, random_state=2)
+    rng = np.random.default_rng(0)
+    sample_weight = rng.uniform(0.0, 3.0, 60)
+    sample_weight[:6] = 0.0
+    factors = rng.uniform(0.5, 2.0, 40)
+    factors[[0, 3, 7]] = 0.0  # unpenalised features
+    return X, y + 1.5, sample_weight, factors
+
+
+def least_squares_cvxpy(X, y, alpha, l1_ratio, sample_weight, factors, fit_intercept):
+    n, p = X.shape
+    w, b = cp.Variable(p), cp.Variable()
+    c = sample_weight / sample_weight.sum()
+    residual = y - X @ w - (b if fit_intercept else 0)
+    objective = 0.5 * cp.sum(cp.multiply(c, cp.square(residual))) + alpha * (
+        l1_ratio * cp.sum(cp.multiply(factors, cp.abs(w)))
+        + 0.5 * (1 - l1_ratio) * cp.sum(cp.multiply(factors, cp.square(w))))
+    problem = cp.Problem(cp.Minimize(objective))
+    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-13, tol_gap_rel=1e-13, tol_feas=1e-13)
+    return w.value, (b.value if fit_intercept else 0.0), problem.value
+
+
+def objective(X, y, coef, intercept, alpha, l1_ratio, sample_weight, factors):
+    c = sample_weight / sample_weight.sum()
+    residual = y - X @ coef - intercept
+    return 0.5 * c @ residual**2 + alpha * factors @ (
+        l1_ratio * np.abs(coef) + 0.5 * (1 - l1_ratio) * coef**2)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.4])
+def test_sample_weight_matches_sklearn(data, sparse, fit_intercept, l1_ratio):
+    X, y, sample_weight, _ = data
+    design = sp.csc_matrix(X) if sparse else X
+    options = {"alpha": 0.05, "l1_ratio": l1_ratio, "fit_intercept": fit_intercept}
+    reference = SklearnElasticNet(tol=1e-15, max_iter=1_000_000, **options).fit(
+        design, y, sample_weight=sample_weight)
+    for configuration in ({}, {"precompute": True} if not sparse else {"selection": "gsl"}):
+        model = ElasticNet(tol=1e-12, **options, **configuration).fit(
+            design, y, sample_weight=sample_weight)
+        np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-9)
+        assert model.intercept_ == pytest.approx(reference.intercept_, abs=1e-9)
+        assert model.dual_gap_ == pytest.approx(reference.dual_gap_, abs=1e-10)
+
+
+def test_sample_weight_on_the_block_engine(data):
+    X, y, sample_weight, _ = data
+    reference = SklearnElasticNet(alpha=0.05, l1_ratio=0.5, tol=1e-15, max_iter=1_000_000).fit(
+        X, y, sample_weight=sample_weight)
+    model = ElasticNet(alpha=0.05, l1_ratio=0.5, blocks="sorted", block_size=4, selection="gsq",
+                       update="lipschitz_matrix", tol=1e-13, max_iter=100_000).fit(
+        X, y, sample_weight=sample_weight)
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-6)
+    assert model.intercept_ == pytest.approx(reference.intercept_, abs=1e-6)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+@pytest.mark.parametrize("solver", [{}, {"precompute": True}, {"selection": "gs"},
+                                    {"blocks": "variable", "block_size": 3, "selection": "gsl",
+                                     "update": "newton"}])
+def test_penalty_factors_match_cvxpy(data, fit_intercept, l1_ratio, solver):
+    X, y, sample_weight, factors = data
+    w_ref, b_ref, best = least_squares_cvxpy(X, y, 0.05, l1_ratio, sample_weight, factors,
+                                             fit_intercept)
+    engine = "blocks" in solver
+    model = ElasticNet(alpha=0.05, l1_ratio=l1_ratio, weights=factors,
+                       fit_intercept=fit_intercept, tol=1e-13,
+                       max_iter=200_000 if engine else 1000, **solver)
+    model.fit(X, y, sample_weight=sample_weight)
+    ours = objective(X, y, model.coef_, model.intercept_, 0.05, l1_ratio, sample_weight,
+                     factors)
+    assert ours <= best + 1e-9 * abs(best)
+    np.testing.assert_allclose(model.coef_, w_ref, atol=1e-5 if engine else 1e-6)
+    if not engine:  # the fast solver's gap is a certificate despite unpenalised features
+        assert model.dual_gap_ >= ours - best - 1e-12
+        assert model.dual_gap_ <= 1e-12 * objective(X, y, 0 * w_ref, np.average(
+            y, weights=sample_weight) if fit_intercept else 0.0, 0.05, l1_ratio,
+            sample_weight, factors)
+
+
+def test_unpenalised_feature_is_fitted_freely(data):
+    X, y, _, _ = data
+    factors = np.ones(X.shape[1])
+    factors[5] = 0.0
+    huge = Lasso(alpha=1e3, weights=factors).fit(X, y)  # everything else is zero
+    slope = np.polyfit(X[:, 5], y, 1)[0]
+    assert np.flatnonzero(huge.coef_).tolist() == [5]
+    assert huge.coef_[5] == pytest.approx(slope, rel=1e-6)
+
+
+def test_screening_with_penalty_factors_keeps_the_solution():
+    X, y, _ = make_sparse_regression(80, 400, 5, rho=0.0, random_state=1)
+    factors = np.linspace(0.0, 2.0, 400)
+    alpha = np.max(np.abs(X.T @ y)[1:] / factors[1:]) / 80 / 3
+    screened = Lasso(alpha=alpha, weights=factors, fit_intercept=False, tol=1e-12).fit(X, y)
+    plain = Lasso(alpha=alpha, weights=factors, fit_intercept=False, tol=1e-12,
+                  screening=False).fit(X, y)
+    np.testing.assert_allclose(screened.coef_, plain.coef_, atol=1e-9)
+
+
+def test_lasso_path_takes_weights_and_sample_weight(data):
+    X, y, sample_weight, factors = data
+    alphas, coefs, _ = lasso_path(X, y, alphas=5, fit_intercept=True, tol=1e-12,
+                                  sample_weight=sample_weight, weights=factors)
+    assert not coefs[factors > 0, 0].any()  # alpha_max of the weighted problem
+    for k, alpha in enumerate(alphas):
+        single = Lasso(alpha=alpha, weights=factors, tol=1e-12).fit(
+            X, y, sample_weight=sample_weight)
+        np.testing.assert_allclose(coefs[:, k], single.coef_, atol=1e-8)
+
+
+def logistic_cvxpy(X, signs, alpha, l1_ratio, sample_weight, factors):
+    n, p = X.shape
+    w, b = cp.Variable(p), cp.Variable()
+    c = sample_weight / sample_weight.sum()
+    loss = cp.sum(cp.multiply(c, cp.logistic(-cp.multiply(signs, X @ w + b))))
+    penalty = alpha * (l1_ratio * cp.sum(cp.multiply(factors, cp.abs(w)))
+                       + 0.5 * (1 - l1_ratio) * cp.sum(cp.multiply(factors, cp.square(w))))
+    cp.Problem(cp.Minimize(loss + penalty)).solve(solver=cp.CLARABEL, tol_gap_abs=1e-12,
+                                                  tol_gap_rel=1e-12, tol_feas=1e-12)
+    return w.value, b.value
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_logistic_sample_and_penalty_weights_match_cvxpy(data, sparse):
+    X, y, sample_weight, factors = data
+    signs = np.where(y > np.median(y), 1.0, -1.0)
+    w_ref, b_ref = logistic_cvxpy(X, signs, 0.02, 1.0, sample_weight, factors)
+    design = sp.csr_matrix(X) if sparse else X
+    model = SparseLogisticRegression(alpha=0.02, weights=factors, tol=1e-12).fit(
+        design, signs, sample_weight=sample_weight)
+    np.testing.assert_allclose(model.coef_.ravel(), w_ref, atol=2e-6)
+    assert model.intercept_[0] == pytest.approx(b_ref, abs=2e-6)
+
+
+def test_logistic_integer_weights_equal_repeated_samples(data):
+    X, y, _, _ = data
+    labels = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    counts = np.random.default_rng(3).integers(0, 3, len(y))
+    repeated = np.repeat(np.arange(len(y)), counts)
+    for model in (SparseLogisticRegression(alpha=0.01, tol=1e-12),
+                  MultinomialLogisticRegression(alpha=0.01, tol=1e-11, max_iter=20_000)):
+        target = labels if isinstance(model, MultinomialLogisticRegression) else labels > 0
+        weighted = model.fit(X, target, sample_weight=counts).coef_.copy()
+        np.testing.assert_allclose(weighted, model.fit(X[repeated], target[repeated]).coef_,
+                                   atol=1e-6)
+
+
+def test_multinomial_penalty_factors(data):
+    X, y, _, factors = data
+    labels = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    model = MultinomialLogisticRegression(alpha=0.02, weights=factors, tol=1e-11,
+                                          max_iter=20_000).fit(X, labels)
+    W, b = cp.Variable((40, 3)), cp.Variable(3)
+    scores = X @ W + np.ones((60, 1)) @ cp.reshape(b, (1, 3), order="C")
+    loss = (cp.sum(cp.log_sum_exp(scores, axis=1)) - cp.sum(cp.multiply(np.eye(3)[labels],
+                                                                        scores))) / 60
+    penalty = 0.02 * cp.sum(cp.multiply(factors[:, None], cp.abs(W)))
+    cp.Problem(cp.Minimize(loss + penalty)).solve(solver=cp.CLARABEL, tol_gap_abs=1e-12,
+                                                  tol_gap_rel=1e-12, tol_feas=1e-12)
+    # an unpenalised row is defined up to a shift common to the classes (softmax)
+    def centred(rows):
+        return rows - rows.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(centred(model.coef_.T), centred(W.value), atol=5e-5)
+
+
+def test_logistic_engine_rejects_sample_weight_and_takes_factors(data):
+    X, y, sample_weight, factors = data
+    signs = y > np.median(y)
+    engine = SparseLogisticRegression(alpha=0.02, selection="gsl", blocks="variable",
+                                      block_size=4, weights=factors, tol=1e-10, max_iter=20_000)
+    with pytest.raises(ValueError, match="sample_weight is supported by the default solver"):
+        engine.fit(X, signs, sample_weight=sample_weight)
+    fast = SparseLogisticRegression(alpha=0.02, weights=factors, tol=1e-12).fit(X, signs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        engine.fit(X, signs)
+    np.testing.assert_allclose(engine.coef_, fast.coef_, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad, match", [(np.ones(3), r"weights must have shape \(40,\)"),
+                                        (-np.ones(40), "weights must be non-negative"),
+                                        (np.full(40, np.nan), "weights.*NaN")])
+def test_bad_penalty_factors_are_named(data, bad, match):
+    X, y, _, _ = data
+    for model in (Lasso(weights=bad), SparseLogisticRegression(weights=bad)):
+        with pytest.raises(ValueError, match=match):
+            model.fit(X, y > 0)
