@@ -24,7 +24,18 @@ def _instances():
            BlockSBL(update="bo", intra_correlation=0.5), KroneckerSBL(solver="am")]
     short = {"T": 2, "warm_iter": 2000, "max_iter": 3000}
     dag = [DagmaLinear(standardize=True, **short), ColideNV(official=True, **short)]
-    return [cls() for _, cls in all_estimators()] + engine + sbl + dag
+    from sparseopt.gp import GSMPRegressor, SLIMKLRegressor
+
+    # small grids and iteration caps: the checks' 10-feature data cost 2^9 cosine terms
+    # per atom, minutes for the default 300 atoms (same code paths, fewer atoms and steps)
+    short = {"n_components": 4, "max_iter": 10}
+    gp = {"GSMPRegressor": [GSMPRegressor(**short),
+                            GSMPRegressor(solver="sca", n_blocks=2, **short)],
+          "SLIMKLRegressor": [SLIMKLRegressor(n_agents=2, local_max_iter=1, **short),
+                              SLIMKLRegressor(n_agents=2, local_max_iter=1, quantization_bits=8,
+                                              fusion="rbcm", **short)]}
+    defaults = [cls() for name, cls in all_estimators() if name not in gp]
+    return defaults + engine + sbl + dag + [model for models in gp.values() for model in models]
 
 
 def test_every_estimator_is_discovered():

@@ -48,9 +48,10 @@ def make_spectral_grid(X, n_components=300, *, n_scales=3, sampling="uniform",
     X : array-like of shape (n_samples, n_features)
         Training inputs.
     n_components : int, default=300
-        Number of atoms :math:`A` (at least ``n_scales``).
+        Number of atoms :math:`A`.
     n_scales : int, default=3
-        Number of spectral scales.
+        Number of spectral scales (at most ``n_components`` are used: a
+        single atom gets the middle scale ``c = 0.3``).
     sampling : {"uniform", "random"}, default="uniform"
         Frequency grid.
     random_state : int, RandomState instance or None, default=None
@@ -75,9 +76,7 @@ def make_spectral_grid(X, n_components=300, *, n_scales=3, sampling="uniform",
     X = check_array(X, input_name="X", dtype=np.float64, ensure_min_samples=2)
     n_components = check_integer(n_components, "n_components", lower=1)
     n_scales = check_integer(n_scales, "n_scales", lower=1)
-    if n_components < n_scales:
-        raise ValueError(f"n_components must be at least n_scales={n_scales}, got "
-                         f"{n_components}.")
+    n_scales = min(n_scales, n_components)  # one atom per scale at most
     if sampling not in ("uniform", "random"):
         raise ValueError(f"sampling must be 'uniform' or 'random', got {sampling!r}.")
     rng = check_random_state(random_state)

@@ -34,7 +34,8 @@ def _case(n_dims, lattice, seed=0):
 
 
 CASES = [(1, True, "lag"), (1, True, "dense"), (1, False, "dense"), (2, True, "lag"),
-         (2, True, "dense"), (3, False, "dense")]
+         (2, True, "dense"), (3, False, "dense"), (1, False, "direct"), (3, False, "direct"),
+         (6, False, "direct")]
 
 
 @pytest.mark.parametrize("n_dims, lattice, method", CASES)
@@ -62,6 +63,8 @@ def test_operations_equal_the_atoms_formed_one_by_one(n_dims, lattice, method):
 def test_auto_picks_the_lag_method_on_a_lattice_only():
     X, means, scales, _ = _case(1, True)
     assert SpectralAtoms(X, means, scales).method == "lag"
+    X11, means11, scales11, _ = _case(11, False)
+    assert SpectralAtoms(X11, means11, scales11).method == "direct"
     assert SpectralAtoms(X + 1e-3 * np.arange(X.shape[0])[:, None] ** 2, means,
                          scales).method == "dense"
     with pytest.raises(ValueError, match="lattice"):
@@ -69,7 +72,7 @@ def test_auto_picks_the_lag_method_on_a_lattice_only():
                       method="lag")
 
 
-@pytest.mark.parametrize("n_dims", [1, 2, 3])
+@pytest.mark.parametrize("n_dims", [1, 2, 3, 11])  # 11: the direct method
 def test_cross_gram_and_stack_equal_the_brute_force(n_dims):
     X, means, scales, rng = _case(n_dims, False)
     Y = rng.standard_normal((9, n_dims)) * 2.0
