@@ -92,8 +92,10 @@ class SpectralGPBase(RegressorMixin, BaseEstimator):
             if len(self.grid) != 2:
                 raise ValueError("grid must be 'uniform', 'random' or a pair (means, scales), "
                                  f"got a tuple of length {len(self.grid)}.")
-            means, scales = check_means_scales(np.atleast_2d(self.grid[0]).reshape(
-                len(np.atleast_1d(self.grid[0])), -1), self.grid[1])
+            means = self.grid[0]
+            if np.ndim(means) == 1:  # one frequency per atom: one input dimension
+                means = np.reshape(means, (-1, 1))
+            means, scales = check_means_scales(means, self.grid[1])
             if means.shape[1] != X.shape[1]:
                 raise ValueError(f"grid means have {means.shape[1]} columns but X has "
                                  f"{X.shape[1]} features.")

@@ -93,6 +93,12 @@ def test_multidimensional_inputs_and_explicit_grid():
     np.testing.assert_allclose(model.predict(X[:5]), reference.predict(X[:5]), atol=1e-9)
     with pytest.raises(ValueError, match="grid means have 2 columns but X has 3"):
         GSMPRegressor(grid=(means, 0.05)).fit(rng.uniform(size=(20, 3)), y[:20])
+    for grid, message in [((np.zeros((0, 2)), 0.05), "means must not be empty"),
+                          ((np.array([[0.1, np.nan]]), 0.05), "means must not contain NaN"),
+                          ((means, -0.1), "scales must be non-negative"),
+                          ((means, [0.1, 0.1, 0.1]), "scales must be a scalar or of shape")]:
+        with pytest.raises(ValueError, match=message):
+            GSMPRegressor(grid=grid).fit(X, y)
 
 
 def test_convergence_warning():
