@@ -7,7 +7,7 @@ from sparseopt.utils import all_estimators
 
 def _instances():
     """Every estimator with its defaults, plus the block-engine configurations
-    and the DAG estimators' other modes."""
+    and the DAG estimators' other modes; the cross-validated ones on small grids."""
     from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD
     from sparseopt.dag import ColideNV, DagmaLinear
 
@@ -24,18 +24,27 @@ def _instances():
            BlockSBL(update="bo", intra_correlation=0.5), KroneckerSBL(solver="am")]
     short = {"T": 2, "warm_iter": 2000, "max_iter": 3000}
     dag = [DagmaLinear(standardize=True, **short), ColideNV(official=True, **short)]
+    # cross-validation: defaults fit 250 paths per call (measured: 4 min for the four
+    # estimators' checks); small grids and 3 folds run every check on the same code
+    from sparseopt.bcd import ElasticNetCV, GroupLassoCV, LassoCV, SparseLogisticRegressionCV
+
+    # (tight tol: the sample-weight equivalence checks compare two CV runs to 1e-9)
+    small = {"alphas": 5, "cv": 3, "tol": 1e-12}
+    cv = [LassoCV(**small), ElasticNetCV(l1_ratio=[0.5, 1.0], **small),
+          GroupLassoCV(groups=2, **small), SparseLogisticRegressionCV(alphas=5, cv=3)]
     from sparseopt.gp import GSMPRegressor, SLIMKLRegressor
 
     # small grids and iteration caps: the checks' 10-feature data cost 2^9 cosine terms
     # per atom, minutes for the default 300 atoms (same code paths, fewer atoms and steps)
-    short = {"n_components": 4, "max_iter": 10}
-    gp = {"GSMPRegressor": [GSMPRegressor(**short),
-                            GSMPRegressor(solver="sca", n_blocks=2, **short)],
-          "SLIMKLRegressor": [SLIMKLRegressor(n_agents=2, local_max_iter=1, **short),
-                              SLIMKLRegressor(n_agents=2, local_max_iter=1, quantization_bits=8,
-                                              fusion="rbcm", **short)]}
-    defaults = [cls() for name, cls in all_estimators() if name not in gp]
-    return defaults + engine + sbl + dag + [model for models in gp.values() for model in models]
+    tiny = {"n_components": 4, "max_iter": 10}
+    gp = [GSMPRegressor(**tiny), GSMPRegressor(solver="sca", n_blocks=2, **tiny),
+          SLIMKLRegressor(n_agents=2, local_max_iter=1, **tiny),
+          SLIMKLRegressor(n_agents=2, local_max_iter=1, quantization_bits=8, fusion="rbcm",
+                          **tiny)]
+    replaced = {"GSMPRegressor", "SLIMKLRegressor"}
+    defaults = [cls() for name, cls in all_estimators()
+                if not name.endswith("CV") and name not in replaced]
+    return defaults + engine + sbl + dag + cv + gp
 
 
 def test_every_estimator_is_discovered():

@@ -49,6 +49,9 @@ _COMMON = """
     n_features_in_ : int
         Number of features seen during fit.
 
+"""
+
+_NOTES = """
     Notes
     -----
     Block coordinate descent with the groups as blocks (Nutini, Laradji &
@@ -183,7 +186,7 @@ class GroupLasso(_GroupRegressor):
         Coefficients.
     intercept_ : float
         Intercept.
-
+""" + _NOTES + """
     See Also
     --------
     SparseGroupLasso : Sparsity inside the groups too.
@@ -237,7 +240,7 @@ class SparseGroupLasso(_GroupRegressor):
         Coefficients.
     intercept_ : float
         Intercept.
-
+""" + _NOTES + """
     See Also
     --------
     GroupLasso : ``l1_ratio=0``.
@@ -303,7 +306,7 @@ class GroupLogisticRegression(ClassifierMixin, BaseEstimator):
         Coefficients.
     intercept_ : ndarray of shape (1,)
         Intercept.
-
+""" + _NOTES + """
     See Also
     --------
     SparseLogisticRegression : Without groups.

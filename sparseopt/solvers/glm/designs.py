@@ -180,9 +180,15 @@ class LeastSquaresDesign:
         return product + self.n_samples * shift * self.offsets
 
     def centred_rmatvec_subset(self, columns, residual, shift):
-        """``X_c[:, columns]^T r`` for ``r = r_s + shift sqrt(s)`` (float64)."""
-        vector = self.weigh(residual) if self.weighted else residual
-        product = np.asarray(self.matrix[:, columns].T @ vector, dtype=np.float64).ravel()
+        """``X_c[:, columns]^T r`` for ``r = r_s + shift sqrt(s)`` (float64);
+        without copying the columns once the kernels' layout exists."""
+        if self._columns is not None or (self.is_sparse or self.has_columns):
+            dense, data, indices, indptr, is_sparse, _ = self.kernel_arrays()
+            product = columns_dot(dense, data, indices, indptr, is_sparse,
+                                  np.asarray(columns, dtype=np.int64), residual)
+        else:
+            vector = self.weigh(residual) if self.weighted else residual
+            product = np.asarray(self.matrix[:, columns].T @ vector, dtype=np.float64).ravel()
         return product + self.n_samples * shift * self.offsets[columns]
 
     def centred_cross(self, rows, columns):
@@ -210,6 +216,24 @@ class LeastSquaresDesign:
         gram = np.asarray(gram, dtype=np.float64)
         gram -= self.n_samples * np.outer(self.offsets, self.offsets)
         return gram
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})  # vectorised sums
+def columns_dot(dense, data, indices, indptr, is_sparse, columns, vector):
+    """``X[:, columns]^T vector`` on the kernels' layout, accumulated in float64
+    (jitted; no copy of the columns)."""
+    out = np.empty(columns.shape[0])
+    for position in range(columns.shape[0]):
+        j = columns[position]
+        total = 0.0
+        if is_sparse:
+            for k in range(indptr[j], indptr[j + 1]):
+                total += data[k] * vector[indices[k]]
+        else:
+            for i in range(dense.shape[0]):
+                total += dense[i, j] * vector[i]
+        out[position] = total
+    return out
 
 
 @njit(cache=True, nogil=True)

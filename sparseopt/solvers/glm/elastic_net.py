@@ -377,6 +377,7 @@ class _Problem:
                 full = design.centred_gram()
             cache["gram"] = GramCache(design, full)
         self.gram = cache["gram"]
+        self.cache = cache
         self.full_gram = self.gram.full is not None
         unpenalised = self.weights == 0
         self.projection = None
@@ -396,16 +397,21 @@ class _State:
         p = problem.n_features
         self.coef = (np.zeros(p, dtype=dtype) if coef_init is None
                      else np.array(coef_init, dtype=dtype, copy=True))
-        coef64 = self.coef.astype(np.float64)
         if problem.full_gram:
+            coef64 = self.coef.astype(np.float64)
             self.correlation = problem.target_correlation - problem.gram.full @ coef64
             self.residual = self.shift_box = None
-        else:
-            self.residual = (problem.target - problem.design.matvec(coef64)).astype(dtype)
-            self.shift_box = np.array([float(problem.design.offsets @ coef64)])
+        else:  # filled by the first check, which always comes first
+            self.residual = np.empty(problem.n_samples, dtype=dtype)
+            self.shift_box = np.zeros(1)
+        previous = problem.cache.get("last_statistics")
+        self.reusable = (previous if previous is not None and coef_init is not None
+                         and np.array_equal(previous[0], self.coef) else None)
 
-    def statistics(self):
-        """``(X_c^T r, ||r||^2, y_c^T r)`` at the current iterate (float64)."""
+    def statistics(self, active=None):
+        """``(X_c^T r, ||r||^2, y_c^T r)`` at the current iterate (float64);
+        with ``active`` (the features not screened), ``X_c^T r`` only there,
+        zeros elsewhere (the screened problem's statistics)."""
         problem = self.problem
         coef64 = self.coef.astype(np.float64)
         if problem.full_gram:
@@ -413,16 +419,31 @@ class _State:
             residual_norm_sq = problem.y_norm_sq - 2 * float(coef64 @ xty) + float(
                 coef64 @ (xty - self.correlation))
             return self.correlation, residual_norm_sq, problem.y_norm_sq - float(coef64 @ xty)
+        if self.reusable is not None:  # a path: the previous solve's last check, same iterate
+            _, residual, shift, statistics = self.reusable
+            self.reusable = None
+            self.residual[:] = residual
+            self.shift_box[0] = shift
+            return statistics
         # Recompute the residual from the coefficients: the incremental updates
         # drift by rounding, and a drifted residual fakes a zero gap.
         support = np.flatnonzero(coef64)
         self.residual[:] = problem.target - problem.design.matvec_subset(support,
                                                                          coef64[support])
         self.shift_box[0] = shift = float(problem.design.offsets @ coef64)
-        correlation = problem.design.centred_rmatvec(self.residual, shift)
+        if active is None:
+            correlation = problem.design.centred_rmatvec(self.residual, shift)
+        else:
+            correlation = np.zeros(problem.n_features)
+            correlation[active] = problem.design.centred_rmatvec_subset(active, self.residual,
+                                                                        shift)
         residual_norm_sq = float(self.residual @ self.residual.astype(np.float64)) \
             - problem.n_samples * shift**2
-        return correlation, residual_norm_sq, float(problem.target @ self.residual)
+        statistics = (correlation, residual_norm_sq, float(problem.target @ self.residual))
+        if active is None:
+            problem.cache["last_statistics"] = (self.coef.copy(), self.residual.copy(), shift,
+                                                statistics)
+        return statistics
 
     def move(self, features, delta):
         """``w[features] += delta`` with the residual (or correlation) kept in sync."""
@@ -439,8 +460,8 @@ class _State:
 class _Check:
     """Objective, gap, KKT violations and the stopping criterion at one iterate."""
 
-    def __init__(self, problem, state, screened):
-        correlation, residual_norm_sq, y_dot_residual = state.statistics()
+    def __init__(self, problem, state, screened, active=None):
+        correlation, residual_norm_sq, y_dot_residual = state.statistics(active)
         coef64 = state.coef.astype(np.float64)
         n = problem.n_samples
         self.correlation = correlation
@@ -559,12 +580,15 @@ def _inner_gram(problem, state, working_set, tol_in, budget, rule, seed):
 def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic",
                precompute="auto", screening=True, tol=1e-4, max_iter=1000, coef_init=None,
                sample_weight=None, weights=None, random_state=None, verbose=0, cache=None,
-               printer=None):
+               printer=None, warn=True):
     """:func:`bcd_enet` on already validated input, with ``l1 = alpha rho`` and
     ``l2 = alpha (1 - rho)``. ``cache`` (a dict) keeps the prepared design and
     Gram blocks between calls on the same data, weights and intercept setting,
-    and ``printer`` (an :class:`~sparseopt.utils.IterationPrinter`) one
-    rate-limited output, for the solves of a regularisation path."""
+    and ``printer`` (an :class:`~sparseopt.utils.IterationPrinter`, or any
+    callable of the same signature, called at every outer iteration) one
+    rate-limited output, for the solves of a regularisation path.
+    ``warn=False`` leaves the ConvergenceWarning to the caller (who reads
+    ``info["converged"]``)."""
     rule = SELECTION_RULES.index(selection)
     problem = _Problem(X, y, l1, l2, fit_intercept=fit_intercept, positive=positive,
                        precompute=precompute, sample_weight=sample_weight, weights=weights,
@@ -573,7 +597,7 @@ def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic
     run = _run(problem, state, rule, precompute, screening, tol, max_iter,
                np.random.default_rng(check_random_state_seed(random_state)),
                printer or IterationPrinter("bcd_enet", verbose), force=printer is None)
-    return _report(problem, state, run, max_iter)
+    return _report(problem, state, run, max_iter, warn)
 
 
 def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, printer, force):
@@ -586,18 +610,21 @@ def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, prin
     epochs_guess = _FIRST_EPOCH_GUESS
     kkt_at_start = None
     n_outer = 0
+    active = None  # the features not screened, once some are: checks on the screened problem
     while True:
-        check = _Check(problem, state, screened)
-        if problem.unregularised:
-            kkt_at_start = check.kkt if kkt_at_start is None else kkt_at_start
-            criterion, threshold = check.kkt, tol * kkt_at_start
-        else:
-            criterion, threshold = check.gap, tol * problem.objective_at_zero
-        history.append(updates, check.primal, criterion)
+        check = _Check(problem, state, screened, active)
+        criterion, threshold, kkt_at_start = _criterion(problem, check, tol, kkt_at_start)
         largest = float(np.max(np.abs(state.coef), initial=0.0))
         precise = last_change <= tol * largest
         converged = criterion <= threshold and precise
         out_of_epochs = epochs >= max_iter
+        if active is not None and (converged or out_of_epochs):
+            # the screened problem's gap bounds the suboptimality too (screening is
+            # safe); the last check is on the whole problem, whose gap is reported
+            check = _Check(problem, state, screened)
+            criterion, threshold, kkt_at_start = _criterion(problem, check, tol, kkt_at_start)
+            converged = criterion <= threshold and precise
+        history.append(updates, check.primal, criterion)
         printer(n_outer, objective=check.primal, criterion=criterion,
                 force=force and (converged or out_of_epochs), epochs=round(epochs, 1),
                 screened=int(screened.sum()))
@@ -605,6 +632,8 @@ def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, prin
             break
         if screening and not problem.unregularised:
             _screen(problem, state, check, screened)
+            if screened.any():
+                active = np.flatnonzero(~screened)
         support = state.coef != 0
         size = working_set_size(int(support.sum()), problem.n_features, _WORKING_SET_START)
         working_set = select_working_set(check.violations, support, size)
@@ -633,6 +662,14 @@ def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, prin
             "history": history, "screened": screened}
 
 
+def _criterion(problem, check, tol, kkt_at_start):
+    """``(criterion, threshold, kkt_at_start)`` of the stopping rule at a check."""
+    if problem.unregularised:
+        kkt_at_start = check.kkt if kkt_at_start is None else kkt_at_start
+        return check.kkt, tol * kkt_at_start, kkt_at_start
+    return check.gap, tol * problem.objective_at_zero, kkt_at_start
+
+
 def _screen(problem, state, check, screened):
     """Zero the features the Gap Safe rule discards (keeping the state in sync)."""
     newly = gap_safe_screen(check.dual_correlation, state.coef.astype(np.float64),
@@ -648,8 +685,8 @@ def _screen(problem, state, check, screened):
         state.move(nonzero, -state.coef[nonzero].astype(np.float64))
 
 
-def _report(problem, state, run, max_iter):
-    if not run["converged"]:
+def _report(problem, state, run, max_iter, warn):
+    if warn and not run["converged"]:
         warnings.warn(
             f"bcd_enet did not converge in max_iter={max_iter} epochs: "
             f"{run['history'].criterion_name} {run['criterion']:.3e} > "

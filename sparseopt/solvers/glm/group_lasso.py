@@ -189,18 +189,24 @@ class _GroupProblem:
 
 def solve_group_lasso(X, y, alpha, l1_ratio, groups, group_weights, *, loss="least_squares",
                       fit_intercept=True, tol=1e-4, max_iter=1000, coef_init=None,
-                      intercept_init=0.0, sample_weight=None, screening=True, verbose=0):
+                      intercept_init=0.0, sample_weight=None, screening=True, verbose=0,
+                      printer=None, warn=True):
     """Sparse-group Lasso on validated input; ``groups`` a checked partition.
 
     Stops when the duality gap is at most ``tol * P(0)`` and, for the
     logistic loss, the intercept's gradient is at most ``tol`` times the
     largest gradient entry at the start. Returns ``(coef, intercept, info)``.
+    ``printer`` (a callable like :class:`~sparseopt.utils.IterationPrinter`,
+    called at every outer iteration) replaces the one ``verbose`` builds, e.g.
+    one printer for the solves of a path; ``warn=False`` leaves the
+    ConvergenceWarning to the caller (who reads ``info["converged"]``).
     """
     problem = _GroupProblem(X, y, loss, alpha, l1_ratio, groups,
                             np.asarray(group_weights, dtype=np.float64), fit_intercept,
                             sample_weight)
     state = _GroupState(problem, coef_init, intercept_init)
-    printer = IterationPrinter(f"group_bcd_{loss}", verbose)
+    force = printer is None
+    printer = printer or IterationPrinter(f"group_bcd_{loss}", verbose)
     history = ConvergenceHistory("relative_duality_gap")
     screened = np.zeros(problem.n_groups, dtype=bool)
     epochs, n_outer, unpenalised_scale = 0.0, 0, None
@@ -215,7 +221,7 @@ def solve_group_lasso(X, y, alpha, l1_ratio, groups, group_weights, *, loss="lea
         history.append(epochs, objective, criterion)
         converged = criterion <= tol
         printer(n_outer, objective=objective, criterion=criterion,
-                force=converged or epochs >= max_iter, epochs=epochs)
+                force=force and (converged or epochs >= max_iter), epochs=epochs)
         if converged or epochs >= max_iter:
             break
         if screening and loss == "least_squares" and problem.l1 + problem.group_l1.max() > 0:
@@ -233,7 +239,7 @@ def solve_group_lasso(X, y, alpha, l1_ratio, groups, group_weights, *, loss="lea
         tol_in = _INNER_TOL_RATIO * float(violations.max(initial=0.0))
         epochs += state.inner(working_set, tol_in, max(1, math.ceil(max_iter - epochs)))
         n_outer += 1
-    if not converged:
+    if warn and not converged:
         warnings.warn(f"group Lasso solver did not converge in max_iter={max_iter} epochs: "
                       f"relative criterion {criterion:.3e} > tol = {tol:.3e}. Increase "
                       "max_iter or tol.", ConvergenceWarning, stacklevel=3)

@@ -66,7 +66,7 @@ class _Criterion:
 
 def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
                    coef_init=None, intercept_init=0.0, sample_weight=None, weights=None,
-                   verbose=0):
+                   verbose=0, printer=None, warn=True):
     r"""Working-set proximal Newton for penalised logistic regression (validated input).
 
     Minimises :math:`\sum_i c_i \log(1 + e^{-y_i(x_i^\top w + b)}) +
@@ -101,6 +101,12 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
         Penalty factors (default ones).
     verbose : int, default=0
         Verbosity of the :class:`~sparseopt.utils.IterationPrinter`.
+    printer : callable, optional
+        Replaces that printer (called at every outer iteration), e.g. one
+        printer for the solves of a path.
+    warn : bool, default=True
+        Raise the ConvergenceWarning (``False``: the caller reads
+        ``info["converged"]``).
 
     Returns
     -------
@@ -125,7 +131,8 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
     l1_vec, l2_vec = l1 * weights, l2 * weights
     coef = np.zeros(n_features) if coef_init is None else np.array(coef_init, dtype=np.float64)
     intercept_box = np.array([float(intercept_init) if fit_intercept else 0.0])
-    printer = IterationPrinter("logistic_pn", verbose)
+    force = printer is None
+    printer = printer or IterationPrinter("logistic_pn", verbose)
     history = ConvergenceHistory("relative_duality_gap")
     objective_at_zero = np.log(2.0)
     unpenalised_scale = None
@@ -149,7 +156,7 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
         converged = criterion <= tol
         out_of_epochs = epochs >= max_iter
         printer(n_outer, objective=check.objective, criterion=criterion,
-                force=converged or out_of_epochs, epochs=epochs)
+                force=force and (converged or out_of_epochs), epochs=epochs)
         if converged or out_of_epochs:
             break
         support = coef != 0
@@ -166,7 +173,7 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
         epochs += done
         n_newton += steps
         n_outer += 1
-    if not converged:
+    if warn and not converged:
         warnings.warn(
             f"logistic solver did not converge in max_iter={max_iter} epochs: relative "
             f"criterion {criterion:.3e} > tol = {tol:.3e}. Increase max_iter or tol.",

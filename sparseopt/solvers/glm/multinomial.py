@@ -166,7 +166,7 @@ def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_i
 
 def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1e-4,
                       max_iter=1000, coef_init=None, sample_weight=None, weights=None,
-                      verbose=0):
+                      verbose=0, printer=None, warn=True):
     r"""Penalised multinomial logistic regression by cyclic block proximal Newton.
 
     Inputs must be validated: ``X`` float64 (dense or sparse; not modified),
@@ -202,6 +202,12 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
         Per-feature penalty factors (default ones).
     verbose : int, default=0
         Verbosity of the :class:`~sparseopt.utils.IterationPrinter`.
+    printer : callable, optional
+        Replaces that printer (called at every epoch), e.g. one printer for
+        the solves of a path.
+    warn : bool, default=True
+        Raise the ConvergenceWarning (``False``: the caller reads
+        ``info["converged"]``).
 
     Returns
     -------
@@ -227,7 +233,8 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     P /= P.sum(axis=0)
     onehot = np.zeros((n_classes, n_samples))
     onehot[labels, np.arange(n_samples)] = 1.0
-    printer = IterationPrinter("multinomial_cd", verbose)
+    force = printer is None
+    printer = printer or IterationPrinter("multinomial_cd", verbose)
     history = ConvergenceHistory("relative_criterion")
     converged, unpenalised_scale, n_iter = False, None, 0
     while True:
@@ -255,7 +262,7 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
         history.append(n_iter, objective, criterion)
         converged = criterion <= tol
         printer(n_iter, objective=objective, criterion=criterion,
-                force=converged or n_iter >= max_iter)
+                force=force and (converged or n_iter >= max_iter))
         if converged or n_iter >= max_iter:
             break
         moved = multinomial_epoch(*arrays, n_features, fit_intercept, labels, sample_scale, Z,
@@ -263,7 +270,7 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
         n_iter += 1
         if moved == 0:
             break
-    if not converged:
+    if warn and not converged:
         warnings.warn(
             f"multinomial solver did not converge in max_iter={max_iter} epochs: "
             f"relative criterion {criterion:.3e} > tol = {tol:.3e}. Increase max_iter or tol.",
