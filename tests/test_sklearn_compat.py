@@ -37,8 +37,8 @@ def _instances():
     # small grids and iteration caps: the checks' 10-feature data cost 2^9 cosine terms
     # per atom, minutes for the default 300 atoms (same code paths, fewer atoms and steps)
     tiny = {"n_components": 4, "max_iter": 10}
-    gp = [GSMPRegressor(**tiny), GSMPRegressor(solver="sca", n_blocks=2, **tiny),
-          SLIMKLRegressor(n_agents=2, local_max_iter=1, **tiny),
+    gp = [GSMPRegressor(**tiny), GSMPRegressor(solver="sca", n_blocks=2, n_components=4,
+                                               max_iter=3),
           SLIMKLRegressor(n_agents=2, local_max_iter=1, quantization_bits=8, fusion="rbcm",
                           **tiny)]
     replaced = {"GSMPRegressor", "SLIMKLRegressor"}
