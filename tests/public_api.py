@@ -193,7 +193,7 @@ _DAG_FAST = dict(T=2, warm_iter=60, max_iter=120, checkpoint=20)
 
 
 def _recipes():
-    from sparseopt import bcd, core, dag, datasets, gp, ot, sbl, solvers, utils
+    from sparseopt import bcd, core, dag, datasets, gp, ldp, ot, sbl, solvers, utils
     from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, QuadraticDatafit
 
     f = function_recipe
@@ -210,6 +210,18 @@ def _recipes():
 
     def glm_datafit(a, p):
         return GLMDatafit(a["X"], a["target"], "least_squares", **p)
+
+    ldp_bounds = {"x_bound": 3.0, "y_bound": 5.0, "on_out_of_bounds": "clip"}
+
+    def ldp_device(p):
+        privacy = {"epsilon": 1.0, "delta": 1e-6, **p}
+        return ldp.LocalRandomizer("public", n_features=5, random_state=0,
+                                   **{**ldp_bounds, **privacy})
+
+    def ldp_server(a, p):
+        return ldp.Aggregator("public", 5).partial_fit(ldp_device(p).report(a["X"], a["y"])).means()
+
+    ldp_target = X_VECTOR * 0.3
 
     recipes = {
         # ---------------------------------------------------------- estimators
@@ -242,6 +254,8 @@ def _recipes():
                                            sparse=("X",)),
         "SparseGroupLasso": estimator_recipe(bcd.SparseGroupLasso(groups=2, alpha=0.1), X_REG,
                                              Y_REG, sparse=("X",)),
+        "LDPSparseRegressor": estimator_recipe(
+            ldp.LDPSparseRegressor(n_nonzero=2, random_state=0, **ldp_bounds), X_REG, Y_REG),
         "LeastSquaresBCD": estimator_recipe(bcd.LeastSquaresBCD(alpha=0.1), X_REG, Y_REG,
                                             sparse=("X",)),
         "MultinomialLogisticRegression": estimator_recipe(
@@ -337,6 +351,9 @@ def _recipes():
              "l2": 0.1}, linked=("coef",), negative_ok=("y_dot_residual",)),
         "solvers.greedy_forest_block": f(solvers.greedy_forest_block, {"A": LAPLACIAN},
                                          {"order": [3, 0, 5, 1]}, sparse=("A",)),
+        "solvers.iterative_hard_thresholding": f(
+            solvers.iterative_hard_thresholding, {"X": X_REG, "y": Y_REG}, {"n_nonzero": 2},
+            linked=("y",)),
         "solvers.lattice_comb_blocks": f(solvers.lattice_comb_blocks, {},
                                          {"n_rows": 3, "n_cols": 4}),
         "solvers.lattice_red_black_blocks": f(solvers.lattice_red_black_blocks, {},
@@ -348,6 +365,15 @@ def _recipes():
             linked=("z", "coef")),
         "solvers.red_black_blocks": f(solvers.red_black_blocks, {"A": LAPLACIAN},
                                       sparse=("A",)),
+        "solvers.iht.screening_level": f(
+            solvers.iht.screening_level, {"noise_sds": np.array([0.4, 0.1])},
+            {"step_size": 1.0, "n_features": 50}, accepts={"noise_sds": {"empty"}}),
+        "solvers.sequential_iht": Recipe(
+            run=lambda a, p: solvers.sequential_iht(lambda t, c: (c - ldp_target, 0.01),
+                                                    coef_init=a["coef_init"], **p),
+            arrays={"coef_init": X_VECTOR}, params={"n_features": 6, "n_nonzero": 2,
+                                                    "n_rounds": 3},
+            function=solvers.sequential_iht),
         "solvers.tree_partition_blocks": f(solvers.tree_partition_blocks, {"A": LAPLACIAN},
                                            sparse=("A",)),
         # --------------------------------------------------------------- utils
@@ -390,6 +416,8 @@ def _recipes():
                                         no_bad_input="takes a file name"),
         "datasets.make_bcd_problem": f(datasets.make_bcd_problem, {},
                                        {"n_samples": 20, "n_features": 8, "n_classes": 3}),
+        "datasets.make_ldp_regression": f(datasets.make_ldp_regression, {},
+                                          {"n_samples": 20, "n_features": 8, "n_nonzero": 2}),
         "datasets.irs_channel_nmse": Recipe(
             run=lambda a, p: datasets.irs_channel_nmse(
                 datasets.make_irs_channel(n_irs=16, random_state=0), a["coef"]),
@@ -443,6 +471,37 @@ def _recipes():
             arrays={"weights": GRID_WEIGHTS, "means": GRID_MEANS, "X": X_REG[:, :2]},
             params={"scales": 0.1}, hyper=("scales",), linked=("means",)),
         "gp.make_spectral_grid": f(gp.make_spectral_grid, {"X": X_REG}, {"n_components": 6}),
+        # ----------------------------------------------------------------- ldp
+        "ldp.Aggregator": Recipe(run=ldp_server, arrays={"X": X_REG, "y": Y_REG},
+                                 linked=("y",)),
+        "ldp.GaussianMechanism": Recipe(
+            run=lambda a, p: ldp.GaussianMechanism(**p, random_state=0).randomise(a["values"]),
+            arrays={"values": X_REG}, params={"epsilon": 1.0, "delta": 1e-6, "sensitivity": 1.0},
+            hyper=("epsilon", "delta", "sensitivity")),
+        "ldp.L2BallMechanism": Recipe(
+            run=lambda a, p: ldp.L2BallMechanism(**p, random_state=0).randomise(a["values"]),
+            arrays={"values": X_REG}, params={"epsilon": 1.0, "radius": 10.0},
+            hyper=("epsilon", "radius")),
+        "ldp.LaplaceMechanism": Recipe(
+            run=lambda a, p: ldp.LaplaceMechanism(**p, random_state=0).randomise(a["values"]),
+            arrays={"values": X_REG}, params={"epsilon": 1.0, "sensitivity": 1.0},
+            hyper=("epsilon", "sensitivity")),
+        "ldp.LocalRandomizer": Recipe(
+            run=lambda a, p: ldp_device(p).report(a["X"], a["y"]),
+            arrays={"X": X_REG, "y": Y_REG}, params={"epsilon": 1.0, "delta": 1e-6},
+            hyper=("epsilon", "delta", "x_bound", "y_bound"), linked=("y",)),
+        "ldp.Reports": Recipe(
+            run=lambda a, p: ldp.Reports("public", 5, 1, {"cross": X_REG[0]}, {"cross": 1.0},
+                                         summed=True),
+            arrays={}, no_bad_input="a container that LocalRandomizer.report fills; the "
+                                    "server (Aggregator.partial_fit) checks it"),
+        "ldp.analytic_gaussian_sigma": f(ldp.analytic_gaussian_sigma, {},
+                                         {"epsilon": 1.0, "delta": 1e-6}),
+        "ldp.classic_gaussian_sigma": f(ldp.classic_gaussian_sigma, {},
+                                        {"epsilon": 0.5, "delta": 1e-6}),
+        "ldp.thresholded_least_squares": f(ldp.thresholded_least_squares,
+                                           {"X": X_REG, "y": Y_REG}, {"threshold": 0.1},
+                                           linked=("y",)),
         # ----------------------------------------------------------------- sbl
         "sbl.kronecker_sbl": Recipe(
             run=lambda a, p: sbl.kronecker_sbl([a["A[0]"], a["A[1]"]], a["y"], **p),

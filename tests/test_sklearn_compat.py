@@ -6,10 +6,12 @@ from sparseopt.utils import all_estimators
 
 
 def _instances():
-    """Every estimator with its defaults, plus the block-engine configurations
-    and the DAG estimators' other modes; the cross-validated ones on small grids."""
+    """Every estimator with its defaults, plus the block-engine configurations, the DAG
+    estimators' other modes, the cross-validated ones on small grids and the LDP
+    protocols (whose bounds must be declared: they have no default)."""
     from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD
     from sparseopt.dag import ColideNV, DagmaLinear
+    from sparseopt.ldp import LDPSparseRegressor
 
     engine = [
         Lasso(blocks="variable", block_size=2, selection="gsl", update="newton"),
@@ -41,10 +43,14 @@ def _instances():
                                                max_iter=3),
           SLIMKLRegressor(n_agents=2, local_max_iter=1, quantization_bits=8, fusion="rbcm",
                           **tiny)]
-    replaced = {"GSMPRegressor", "SLIMKLRegressor"}
+    bounds = dict(x_bound=10.0, y_bound=100.0, on_out_of_bounds="clip")
+    ldp = [LDPSparseRegressor(n_nonzero=1, **bounds),
+           LDPSparseRegressor(mode="nldp", **bounds),
+           LDPSparseRegressor(mode="nldp", x_norm="l2", mechanism="l2_ball", **bounds)]
+    replaced = (LDPSparseRegressor, GSMPRegressor, SLIMKLRegressor)
     defaults = [cls() for name, cls in all_estimators()
-                if not name.endswith("CV") and name not in replaced]
-    return defaults + engine + sbl + dag + cv + gp
+                if not name.endswith("CV") and cls not in replaced]
+    return defaults + engine + sbl + dag + cv + ldp + gp
 
 
 def test_every_estimator_is_discovered():

@@ -10,6 +10,7 @@ from sparseopt.datasets._label_propagation import (
     make_lattice_label_propagation,
     make_two_moons_label_propagation,
 )
+from sparseopt.datasets._ldp import make_ldp_regression
 from sparseopt.datasets._loaders import (
     load_bundled,
     load_sachs,
@@ -31,6 +32,7 @@ __all__ = [
     "make_irs_channel",
     "make_kronecker_sparse",
     "make_lattice_label_propagation",
+    "make_ldp_regression",
     "make_sparse_regression",
     "make_two_moons_label_propagation",
     "vendored_files",

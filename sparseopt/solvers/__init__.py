@@ -10,7 +10,9 @@ One subpackage per topic; each solver reports its progress in a
   updates) and the graph block builders;
 - :mod:`sparseopt.solvers.ot`: smooth, sparsity-constrained and entropic
   optimal transport solvers;
-- :mod:`sparseopt.solvers.dag`: central-path continuation for DAG learning.
+- :mod:`sparseopt.solvers.dag`: central-path continuation for DAG learning;
+- :mod:`sparseopt.solvers.iht`: iterative hard thresholding, exact or on
+  noisy gradients supplied round by round (the LDP-IHT of :mod:`sparseopt.ldp`).
 
 The functions below are the ones meant to be called directly.
 """
@@ -24,6 +26,7 @@ from sparseopt.solvers.bcd.graph_blocks import (
     tree_partition_blocks,
 )
 from sparseopt.solvers.glm import bcd_enet, bcd_lasso, enet_dual_gap, logistic_dual_gap
+from sparseopt.solvers.iht import iterative_hard_thresholding, sequential_iht
 
 __all__ = [
     "bcd_enet",
@@ -31,9 +34,11 @@ __all__ = [
     "bcd_minimize",
     "enet_dual_gap",
     "greedy_forest_block",
+    "iterative_hard_thresholding",
     "lattice_comb_blocks",
     "lattice_red_black_blocks",
     "logistic_dual_gap",
     "red_black_blocks",
+    "sequential_iht",
     "tree_partition_blocks",
 ]
