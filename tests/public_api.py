@@ -179,7 +179,12 @@ COST = _rng.random((4, 4))
 X_SOURCE, X_TARGET = _rng.standard_normal((8, 2)), _rng.standard_normal((9, 2)) + 1.0
 LOGITS = _rng.standard_normal((8, 3))
 X_VECTOR = np.array([0.3, -1.7, 2.5, 0.0, 0.9, -0.2])
+<<<<<<< HEAD
 ATOMS = _rng.standard_normal((7, 5))  # a dictionary for X_REG (atoms as rows)
+=======
+GRID_WEIGHTS = np.array([1.0, 0.5, 0.25])
+GRID_MEANS = np.array([[0.0, 0.1], [0.2, 0.3], [0.4, 0.0]])
+>>>>>>> gp
 
 def _deferred_interrupt():
     from sparseopt.utils import DeferredInterrupt
@@ -193,10 +198,14 @@ _DAG_FAST = dict(T=2, warm_iter=60, max_iter=120, checkpoint=20)
 
 def _recipes():
 <<<<<<< HEAD
+<<<<<<< HEAD
     from sparseopt import bcd, core, dag, datasets, ldp, ot, sbl, solvers, utils
 =======
     from sparseopt import bcd, core, dag, datasets, dictionary, ot, sbl, solvers, utils
 >>>>>>> dict
+=======
+    from sparseopt import bcd, core, dag, datasets, gp, ldp, ot, sbl, solvers, utils
+>>>>>>> gp
     from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, QuadraticDatafit
 
     f = function_recipe
@@ -269,6 +278,9 @@ def _recipes():
         "MultiTaskSBL": estimator_recipe(sbl.MultiTaskSBL(), X_REG,
                                          np.column_stack([Y_REG, -Y_REG])),
         "SBLRegressor": estimator_recipe(sbl.SBLRegressor(), X_REG, Y_REG),
+        "GSMPRegressor": estimator_recipe(gp.GSMPRegressor(n_components=10), X_REG, Y_REG),
+        "SLIMKLRegressor": estimator_recipe(
+            gp.SLIMKLRegressor(n_agents=2, n_components=10, max_iter=5), X_REG, Y_REG),
         "SparseLogisticRegression": estimator_recipe(
             bcd.SparseLogisticRegression(alpha=0.05), X_REG, Y_BINARY, sparse=("X",),
             accepts=labels),
@@ -408,6 +420,8 @@ def _recipes():
         # ------------------------------------------------------------ datasets
         "datasets.load_bundled": f(datasets.load_bundled, {}, {"name": "iris"},
                                    no_bad_input="takes a name"),
+        "datasets.load_airline": f(datasets.load_airline, {}, no_bad_input="takes no argument"),
+        "datasets.load_co2": f(datasets.load_co2, {}, no_bad_input="takes an option"),
         "datasets.load_sachs": f(datasets.load_sachs, {}, no_bad_input="takes no argument"),
         "datasets.load_vendored_csv": f(datasets.load_vendored_csv, {},
                                         {"filename": "sachs_cd3cd28.csv"},
@@ -459,6 +473,16 @@ def _recipes():
             dag.structural_intervention_distance, {"B_true": DAG, "B_est": DAG_OTHER},
             linked=("B_est",)),
         "dag.to_dag": f(dag.to_dag, {"W": WEIGHTED_DAG}),
+        # ------------------------------------------------------------------ gp
+        "gp.GSMKernel": Recipe(
+            run=lambda a, p: gp.GSMKernel(a["weights"], a["means"], **p)(a["X"]),
+            arrays={"weights": GRID_WEIGHTS, "means": GRID_MEANS[:, 0], "X": X_REG[:, :1]},
+            params={"scales": 0.1}, hyper=("scales",), linked=("means",)),
+        "gp.GSMPKernel": Recipe(
+            run=lambda a, p: gp.GSMPKernel(a["weights"], a["means"], **p)(a["X"]),
+            arrays={"weights": GRID_WEIGHTS, "means": GRID_MEANS, "X": X_REG[:, :2]},
+            params={"scales": 0.1}, hyper=("scales",), linked=("means",)),
+        "gp.make_spectral_grid": f(gp.make_spectral_grid, {"X": X_REG}, {"n_components": 6}),
         # ----------------------------------------------------------------- ldp
         "ldp.Aggregator": Recipe(run=ldp_server, arrays={"X": X_REG, "y": Y_REG},
                                  linked=("y",)),

@@ -35,16 +35,25 @@ def _instances():
     small = {"alphas": 5, "cv": 3, "tol": 1e-12}
     cv = [LassoCV(**small), ElasticNetCV(l1_ratio=[0.5, 1.0], **small),
           GroupLassoCV(groups=2, **small), SparseLogisticRegressionCV(alphas=5, cv=3)]
+    from sparseopt.gp import GSMPRegressor, SLIMKLRegressor
+
+    # small grids and iteration caps: the checks' 10-feature data cost 2^9 cosine terms
+    # per atom, minutes for the default 300 atoms (same code paths, fewer atoms and steps)
+    tiny = {"n_components": 4, "max_iter": 10}
+    gp = [GSMPRegressor(**tiny), GSMPRegressor(solver="sca", n_blocks=2, n_components=4,
+                                               max_iter=3),
+          SLIMKLRegressor(n_agents=2, local_max_iter=1, quantization_bits=8, fusion="rbcm",
+                          **tiny)]
     bounds = dict(x_bound=10.0, y_bound=100.0, on_out_of_bounds="clip")
     ldp = [LDPSparseRegressor(n_nonzero=1, **bounds),
            LDPSparseRegressor(mode="nldp", **bounds),
            LDPSparseRegressor(mode="nldp", x_norm="l2", mechanism="l2_ball", **bounds)]
     # estimators that need data-shaped parameters get them in their own test below
     needs_data = {"SparseCoder"}
+    replaced = (LDPSparseRegressor, GSMPRegressor, SLIMKLRegressor)
     defaults = [cls() for name, cls in all_estimators()
-                if not name.endswith("CV") and cls is not LDPSparseRegressor
-                and name not in needs_data]
-    return defaults + engine + sbl + dag + cv + ldp
+                if not name.endswith("CV") and cls not in replaced and name not in needs_data]
+    return defaults + engine + sbl + dag + cv + ldp + gp
 
 
 def _sparse_coder(n_features):

@@ -19,10 +19,13 @@ from sparseopt.datasets._loaders import (
 )
 from sparseopt.datasets._sbl import irs_channel_nmse, make_irs_channel, make_kronecker_sparse
 from sparseopt.datasets._synthetic import make_sparse_regression
+from sparseopt.datasets._timeseries import load_airline, load_co2
 
 __all__ = [
     "irs_channel_nmse",
+    "load_airline",
     "load_bundled",
+    "load_co2",
     "load_sachs",
     "load_vendored_csv",
     "make_bcd_problem",

@@ -1,0 +1,154 @@
+"""SLIM-KL: consensus reaches the centralised optimum, backends agree, fusion rules."""
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+from sparseopt.gp import GSMPRegressor, SLIMKLRegressor
+from sparseopt.gp._fusion import fuse_predictions
+from sparseopt.solvers.lmk.atoms import SpectralAtoms
+from sparseopt.solvers.lmk.mm import mm_weights
+from sparseopt.solvers.lmk.objective import LMKProblem
+
+MEANS = np.array([0.0, 0.3, 0.7, 1.1, 1.6])[:, None]
+SCALES = np.full((5, 1), 0.05)
+
+
+def gsm_prior_data(seed=0, n=200, noise=0.1):
+    """Draws from a GSM prior with five atoms, all active."""
+    rng = np.random.default_rng(seed)
+    X = np.sort(rng.uniform(0, 10, n))[:, None]
+    gram = SpectralAtoms(X, MEANS, SCALES).gram(np.array([1.0, 0.6, 0.3, 0.5, 0.2]))
+    return X, np.linalg.cholesky(gram + noise * np.eye(n)) @ rng.standard_normal(n)
+
+
+def _fit(**params):
+    X, y = gsm_prior_data()
+    defaults = dict(grid=(MEANS, SCALES), noise=0.1, normalize_y=False, random_state=0,
+                    tol=1e-5, max_iter=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return SLIMKLRegressor(**{**defaults, **params}).fit(X, y), X, y
+
+
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow),
+                                  pytest.param(2, marks=pytest.mark.slow)])
+def test_agents_reach_the_centralised_minimiser(seed):
+    X, y = gsm_prior_data(seed)
+    model = SLIMKLRegressor(4, grid=(MEANS, SCALES), noise=0.1, normalize_y=False,
+                            random_state=0, tol=1e-5, max_iter=300).fit(X, y)
+    problem = LMKProblem([(SpectralAtoms(X[p], MEANS, SCALES), y[p])
+                          for p in model.partitions_])
+    _, _, central = mm_weights(problem, np.full(5, 0.2), 0.1, learn_noise=False, tol=1e-10,
+                               max_iter=5000)
+    value = problem.objective(model.weights_, 0.1)
+    assert abs(value - central["objective"]) <= 1e-3 * abs(central["objective"])
+    assert model.log_marginal_likelihood_ == pytest.approx(
+        -0.5 * (value + len(y) * np.log(2 * np.pi)), rel=1e-10)
+
+
+def test_one_agent_is_the_single_agent_solver():
+    model, X, y = _fit(n_agents=1)
+    single = GSMPRegressor(grid=(MEANS, SCALES), noise=0.1, normalize_y=False, solver="sca",
+                           tol=1e-5).fit(X, y)
+    np.testing.assert_allclose(model.weights_, single.weights_, rtol=1e-4, atol=1e-6)
+    assert model.log_marginal_likelihood_ == pytest.approx(single.log_marginal_likelihood_,
+                                                           rel=1e-7)
+    np.testing.assert_allclose(model.predict(X[:10]), single.predict(X[:10]), rtol=1e-5)
+
+
+def test_quantization_saves_bits_at_little_cost():
+    exact, X, y = _fit(n_agents=3)
+    coarse, *_ = _fit(n_agents=3, quantization_bits=6)
+    assert exact.bits_communicated_ == exact.bits_unquantized_
+    # per message: 5 weights x 6 bits + 128 (offset, step) + 64 (the objective value),
+    # against 5 x 64 + 64 unquantized, up and down
+    per_round = 3 * 2 * (5 * 6 + 128 + 64)
+    assert coarse.bits_communicated_ == per_round * coarse.n_iter_
+    assert coarse.n_iter_ <= 2 * exact.n_iter_
+    assert coarse.log_marginal_likelihood_ == pytest.approx(exact.log_marginal_likelihood_,
+                                                            rel=1e-3)
+
+
+def test_fusion_rules_by_hand():
+    means = np.array([[1.0, 0.0], [3.0, 2.0]])
+    variances = np.array([[1.0, 4.0], [0.5, 4.0]])
+    prior = 4.0
+    mean, variance = fuse_predictions(means, variances, prior, "poe")
+    np.testing.assert_allclose(variance, [1 / 3, 2.0])
+    np.testing.assert_allclose(mean, [(1 + 6) / 3, 1.0])
+    mean, variance = fuse_predictions(means, variances, prior, "bcm")
+    np.testing.assert_allclose(variance, [1 / (3 - 0.25), 4.0])
+    beta = 0.5 * np.log(prior / variances[:, 0])  # gPoE / rBCM weights at the first point
+    mean, variance = fuse_predictions(means, variances, prior, "rbcm")
+    precision = beta[0] / 1.0 + beta[1] / 0.5 + (1 - beta.sum()) / prior
+    np.testing.assert_allclose(variance[0], 1 / precision)
+    np.testing.assert_allclose(mean[0], (beta[0] * 1.0 + beta[1] * 6.0) / precision)
+    np.testing.assert_allclose(variance[1], 4.0)  # no information: the prior
+    mean, variance = fuse_predictions(means, variances, prior, "gpoe")
+    normalised = beta / beta.sum()
+    np.testing.assert_allclose(variance[0], 1 / (normalised[0] + 2 * normalised[1]))
+    assert variances[1, 0] < variance[0] < variances[0, 0]
+
+
+def test_dask_backend_equals_serial():
+    distributed = pytest.importorskip("distributed")
+    serial, X, y = _fit(n_agents=3, quantization_bits=5, max_iter=25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                      dashboard_address=None) as cluster:
+            with distributed.Client(cluster) as client:
+                dask, *_ = _fit(n_agents=3, quantization_bits=5, max_iter=25, backend="dask",
+                                client=client)
+    np.testing.assert_allclose(dask.weights_, serial.weights_, rtol=1e-12, atol=1e-15)
+    assert dask.bits_communicated_ == serial.bits_communicated_
+    np.testing.assert_allclose(dask.predict(X), serial.predict(X), rtol=1e-12)
+
+
+def _kill_a_worker_at_round(round_to_kill):
+    """Make DaskPool kill one worker process (abruptly) when that round starts."""
+    from sparseopt.solvers.admm import pools
+
+    original = pools.DaskPool.advance
+
+    def advance(self, theta, rho, round_index):
+        if round_index == round_to_kill:
+            victim = sorted(self.client.scheduler_info()["workers"])[0]
+            self.client.run(os._exit, 1, workers=[victim], on_error="ignore")
+        return original(self, theta, rho, round_index)
+
+    return advance
+
+
+@pytest.mark.slow
+def test_a_worker_lost_mid_run_gives_the_same_model_or_a_clear_error(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    from sparseopt.solvers.admm import pools
+
+    serial, X, y = _fit(n_agents=2, quantization_bits=5, max_iter=8, tol=0.0)
+    monkeypatch.setattr(pools.DaskPool, "advance", _kill_a_worker_at_round(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=None) as cluster:
+            with distributed.Client(cluster) as client:
+                try:
+                    dask, *_ = _fit(n_agents=2, quantization_bits=5, max_iter=8, tol=0.0,
+                                    backend="dask", client=client)
+                except pools.AgentLost as error:  # recomputation failed: said clearly
+                    assert "worker was lost" in str(error)
+                else:  # recomputed from the task graph: exactly the serial model
+                    np.testing.assert_allclose(dask.weights_, serial.weights_, rtol=1e-12)
+
+
+def test_bad_input():
+    X, y = gsm_prior_data()
+    with pytest.raises(ValueError, match="at most one of quantization_step"):
+        SLIMKLRegressor(quantization_step=0.1, quantization_bits=4).fit(X, y)
+    with pytest.raises(ValueError, match="at least two each"):
+        SLIMKLRegressor(n_agents=101).fit(X, y)
+    with pytest.raises(ValueError, match="needs a Dask client"):
+        SLIMKLRegressor(backend="dask", n_components=10).fit(X, y)
