@@ -179,12 +179,9 @@ COST = _rng.random((4, 4))
 X_SOURCE, X_TARGET = _rng.standard_normal((8, 2)), _rng.standard_normal((9, 2)) + 1.0
 LOGITS = _rng.standard_normal((8, 3))
 X_VECTOR = np.array([0.3, -1.7, 2.5, 0.0, 0.9, -0.2])
-<<<<<<< HEAD
 ATOMS = _rng.standard_normal((7, 5))  # a dictionary for X_REG (atoms as rows)
-=======
 GRID_WEIGHTS = np.array([1.0, 0.5, 0.25])
 GRID_MEANS = np.array([[0.0, 0.1], [0.2, 0.3], [0.4, 0.0]])
->>>>>>> gp
 
 def _deferred_interrupt():
     from sparseopt.utils import DeferredInterrupt
@@ -197,15 +194,7 @@ _DAG_FAST = dict(T=2, warm_iter=60, max_iter=120, checkpoint=20)
 
 
 def _recipes():
-<<<<<<< HEAD
-<<<<<<< HEAD
-    from sparseopt import bcd, core, dag, datasets, ldp, ot, sbl, solvers, utils
-=======
-    from sparseopt import bcd, core, dag, datasets, dictionary, ot, sbl, solvers, utils
->>>>>>> dict
-=======
-    from sparseopt import bcd, core, dag, datasets, gp, ldp, ot, sbl, solvers, utils
->>>>>>> gp
+    from sparseopt import bcd, core, dag, datasets, dictionary, gp, ldp, ot, sbl, solvers, utils
     from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, QuadraticDatafit
 
     f = function_recipe
