@@ -172,8 +172,8 @@ def sparse_encode(X, dictionary, *, method="lasso", alpha=None, n_nonzero_coefs=
     >>> import numpy as np
     >>> from sparseopt.dictionary import sparse_encode
     >>> dictionary = np.eye(3)
-    >>> sparse_encode([[3.0, -0.5, 1.5]], dictionary, alpha=1.0)
-    array([[ 2. , -0. ,  0.5]])
+    >>> sparse_encode([[3.0, -0.5, 1.5]], dictionary, alpha=1.0) + 0.0  # + 0.0: no -0
+    array([[2. , 0. , 0.5]])
     """
     X = check_signals(X)
     dictionary = check_dictionary(dictionary, X.shape[1])
