@@ -79,12 +79,14 @@ class OnlineDictionaryLearning(LearnedCodingMixin, BaseEstimator):
         Initial atoms (normalised); default: random normalised signals.
     positive_dict : bool, default=False
         Non-negative atoms.
-    transform_algorithm, transform_n_nonzero_coefs, transform_alpha, transform_q, \
-transform_tol, transform_max_iter, split_sign, positive_code
-        Coding in :meth:`transform`, as :class:`SparseCoder` (``transform_alpha``
+    transform_algorithm : str, default="lasso"
+        Coder of :meth:`transform`, as :class:`SparseCoder` (``transform_alpha``
         defaults to ``alpha`` for lasso, lq and cel0; ``positive_code`` also
         applies to the lasso codes of fit).
-    transform_algorithm : str, default="lasso"
+    transform_n_nonzero_coefs, transform_alpha, transform_q, transform_tol
+        As :class:`SparseCoder`.
+    transform_max_iter, split_sign, positive_code
+        As :class:`SparseCoder`.
     n_jobs : int, optional
         Threads of the coding steps.
     random_state : int, RandomState or Generator, optional

@@ -51,8 +51,9 @@ class OnlineOrthogonalDictionaryLearning(LearnedCodingMixin, BaseEstimator):
         Shuffle the signals at each epoch.
     transform_algorithm : str, default="omp"
         Coder of :meth:`transform` (see :class:`SparseCoder`).
-    transform_n_nonzero_coefs, transform_alpha, transform_q, transform_tol, \
-transform_max_iter, split_sign, positive_code
+    transform_n_nonzero_coefs, transform_alpha, transform_q, transform_tol
+        As :class:`SparseCoder`.
+    transform_max_iter, split_sign, positive_code
         As :class:`SparseCoder`.
     n_jobs : int, optional
         Threads of :meth:`transform`.
