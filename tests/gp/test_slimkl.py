@@ -86,7 +86,7 @@ def test_centralised_optimum_on_an_overlapping_grid_does_not_depend_on_the_start
 
 
 _OVERLAP_DEFECT = ("known defect (issue 18): on an overlapping grid the consensus ADMM does "
-                   "not converge (gap to the centralised optimum 1e-5 to 2.4e-2 over seeds "
+                   "not converge (gap to the centralised optimum 1.1e-5 to 5.0e-2 over seeds "
                    "0-9 after 1000 rounds, residuals stalled); see docs/user_guide/gp.rst")
 
 
