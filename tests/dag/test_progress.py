@@ -23,7 +23,7 @@ def test_ctrl_c_interrupts_a_long_fit(assert_interruptible):
         X = simulate_sem(simulate_weights(B, random_state=0), 500, random_state=0)
         ColideEV(T=1, warm_iter=5, max_iter=5).fit(X)  # compile
         """,
-        "ColideEV(T=1, max_iter=300000, tol=0.0).fit(X)",
+        "ColideEV(T=1, max_iter=3_000_000, tol=0.0).fit(X)",  # ~9 us per step: 10-30 s
         wait=3.0, within=1.0)
 
 
