@@ -13,10 +13,11 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sparseopt.solvers.dictionary.supervised import lpgd_filter
+from sparseopt.solvers.dictionary.supervised import lpgd_feature, lpgd_filter
+from sparseopt.solvers.dictionary.supervised_bcd import bcd_supervised
 from sparseopt.utils.progress import IterationPrinter
 from sparseopt.utils.validation import (
     check_array,
@@ -117,15 +118,19 @@ class SupervisedDictionaryLearning(ClassifierMixin, ClassNamePrefixFeaturesOutMi
         "xi": [Interval(Real, 0, None, closed="left")],
         "nu": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "variant": [StrOptions({"filter", "feature"})],
+        "solver": [StrOptions({"lpgd", "bcd"})],
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
     }
 
-    def __init__(self, n_components=2, *, xi=1.0, nu=1.0, max_iter=1000, tol=1e-8,
-                 verbose=0):
+    def __init__(self, n_components=2, *, xi=1.0, nu=1.0, variant="filter", solver="lpgd",
+                 max_iter=1000, tol=1e-8, verbose=0):
         self.n_components = n_components
         self.xi = xi
         self.nu = nu
+        self.variant = variant
+        self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
         self.verbose = verbose
@@ -166,12 +171,22 @@ class SupervisedDictionaryLearning(ClassifierMixin, ClassNamePrefixFeaturesOutMi
         labels = encoder.transform(y)
         Y = (labels[:, None] == np.arange(1, len(self.classes_))[None, :]).astype(np.float64)
         Z = np.hstack([np.ones((X.shape[0], 1)), self._covariates(covariates, X.shape[0])])
+        if self.variant == "feature" and self.xi == 0:
+            raise ValueError("xi=0 with variant='feature' leaves the atoms undetermined "
+                             "(the codes are free parameters); use xi > 0 or "
+                             "variant='filter'.")
         rank = min(self.n_components, X.shape[1])
         printer = IterationPrinter("SupervisedDictionaryLearning", self.verbose)
-        A, _, gamma, atoms, info = lpgd_filter(X, Y, Z, rank, self.xi, self.nu, self.max_iter,
-                                               self.tol, printer)
+        if self.solver == "lpgd":
+            atoms, coef, gamma, info = self._fit_lpgd(X, Y, Z, rank, printer)
+        else:
+            W, _, beta, gamma, info = bcd_supervised(X, Y, Z, rank, self.xi, self.nu,
+                                                     self.variant, self.max_iter, self.tol,
+                                                     printer)
+            atoms, coef = W, beta @ self._code_map(W).T
+            self.code_coef_ = beta
         self.components_ = atoms.T.copy()
-        self.coef_ = A.T.copy()
+        self.coef_ = coef
         self.intercept_ = gamma[:, 0].copy()
         self.covariate_coef_ = gamma[:, 1:].copy()
         self.n_iter_ = info["n_iter"]
@@ -182,6 +197,28 @@ class SupervisedDictionaryLearning(ClassifierMixin, ClassNamePrefixFeaturesOutMi
                           f"before the objective settled to tol={self.tol}; raise max_iter.",
                           ConvergenceWarning, stacklevel=2)
         return self
+
+    def _code_map(self, atoms):
+        """``p x r`` matrix ``M`` with codes ``x @ M``: the atoms themselves
+        (filter), the pseudo-inverse giving least-squares codes (feature)."""
+        return atoms if self.variant == "filter" else np.linalg.pinv(atoms).T
+
+    def _fit_lpgd(self, X, Y, Z, rank, printer):
+        """Lifted problem; returns atoms (``p x r``), ``coef`` (``kappa x p``), ``gamma``, info."""
+        if self.variant == "filter":
+            A, _, gamma, atoms, info = lpgd_filter(X, Y, Z, rank, self.xi, self.nu,
+                                                   self.max_iter, self.tol, printer)
+            self.code_coef_ = A.T @ atoms
+            return atoms, A.T.copy(), gamma, info
+        _, _, gamma, factors, info = lpgd_feature(X, Y, Z, rank, self.xi, self.nu,
+                                                  self.max_iter, self.tol, printer)
+        n_outputs = Y.shape[1]
+        beta, atoms = factors[:n_outputs], factors[n_outputs:]
+        scale = np.linalg.norm(atoms)
+        if scale > 0:
+            atoms, beta = atoms / scale, beta / scale
+        self.code_coef_ = beta.copy()
+        return atoms, beta @ self._code_map(atoms).T, gamma, info
 
     def decision_function(self, X, covariates=None):
         """Logits: binary, the second class's (one value per sample); otherwise
@@ -250,7 +287,9 @@ class SupervisedDictionaryLearning(ClassifierMixin, ClassNamePrefixFeaturesOutMi
         return self.classes_[np.argmax(probabilities, axis=1)]
 
     def transform(self, X):
-        """Codes of ``X`` on the (orthonormal) atoms: ``X @ components_.T``.
+        r"""Codes of ``X`` that the classifier reads: filter, ``X @ components_.T``
+        (:math:`W^\top x`); feature, the least-squares codes
+        :math:`\arg\min_h \|x - W h\|` (``X @ pinv(components_)``).
 
         Parameters
         ----------
@@ -263,7 +302,7 @@ class SupervisedDictionaryLearning(ClassifierMixin, ClassNamePrefixFeaturesOutMi
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.components_.T
+        return X @ self._code_map(self.components_.T)
 
     @property
     def _n_features_out(self):
