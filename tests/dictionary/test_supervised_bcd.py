@@ -227,3 +227,25 @@ def test_feature_variant_needs_a_reconstruction_weight():
     X, y, _ = _data(0)
     with pytest.raises(ValueError, match="xi=0 with variant='feature'"):
         SupervisedDictionaryLearning(xi=0.0, variant="feature").fit(X, y)
+
+
+def test_bcd_filter_finds_the_discriminative_atom_on_most_seeds():
+    """The synthetic case of test_supervised.py (label on a low-variance direction),
+    10 seeds, rank 1, xi = 0.01, where the factored and lifted objectives coincide.
+    Measured (300 sweeps): BCD ends in the discriminative basin on 6 seeds (held-out
+    accuracy 0.84 to 0.94) and at the principal-direction stationary point on 4
+    (0.50 to 0.54, objective 86 to 92, as factorise-then-regress)."""
+    accuracies = []
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        X = rng.standard_normal((200, 8)) * np.array([5.0, 4.0, 1, 1, 1, 1, 1, 1])
+        y = (X[:, 2] + 0.3 * rng.standard_normal(200) > 0).astype(int)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = SupervisedDictionaryLearning(n_components=1, xi=0.01, solver="bcd",
+                                                 max_iter=300).fit(X[:100], y[:100])
+        history = model.history_.objectives
+        assert np.all(np.diff(history) <= 1e-12 * history[:-1])
+        accuracies.append(model.score(X[100:], y[100:]))
+    accuracies = np.array(accuracies)
+    assert np.sum(accuracies > 0.8) >= 6 and np.median(accuracies) > 0.8, accuracies

@@ -19,23 +19,30 @@ y^\top a`. :math:`\|W\|_F = 1` fixes the scale that :math:`W` and
 :math:`\beta` (or :math:`H`) would otherwise trade (as the official code,
 which renormalises :math:`W` after every update).
 
-Each iteration updates the blocks :math:`W`, :math:`H`, :math:`(\beta,
-\Gamma)` in turn. A block moves to the minimiser of the quadratic upper
-bound of its smoothness constant :math:`L` over its feasible set (a
-projected gradient step of length :math:`1/L`; the filter variant's
-:math:`H` block, a least-squares problem, is minimised exactly), restricted
-to the diminishing search radius :math:`\rho_t = c\,(t+1)^{-b}/\log(t+2)`
-(:math:`c = 1000`, :math:`b = 1`, the official code's defaults): a move longer
-than :math:`\rho_t` (Frobenius norm) is shortened to :math:`\rho_t` along its
-direction before the projection. Both the shortened step and the projection
-on the sphere :math:`\|W\|_F = 1` keep the upper bound below its value at
-the current point, so the objective never increases. Smoothness constants:
+Each iteration updates the blocks :math:`(\beta, \Gamma)`, :math:`W`,
+:math:`H` in turn (the coefficients first: from the start's zero
+coefficients, a first :math:`W` step would see only the reconstruction):
 
-- :math:`W`: :math:`2\xi\|H\|_2^2` plus, filter,
-  :math:`\tfrac12\|X\|_2^2\|\beta\|_2^2`;
-- :math:`H` (feature): :math:`2\xi\|W\|_2^2 + \tfrac12\|\beta\|_2^2`;
-- :math:`(\beta, \Gamma)`: :math:`\tfrac12\|[F\ Z]\|_2^2 + \nu` with
-  :math:`F = XW` (filter) or :math:`H^\top` (feature).
+- :math:`(\beta, \Gamma)`: a ridge multinomial logistic regression on the
+  features :math:`F = XW` (filter) or :math:`H^\top` (feature), minimised by
+  L-BFGS (at most 20 iterations per visit, warm-started);
+- :math:`W`, filter: the minimiser over the sphere of the quadratic upper
+  bound with smoothness constant :math:`2\xi\|H\|_2^2 +
+  \tfrac12\|X\|_2^2\|\beta\|_2^2` (a gradient step of length :math:`1/L`,
+  then :math:`W/\|W\|_F`); feature: the exact least-squares fit over the
+  sphere (:func:`_sphere_least_squares`), falling back to the former step if
+  the shortened move would not decrease the reconstruction;
+- :math:`H`: filter, the exact least-squares codes; feature, 5 warm-started
+  L-BFGS iterations on :math:`\xi\|X^\top - WH\|_F^2 + \sum_i\ell`.
+
+Every move is restricted to the diminishing search radius
+:math:`\rho_t = c\,(t+1)^{-b}/\log(t+2)` (:math:`c = 1000`, :math:`b = 1`,
+the official code's defaults): a move longer than :math:`\rho_t` (Frobenius
+norm) is shortened to :math:`\rho_t` along its direction (before the
+projection on the sphere for :math:`W`). Each block's value never increases
+(a convex block problem along a segment from the current point; on the
+sphere, the normalised point of a shortened step has a larger inner product
+with the unconstrained minimiser), so neither does the objective.
 
 It stops when the objective's relative decrease over an iteration is at most
 ``tol``. Cost per iteration :math:`O(npr + n\kappa(r + q))` plus the
@@ -240,9 +247,9 @@ def bcd_supervised(X, Y, Z, rank, xi, nu, variant, max_iter, tol, printer=None):
     iteration = 0
     for iteration in range(1, max_iter + 1):
         radius = search_radius(iteration - 1)
+        beta, gamma = _update_coefficients(W, H, beta, gamma, data, radius)
         W = _update_W(W, H, beta, gamma, data, radius)
         H = _update_H(W, H, beta, gamma, data, radius)
-        beta, gamma = _update_coefficients(W, H, beta, gamma, data, radius)
         new_value = bcd_objective(W, H, beta, gamma, *data)
         change = (value - new_value) / max(abs(value), 1e-300)
         history.append(iteration, new_value, change)
