@@ -59,8 +59,8 @@ __all__ = ["bcd_objective", "bcd_gradients", "bcd_supervised", "search_radius"]
 
 _RADIUS_CONSTANT = 1000.0
 _RADIUS_DECAY = 1.0
-# L-BFGS iterations per visit of a convex block: the coefficients (small, solved
-# to optimality) and the feature variant's codes (n x r unknowns, warm-started)
+# L-BFGS iterations per visit of a convex block (warm-started from the current
+# point): the coefficients and the feature variant's codes (n x r unknowns)
 _COEFFICIENTS_MAX_ITER = 20
 _CODES_MAX_ITER = 5
 
