@@ -14,8 +14,9 @@ when it is installed, the ``dagma`` package (same schedule: the paper's
 CPU time (one BLAS thread).
 
 It runs ``d = 20`` with 2 seeds here (seconds); with the environment
-variable ``SPARSEOPT_DAG_BENCHMARK=full`` it runs the scale of the table in
-the user guide (``d = 20, 50, 100``, 5 seeds: about an hour on two cores).
+variable ``SPARSEOPT_DAG_BENCHMARK=full`` it runs ``d = 20, 50, 100`` with
+5 seeds (about an hour on two cores), whose ``d = 20`` and ``50`` rows are
+the table of the user guide.
 ``asv_bench/benchmarks/dag.py`` tracks the SHD of the d = 20 problems.
 """
 

@@ -29,7 +29,7 @@ from sparseopt.ldp import Aggregator, LDPSparseRegressor, LocalRandomizer
 # d = 20 features, k = 3 non-zeros, ||theta*|| = 1 (so the zero estimator
 # scores 1), epsilon = 4 and delta = 1e-6 per user, the estimator's defaults
 # and bounds declared in advance: ||x||_2 <= sqrt(d) (standardised features)
-# and |y| <= 2; records beyond are shrunk onto them on the device. The
+# and :math:`|y| \le 2`; records beyond are shrunk onto them on the device. The
 # non-private Lasso on the same users is the price-free reference.
 n_features, n_nonzero, epsilon = 20, 3, 4.0
 sizes = np.array([10_000, 30_000, 100_000, 300_000, 1_000_000])
@@ -80,7 +80,7 @@ fig.tight_layout()
 # too few for local privacy: we treat the 442 records as a population and
 # draw 400 000 users from it with replacement. Bounds come from the data's
 # description, not from the data: the loader standardises each column to norm
-# 1 (so sqrt(442) x has unit variance; we bound |x_j| by 4), and the target, a
+# 1 (so sqrt(442) x has unit variance; we bound :math:`|x_j|` by 4), and the target, a
 # disease progression score in [25, 346], is mapped to [-1, 1]. We judge every
 # estimate by its R^2 on the population, next to the non-private least squares
 # on all 10 variables and the best 4-variable least squares (brute force over

@@ -353,7 +353,7 @@ ATTRIBUTES = """    alpha_ : float
         (which produced the final model; at least 1).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of features seen during fit (string column names only).
 """
 

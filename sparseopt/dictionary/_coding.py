@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from sparseopt.dictionary._validation import (
     SKLEARN_ALIASES,
@@ -171,8 +172,8 @@ def sparse_encode(X, dictionary, *, method="lasso", alpha=None, n_nonzero_coefs=
     >>> import numpy as np
     >>> from sparseopt.dictionary import sparse_encode
     >>> dictionary = np.eye(3)
-    >>> sparse_encode([[3.0, -0.5, 1.5]], dictionary, alpha=1.0)
-    array([[ 2. , -0. ,  0.5]])
+    >>> sparse_encode([[3.0, -0.5, 1.5]], dictionary, alpha=1.0) + 0.0  # + 0.0: no -0
+    array([[2. , 0. , 0.5]])
     """
     X = check_signals(X)
     dictionary = check_dictionary(dictionary, X.shape[1])
@@ -252,6 +253,50 @@ class CodingMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             code = code[:, :half] - code[:, half:]
         return code @ dictionary.astype(code.dtype, copy=False)
 
+
+
+class LearnedCodingMixin(CodingMixin):
+    """``transform`` / ``inverse_transform`` on learned atoms (``components_``)."""
+
+    def transform(self, X):
+        """Sparse codes of ``X`` on the learned atoms (see ``transform_algorithm``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Signals.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_atoms)
+            Codes (``2 n_atoms`` columns with ``split_sign``).
+        """
+        check_is_fitted(self)
+        return self._transform(X, self.components_)
+
+    def inverse_transform(self, X):
+        """Signals from codes: ``X @ components_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_atoms)
+            Codes.
+
+        Returns
+        -------
+        signals : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        return self._inverse_transform(X, self.components_)
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0] * (2 if self.split_sign else 1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
 
 class SparseCoder(CodingMixin, BaseEstimator):
     r"""Sparse coding on a fixed dictionary (a drop-in for scikit-learn's).

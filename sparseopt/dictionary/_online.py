@@ -7,9 +7,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from sparseopt.dictionary._coding import CODING_CONSTRAINTS, CodingMixin, n_threads
+from sparseopt.dictionary._coding import CODING_CONSTRAINTS, LearnedCodingMixin, n_threads
 from sparseopt.dictionary._validation import (
     SKLEARN_ALIASES,
     check_coding_options,
@@ -28,7 +27,7 @@ from sparseopt.utils.validation import check_random_state_seed, validate_data
 __all__ = ["OnlineDictionaryLearning"]
 
 
-class OnlineDictionaryLearning(CodingMixin, BaseEstimator):
+class OnlineDictionaryLearning(LearnedCodingMixin, BaseEstimator):
     r"""Online dictionary learning (Mairal, Bach, Ponce & Sapiro, 2010).
 
     Learns atoms :math:`D` (rows, :math:`\|d_j\|_2 \le 1`) minimising the
@@ -80,12 +79,14 @@ class OnlineDictionaryLearning(CodingMixin, BaseEstimator):
         Initial atoms (normalised); default: random normalised signals.
     positive_dict : bool, default=False
         Non-negative atoms.
-    transform_algorithm, transform_n_nonzero_coefs, transform_alpha, transform_q, \
-transform_tol, transform_max_iter, split_sign, positive_code
-        Coding in :meth:`transform`, as :class:`SparseCoder` (``transform_alpha``
+    transform_algorithm : str, default="lasso"
+        Coder of :meth:`transform`, as :class:`SparseCoder` (``transform_alpha``
         defaults to ``alpha`` for lasso, lq and cel0; ``positive_code`` also
         applies to the lasso codes of fit).
-    transform_algorithm : str, default="lasso"
+    transform_n_nonzero_coefs, transform_alpha, transform_q, transform_tol
+        As :class:`SparseCoder`.
+    transform_max_iter, split_sign, positive_code
+        As :class:`SparseCoder`.
     n_jobs : int, optional
         Threads of the coding steps.
     random_state : int, RandomState or Generator, optional
@@ -267,41 +268,3 @@ transform_tol, transform_max_iter, split_sign, positive_code
         self.objective_ = float(np.mean(objectives))
         return self
 
-    def transform(self, X):
-        """Codes of ``X`` on the learned atoms (see ``transform_algorithm``).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Signals.
-
-        Returns
-        -------
-        codes : ndarray of shape (n_samples, n_components)
-        """
-        check_is_fitted(self)
-        return self._transform(X, self.components_)
-
-    def inverse_transform(self, X):
-        """Signals from codes: ``X @ components_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Codes.
-
-        Returns
-        -------
-        signals : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        return self._inverse_transform(X, self.components_)
-
-    @property
-    def _n_features_out(self):
-        return self.components_.shape[0] * (2 if self.split_sign else 1)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from sparseopt.core.history import ConvergenceHistory
-from sparseopt.dictionary._coding import CODING_CONSTRAINTS, CodingMixin
+from sparseopt.dictionary._coding import CODING_CONSTRAINTS, LearnedCodingMixin
 from sparseopt.solvers.dictionary.orthogonal import (
     frank_wolfe_gap,
     frank_wolfe_step,
@@ -21,7 +21,7 @@ from sparseopt.utils.validation import check_random_state_seed, validate_data
 __all__ = ["OnlineOrthogonalDictionaryLearning"]
 
 
-class OnlineOrthogonalDictionaryLearning(CodingMixin, BaseEstimator):
+class OnlineOrthogonalDictionaryLearning(LearnedCodingMixin, BaseEstimator):
     r"""Online orthogonal dictionary learning by Frank-Wolfe (Xue & Lau, 2021).
 
     For signals :math:`y = D_0^\top x` with an orthogonal dictionary
@@ -51,8 +51,9 @@ class OnlineOrthogonalDictionaryLearning(CodingMixin, BaseEstimator):
         Shuffle the signals at each epoch.
     transform_algorithm : str, default="omp"
         Coder of :meth:`transform` (see :class:`SparseCoder`).
-    transform_n_nonzero_coefs, transform_alpha, transform_q, transform_tol, \
-transform_max_iter, split_sign, positive_code
+    transform_n_nonzero_coefs, transform_alpha, transform_q, transform_tol
+        As :class:`SparseCoder`.
+    transform_max_iter, split_sign, positive_code
         As :class:`SparseCoder`.
     n_jobs : int, optional
         Threads of :meth:`transform`.
@@ -217,41 +218,3 @@ transform_max_iter, split_sign, positive_code
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return 0.25 * float(np.mean(np.sum((X @ self.components_.T) ** 4, axis=1)))
 
-    def transform(self, X):
-        """Sparse codes of ``X`` on the learned atoms (see ``transform_algorithm``).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Signals.
-
-        Returns
-        -------
-        codes : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        return self._transform(X, self.components_)
-
-    def inverse_transform(self, X):
-        """Signals from codes: ``X @ components_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Codes.
-
-        Returns
-        -------
-        signals : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        return self._inverse_transform(X, self.components_)
-
-    @property
-    def _n_features_out(self):
-        return self.components_.shape[0] * (2 if self.split_sign else 1)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

@@ -70,7 +70,7 @@ def make_spectral_grid(X, n_components=300, *, n_scales=3, sampling="uniform",
     >>> from sparseopt.gp import make_spectral_grid
     >>> weeks = np.arange(0.0, 100.0)[:, None] / 52.0  # weekly, in years
     >>> means, scales = make_spectral_grid(weeks, n_components=6, n_scales=2)
-    >>> float(means.max())  # Nyquist: half a cycle per week = 26 per year
+    >>> round(float(means.max()), 9)  # Nyquist: half a cycle per week = 26 per year
     26.0
     """
     X = check_array(X, input_name="X", dtype=np.float64, ensure_min_samples=2)

@@ -147,7 +147,7 @@ class GSMKernel(_GridSpectralKernel):
     >>> kernel = GSMKernel([1.0, 0.5], means=[0.0, 0.25], scales=0.01)
     >>> K = kernel(np.arange(3.0)[:, None])
     >>> round(float(K[0, 0]), 6), round(float(K[0, 2]), 4)
-    (1.5, 0.4991)
+    (1.5, 0.4961)
     """
 
     _one_dimensional = True
@@ -188,5 +188,5 @@ class GSMPKernel(_GridSpectralKernel):
     >>> kernel = GSMPKernel([1.0], means=[[0.0, 0.5]], scales=[[0.1, 0.1]])
     >>> X = np.array([[0.0, 0.0], [0.0, 1.0]])
     >>> np.round(kernel(X), 4).tolist()
-    [[1.0, -0.8217], [-0.8217, 1.0]]
+    [[1.0, -0.8209], [-0.8209, 1.0]]
     """

@@ -27,6 +27,7 @@ def diffprivlib_mechanisms():
         del sys.modules[name]
     package = types.ModuleType("diffprivlib")
     package.__path__ = list(spec.submodule_search_locations)
+    package.__spec__ = spec  # importlib.util.find_spec("diffprivlib") reads it
     sys.modules["diffprivlib"] = package
     try:
         return importlib.import_module("diffprivlib.mechanisms")
