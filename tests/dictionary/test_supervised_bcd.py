@@ -249,3 +249,22 @@ def test_bcd_filter_finds_the_discriminative_atom_on_most_seeds():
         accuracies.append(model.score(X[100:], y[100:]))
     accuracies = np.array(accuracies)
     assert np.sum(accuracies > 0.8) >= 6 and np.median(accuracies) > 0.8, accuracies
+
+
+def test_bcd_coefficients_solve_their_convex_subproblem():
+    """At the filter BCD's stopping point, (beta, gamma) minimise the ridge multinomial
+    logistic regression on the features X W (a convex subproblem, solved by cvxpy)."""
+    cp = pytest.importorskip("cvxpy")
+    X, Y, Z = _design(11, 3)
+    nu = 0.5
+    W, H, beta, gamma, info = bcd_supervised(X, Y, Z, 2, 0.3, nu, "filter", 3000, 1e-14)
+    assert info["converged"]
+    features = X @ W
+    b, g = cp.Variable((2, 2)), cp.Variable((2, 3))
+    logits = features @ b.T + Z @ g.T
+    padded = cp.hstack([np.zeros((60, 1)), logits])
+    objective = (cp.sum(cp.log_sum_exp(padded, axis=1)) - cp.sum(cp.multiply(Y, logits))
+                 + nu / 2 * (cp.sum_squares(b) + cp.sum_squares(g[:, 1:])))
+    cp.Problem(cp.Minimize(objective)).solve(solver=cp.CLARABEL)
+    np.testing.assert_allclose(beta, b.value, atol=1e-4)
+    np.testing.assert_allclose(gamma, g.value, atol=1e-4)
