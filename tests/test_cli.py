@@ -215,6 +215,13 @@ def test_every_public_name_is_in_the_tour(family):
         f"(add a task to sparseopt/tour/{family}.py or say why in its NOT_IN_TOUR)")
 
 
+# Rows whose "not converged" is a known, documented defect that the tour shows as it is:
+# SLIM-KL's consensus ADMM stalls on overlapping grids (docs/user_guide/gp.rst; the strict
+# xfail tests/gp/test_slimkl.py::test_agents_reach_the_centralised_optimum_on_an_overlapping_grid).
+# Once fixed, these rows converge and this test fails until the set is emptied.
+_KNOWN_NOT_CONVERGED = {"sparseopt SLIMKLRegressor (8-bit)", "sparseopt SLIMKLRegressor (64-bit)"}
+
+
 def test_quick_tour():
     """The tour --quick runs every family; each sparseopt row succeeds, nothing leaks."""
     stream = io.StringIO()
@@ -228,7 +235,8 @@ def test_quick_tour():
             if implementation.role == "sparseopt":
                 assert outcome.status == "ok", (task.title, outcome)
                 assert math.isfinite(outcome.value) and outcome.seconds > 0
-                assert not any("converged" in remark for remark in outcome.remarks), (
+                not_converged = any("converged" in remark for remark in outcome.remarks)
+                assert not_converged == (outcome.name in _KNOWN_NOT_CONVERGED), (
                     task.title, outcome.name, outcome.remarks)
             else:
                 assert outcome.status in ("ok", "not installed", "skipped"), (

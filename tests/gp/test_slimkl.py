@@ -11,6 +11,7 @@ from sparseopt.gp._fusion import fuse_predictions
 from sparseopt.solvers.lmk.atoms import SpectralAtoms
 from sparseopt.solvers.lmk.mm import mm_weights
 from sparseopt.solvers.lmk.objective import LMKProblem
+from sparseopt.solvers.lmk.sca import sca_weights
 
 MEANS = np.array([0.0, 0.3, 0.7, 1.1, 1.6])[:, None]
 SCALES = np.full((5, 1), 0.05)
@@ -47,6 +48,62 @@ def test_agents_reach_the_centralised_minimiser(seed):
     assert abs(value - central["objective"]) <= 1e-3 * abs(central["objective"])
     assert model.log_marginal_likelihood_ == pytest.approx(
         -0.5 * (value + len(y) * np.log(2 * np.pi)), rel=1e-10)
+
+
+OVERLAPPING_MEANS = np.linspace(0.0, 1.6, 30)[:, None]  # 0.055 apart
+OVERLAPPING_SCALES = np.full((30, 1), 0.08)  # wider than the spacing
+
+
+def overlapping_grid_data(seed, n=240, noise=0.1):
+    """Draws from a GSM prior on 30 overlapping atoms, 5 of them active."""
+    rng = np.random.default_rng(seed)
+    X = np.sort(rng.uniform(0, 10, n))[:, None]
+    weights = np.zeros(30)
+    weights[rng.choice(30, 5, replace=False)] = rng.uniform(0.2, 1.0, 5)
+    gram = SpectralAtoms(X, OVERLAPPING_MEANS, OVERLAPPING_SCALES).gram(weights)
+    return X, np.linalg.cholesky(gram + noise * np.eye(n)) @ rng.standard_normal(n)
+
+
+def _summed_problem(X, y, partitions):
+    return LMKProblem([(SpectralAtoms(X[p], OVERLAPPING_MEANS, OVERLAPPING_SCALES), y[p])
+                       for p in partitions])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 6])
+def test_centralised_optimum_on_an_overlapping_grid_does_not_depend_on_the_start(seed):
+    # the target of the ADMM is well defined: MM from equal and random starts and SCA
+    # agree (measured spread over seeds 0-9: at most 6.3e-11 relative)
+    X, y = overlapping_grid_data(seed)
+    rng = np.random.default_rng(seed)
+    problem = _summed_problem(X, y, np.array_split(rng.permutation(len(y)), 3))
+    starts = [np.full(30, 0.03)] + [rng.uniform(0.001, 0.1, 30) for _ in range(2)]
+    values = [mm_weights(problem, w, 0.1, learn_noise=False, tol=1e-10, max_iter=20000)[2][
+        "objective"] for w in starts]
+    values.append(sca_weights(problem, starts[0], 0.1, learn_noise=False, tol=1e-9,
+                              max_iter=2000)[2]["objective"])
+    assert np.ptp(values) <= 1e-8 * abs(values[0])
+
+
+_OVERLAP_DEFECT = ("known defect (issue 18): on an overlapping grid the consensus ADMM does "
+                   "not converge (gap to the centralised optimum 1.1e-5 to 5.0e-2 over seeds "
+                   "0-9 after 1000 rounds, residuals stalled); see docs/user_guide/gp.rst")
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=_OVERLAP_DEFECT)
+def test_agents_reach_the_centralised_optimum_on_an_overlapping_grid():
+    X, y = overlapping_grid_data(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = SLIMKLRegressor(3, grid=(OVERLAPPING_MEANS, OVERLAPPING_SCALES), noise=0.1,
+                                normalize_y=False, random_state=0, tol=1e-5,
+                                max_iter=300).fit(X, y)
+    problem = _summed_problem(X, y, model.partitions_)
+    _, _, central = mm_weights(problem, np.full(30, 0.03), 0.1, learn_noise=False,
+                               tol=1e-10, max_iter=20000)
+    value = problem.objective(model.weights_, 0.1)
+    assert abs(value - central["objective"]) <= 1e-3 * abs(central["objective"])
 
 
 def test_one_agent_is_the_single_agent_solver():
