@@ -48,12 +48,18 @@ def _instances():
     ldp = [LDPSparseRegressor(n_nonzero=1, **bounds),
            LDPSparseRegressor(mode="nldp", **bounds),
            LDPSparseRegressor(mode="nldp", x_norm="l2", mechanism="l2_ball", **bounds)]
+    from sparseopt.dictionary import SupervisedDictionaryLearning
+
+    # the feature variant and the block coordinate descent (short runs: same code paths)
+    sdl = [SupervisedDictionaryLearning(variant="feature", max_iter=50),
+           SupervisedDictionaryLearning(solver="bcd", max_iter=50),
+           SupervisedDictionaryLearning(variant="feature", solver="bcd", max_iter=50)]
     # estimators that need data-shaped parameters get them in their own test below
     needs_data = {"SparseCoder"}
     replaced = (LDPSparseRegressor, GSMPRegressor, SLIMKLRegressor)
     defaults = [cls() for name, cls in all_estimators()
                 if not name.endswith("CV") and cls not in replaced and name not in needs_data]
-    return defaults + engine + sbl + dag + cv + ldp + gp
+    return defaults + engine + sbl + dag + cv + ldp + gp + sdl
 
 
 def _sparse_coder(n_features):

@@ -9,8 +9,9 @@
 - :class:`OnlineOrthogonalDictionaryLearning`: Xue & Lau's online orthogonal
   dictionary learning by Frank-Wolfe over the spectral-norm ball.
 - :class:`SupervisedDictionaryLearning`: Lee, Lyu & Yao's supervised
-  dictionary learning with auxiliary covariates (filter variant, low-rank
-  projected gradient descent on the lifted convex problem).
+  dictionary learning with auxiliary covariates (filter and feature
+  variants; low-rank projected gradient descent on the lifted problem, or
+  block coordinate descent on the factored one).
 
 The coders are the kernels of :mod:`sparseopt.solvers.sparse_coding`, the
 dictionary updates those of :mod:`sparseopt.solvers.dictionary`.

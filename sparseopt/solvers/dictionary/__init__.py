@@ -10,5 +10,8 @@ The dictionary-update steps of the learners of :mod:`sparseopt.dictionary`
   orthogonal dictionary learning by Frank-Wolfe over the spectral-norm ball;
 - :mod:`~sparseopt.solvers.dictionary.supervised`: Lee, Lyu & Yao's
   supervised dictionary learning with auxiliary covariates, by low-rank
-  projected gradient descent on the lifted convex problem (filter variant).
+  projected gradient descent on the lifted problem (filter and feature
+  variants);
+- :mod:`~sparseopt.solvers.dictionary.supervised_bcd`: the same model by
+  block coordinate descent with diminishing radius on the factored problem.
 """
