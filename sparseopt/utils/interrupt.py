@@ -53,7 +53,12 @@ class DeferredInterrupt:
         self._pending = True
 
     def check(self):
-        """Raise ``KeyboardInterrupt`` if Ctrl-C was pressed since the last check."""
+        """Raise ``KeyboardInterrupt`` if Ctrl-C was pressed since the last check
+        (here or in an enclosing :class:`DeferredInterrupt` that recorded it)."""
+        outer = getattr(self._previous, "__self__", None)
+        if not self._pending and isinstance(outer, DeferredInterrupt) and outer._pending:
+            outer._pending = False
+            raise KeyboardInterrupt
         if not self._pending:
             return
         self._pending = False

@@ -28,6 +28,17 @@ def test_pending_sigint_is_raised_on_exit_and_nesting_propagates():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+
+def test_inner_check_raises_a_signal_the_outer_block_recorded():
+    """A Ctrl-C that arrives between two kernels of an outer block, before an inner
+    loop starts, is raised at the inner loop's first check, not after the loop."""
+    with DeferredInterrupt():
+        os.kill(os.getpid(), signal.SIGINT)  # recorded by the outer block
+        with pytest.raises(KeyboardInterrupt):
+            with DeferredInterrupt() as inner:
+                inner.check()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
 def test_user_handlers_and_ignore_are_respected():
     seen = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))

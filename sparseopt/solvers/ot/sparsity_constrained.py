@@ -43,6 +43,7 @@ from sparseopt.solvers.ot.duals import (
 )
 from sparseopt.solvers.ot.lbfgs import maximise
 from sparseopt.solvers.ot.newton import qrot_newton, restricted_qrot_newton
+from sparseopt.utils import DeferredInterrupt
 
 __all__ = ["sparsity_constrained_solve", "relaxation_value", "relaxation_plan"]
 
@@ -226,23 +227,28 @@ def sparsity_constrained_solve(a, b, M, gamma, k, *, formulation="dual", tol=1e-
         ``relaxation_marginal_error``, ``repair_iterations`` and ``history``.
     """
     history = ConvergenceHistory("marginal_error")
-    if k == 1:
-        result = _solve_k1(a, b, M, gamma, history)
-    else:
-        result = _solve_relaxation(a, b, M, gamma, k, formulation, tol, dual_tol, max_iter,
-                                   history, printer)
-    result["value"] = max(result["value"], *result["start_values"].values())
-    error = result["relaxation_marginal_error"] = _marginal_error(result["plan"], a, b)
-    result["repair_iterations"] = None
-    if repair and error > tol and result["method"] == "smoothing":
-        repaired = _repair(a, b, M, gamma, result["plan"], result["alpha"], result["beta"], tol)
-        result["repair_iterations"] = repaired["n_iter"]
-        repaired_error = _marginal_error(repaired["plan"], a, b)
-        if repaired_error < error:
-            result["plan"], error = repaired["plan"], repaired_error
-            if repaired_error <= tol:  # else the relaxation's potentials, not diverging ones
-                result["alpha"], result["beta"] = repaired["alpha"], repaired["beta"]
-    result["marginal_error"], result["history"] = error, history
+    # Ctrl-C between the kernels called outside the L-BFGS loop (whose own
+    # DeferredInterrupt nests in this one) raises a clean KeyboardInterrupt
+    with DeferredInterrupt() as interrupt:
+        if k == 1:
+            result = _solve_k1(a, b, M, gamma, history)
+        else:
+            result = _solve_relaxation(a, b, M, gamma, k, formulation, tol, dual_tol, max_iter,
+                                       history, printer)
+        result["value"] = max(result["value"], *result["start_values"].values())
+        error = result["relaxation_marginal_error"] = _marginal_error(result["plan"], a, b)
+        result["repair_iterations"] = None
+        if repair and error > tol and result["method"] == "smoothing":
+            repaired = _repair(a, b, M, gamma, result["plan"], result["alpha"], result["beta"],
+                               tol)
+            result["repair_iterations"] = repaired["n_iter"]
+            repaired_error = _marginal_error(repaired["plan"], a, b)
+            if repaired_error < error:
+                result["plan"], error = repaired["plan"], repaired_error
+                if repaired_error <= tol:  # else the relaxation's potentials, not diverging ones
+                    result["alpha"], result["beta"] = repaired["alpha"], repaired["beta"]
+        result["marginal_error"], result["history"] = error, history
+        interrupt.check()
     return result
 
 
