@@ -14,7 +14,10 @@ from sparseopt.gp._fusion import FUSION_RULES, fuse_predictions
 from sparseopt.gp._regressor import learned_kernel
 from sparseopt.solvers.admm.consensus import consensus_admm
 from sparseopt.solvers.admm.pools import DaskPool, SerialPool
+from sparseopt.solvers.lmk.distributed import (DistributedProblem, StatisticsAgent,
+                                               advance_statistics)
 from sparseopt.solvers.lmk.local import LocalKernelProblem
+from sparseopt.solvers.lmk.mm import mm_weights
 from sparseopt.utils import get_dask_client
 
 __all__ = ["SLIMKLRegressor"]
@@ -143,6 +146,7 @@ class SLIMKLRegressor(SpectralGPBase):
     _parameter_constraints: dict = {
         **COMMON_CONSTRAINTS,
         "n_agents": [Interval(Integral, 1, None, closed="left")],
+        "solver": [StrOptions({"admm", "mm"})],
         "rho": [Interval(Real, 0, None, closed="neither")],
         "quantization_step": [Interval(Real, 0, None, closed="neither"), None],
         "quantization_bits": [Interval(Integral, 1, 52, closed="both"), None],
@@ -154,12 +158,13 @@ class SLIMKLRegressor(SpectralGPBase):
         "n_blocks": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, n_agents=4, *, rho=1.0, quantization_step=None, quantization_bits=None,
+    def __init__(self, n_agents=4, *, solver="mm", rho=1.0, quantization_step=None, quantization_bits=None,
                  backend="serial", client=None, fusion="gpoe", partition="random",
                  n_components=300, n_scales=3, grid="uniform", noise="learn",
                  noise_floor=1e-6, tol=1e-3, max_iter=None, local_max_iter=3, n_blocks=1,
                  normalize_y=True, random_state=None, verbose=0):
         self.n_agents = n_agents
+        self.solver = solver
         self.rho = rho
         self.quantization_step = quantization_step
         self.quantization_bits = quantization_bits
@@ -181,13 +186,15 @@ class SLIMKLRegressor(SpectralGPBase):
         self.verbose = verbose
 
     def _pool(self, factory_args, start, options):
+        agents = ({} if self.solver == "admm"
+                  else {"state": StatisticsAgent, "step": advance_statistics})
         if self.backend == "serial":
-            return SerialPool(LocalKernelProblem, factory_args, start, options)
+            return SerialPool(LocalKernelProblem, factory_args, start, options, **agents)
         client = get_dask_client(self.client)
         if client is None:
             raise ValueError("backend='dask' needs a Dask client: pass client=... or start "
                              "one (distributed.Client()) before fitting.")
-        return DaskPool(client, LocalKernelProblem, factory_args, start, options)
+        return DaskPool(client, LocalKernelProblem, factory_args, start, options, **agents)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -225,20 +232,34 @@ class SLIMKLRegressor(SpectralGPBase):
                    "seed": seed}
         pool = self._pool(factory_args, local_start, options)
         try:
-            weights, info = consensus_admm(
-                pool, weights, rho=self.rho, tol=self.tol,
-                max_iter=100 if self.max_iter is None else self.max_iter,
-                step=self.quantization_step, bits=self.quantization_bits, seed=seed,
-                verbose=self.verbose)
-            final = pool.evaluate(weights)
+            if self.solver == "mm":
+                weights, noise, info = self._fit_mm(pool, weights, noise, learn, floor)
+                noises, objective = np.full(self.n_agents, noise), info["objective"]
+            else:
+                weights, info = consensus_admm(
+                    pool, weights, rho=self.rho, tol=self.tol,
+                    max_iter=100 if self.max_iter is None else self.max_iter,
+                    step=self.quantization_step, bits=self.quantization_bits, seed=seed,
+                    verbose=self.verbose)
+                final = pool.evaluate(weights)
+                noises = np.array([local[n_atoms] if learn else noise for _, local in final])
+                objective = sum(value for value, _ in final)
         finally:
             pool.close()
-        local_values = [value for value, _ in final]
-        noises = np.array([local[n_atoms] if learn else noise for _, local in final])
-        self._store(X, y, parts, weights, means, scales, noises, info, local_values)
+        self._store(X, y, parts, weights, means, scales, noises, info, objective)
         return self
 
-    def _store(self, X, y, parts, weights, means, scales, noises, info, local_values):
+    def _fit_mm(self, pool, weights, noise, learn, floor):
+        """The centralised MM of the summed objective, one statistics round per step."""
+        problem = DistributedProblem(pool, weights.size)
+        weights, noise, info = mm_weights(
+            problem, weights, noise, learn_noise=learn, noise_floor=floor, tol=self.tol,
+            max_iter=500 if self.max_iter is None else self.max_iter, verbose=self.verbose)
+        info.update(n_iter=problem.rounds, bits=problem.bits,
+                    bits_unquantized=problem.bits_unquantized)
+        return weights, noise, info
+
+    def _store(self, X, y, parts, weights, means, scales, noises, info, objective):
         self.weights_ = weights
         self.active_components_ = np.flatnonzero(weights)
         self.means_, self.scales_ = means, scales
@@ -247,8 +268,7 @@ class SLIMKLRegressor(SpectralGPBase):
         self.local_noise_variances_ = noises * self._y_train_std ** 2
         self.noise_variance_ = noise * self._y_train_std ** 2
         self.kernel_ = learned_kernel(weights, means, scales, noise)
-        self.log_marginal_likelihood_ = -0.5 * (sum(local_values)
-                                                + X.shape[0] * np.log(2.0 * np.pi))
+        self.log_marginal_likelihood_ = -0.5 * (objective + X.shape[0] * np.log(2.0 * np.pi))
         self.n_iter_ = info["n_iter"]
         self.history_ = info["history"]
         self.bits_communicated_ = int(info["bits"])
@@ -257,10 +277,12 @@ class SLIMKLRegressor(SpectralGPBase):
         self._experts = [GaussianPosterior(X[p], y[p], weights, means, scales, local_noise)
                          for p, local_noise in zip(parts, noises, strict=True)]
         if not info["converged"]:
+            what = ("ADMM rounds: residual ratio" if self.solver == "admm"
+                    else f"MM rounds: stationarity (tol={self.tol:.1e})")
             warnings.warn(
-                f"SLIMKLRegressor did not converge in {self.n_iter_} ADMM rounds: "
-                f"residual ratio {self.history_.criteria[-1]:.3e} > 1. Increase max_iter or "
-                "tol.", ConvergenceWarning, stacklevel=3)
+                f"SLIMKLRegressor did not converge in {self.n_iter_} {what} "
+                f"{self.history_.criteria[-1]:.3e}. Increase max_iter or tol.",
+                ConvergenceWarning, stacklevel=3)
 
     def predict(self, X, return_std=False):
         """Fused predictive distribution of the targets (noise included).

@@ -48,7 +48,7 @@ backend, and any recomputation after a lost worker, gives the same result.
 import numpy as np
 
 from sparseopt.core import ConvergenceHistory
-from sparseopt.solvers.admm.quantize import quantize
+from sparseopt.solvers.admm.quantize import quantize, rounding_rng
 from sparseopt.utils import DeferredInterrupt, IterationPrinter
 
 __all__ = ["AgentState", "advance_agent", "consensus_admm"]
@@ -56,10 +56,6 @@ __all__ = ["AgentState", "advance_agent", "consensus_admm"]
 _BALANCE_RATIO = 10.0
 _BALANCE_FACTOR = 2.0
 _COORDINATOR = -1  # the quantizer stream index of the coordinator
-
-
-def _rng(seed, round_index, agent):
-    return np.random.default_rng([seed, round_index, agent + 1])
 
 
 class AgentState:
@@ -105,7 +101,7 @@ def advance_agent(state, theta, rho, round_index):
     zeta, value = state.local.solve(theta, multipliers, rho, state.zeta)
     options = state.options
     innovation, n_bits = quantize(zeta[:theta.size] - theta,
-                                  _rng(options["seed"], round_index, state.index),
+                                  rounding_rng(options["seed"], round_index, state.index),
                                   step=options["step"], bits=options["bits"])
     sent = theta + innovation
     return AgentState(state.local, state.index, state.start, options, multipliers, zeta, sent,
@@ -173,7 +169,8 @@ def consensus_admm(pool, start, *, rho=1.0, lower=None, tol=1e-3, abs_tol=0.0,
                 multipliers += penalty * (previous_zetas - theta)
             penalty = rho
             average = np.maximum(np.mean(zetas + multipliers / penalty, axis=0), lower)
-            innovation, down_bits = quantize(average - theta, _rng(seed, n_iter, _COORDINATOR),
+            innovation, down_bits = quantize(average - theta,
+                                             rounding_rng(seed, n_iter, _COORDINATOR),
                                              step=step, bits=bits)
             new_theta = np.maximum(theta + innovation, lower)
             total_bits += n_agents * (down_bits + 64)  # theta and rho to every agent

@@ -21,8 +21,8 @@ class AgentLost(RuntimeError):
     """An agent's state could not be recovered after a worker failure."""
 
 
-def _build(local_factory, factory_args, index, start, options):
-    return AgentState(local_factory(*factory_args), index, start, options)
+def _build(local_factory, factory_args, index, start, options, state):
+    return state(local_factory(*factory_args), index, start, options)
 
 
 def _message(state):
@@ -46,17 +46,25 @@ class SerialPool:
         Starting iterate of every agent.
     options : dict
         Quantizer options (see :class:`.consensus.AgentState`).
+    state : type, default=AgentState
+        The agents' state, built as ``state(local, index, start, options)``.
+    step : callable, default=advance_agent
+        One round of an agent: ``step(state, *args) -> new state`` whose
+        ``message`` is what it sends (the ADMM round by default; any
+        exchange of the same shape, e.g.
+        :func:`sparseopt.solvers.lmk.distributed.advance_statistics`).
     """
 
-    def __init__(self, local_factory, factory_args, start, options):
-        self.states = [_build(local_factory, args, j, start, options)
+    def __init__(self, local_factory, factory_args, start, options, *, state=AgentState,
+                 step=advance_agent):
+        self.step = step
+        self.states = [_build(local_factory, args, j, start, options, state)
                        for j, args in enumerate(factory_args)]
         self.n_agents = len(self.states)
 
-    def advance(self, theta, rho, round_index):
-        """One round of every agent; their messages."""
-        self.states = [advance_agent(s, theta, rho, round_index)
-                       for s in self.states]
+    def advance(self, *args):
+        """One round of every agent (``step(state, *args)``); their messages."""
+        self.states = [self.step(s, *args) for s in self.states]
         return [s.message for s in self.states]
 
     def evaluate(self, theta):
@@ -74,18 +82,19 @@ class DaskPool:
     ----------
     client : distributed.Client
         The cluster.
-    local_factory, factory_args, start, options
+    local_factory, factory_args, start, options, state, step
         As in :class:`SerialPool`.
     """
 
-    def __init__(self, client, local_factory, factory_args, start, options):
-        self.client = client
+    def __init__(self, client, local_factory, factory_args, start, options, *,
+                 state=AgentState, step=advance_agent):
+        self.client, self.step = client, step
         workers = sorted(client.scheduler_info()["workers"])
         if not workers:
             raise AgentLost("the Dask cluster has no worker to host the agents")
         self.n_agents = len(factory_args)
         self.states = [
-            client.submit(_build, local_factory, args, j, start, options,
+            client.submit(_build, local_factory, args, j, start, options, state,
                           workers=[workers[j % len(workers)]], allow_other_workers=True,
                           pure=False)
             for j, args in enumerate(factory_args)]
@@ -102,13 +111,12 @@ class DaskPool:
                 "The fit stopped rather than return a model missing their data; restart the "
                 "workers (or use backend='serial') and fit again.") from exc
 
-    def advance(self, theta, rho, round_index):
+    def advance(self, *args):
         """One round of every agent, each on its worker; their messages."""
         submit = self.client.submit
-        self.states = [submit(advance_agent, s, theta, rho, round_index,
-                              pure=False) for s in self.states]
+        self.states = [submit(self.step, s, *args, pure=False) for s in self.states]
         return self._gather([submit(_message, s, pure=False) for s in self.states],
-                            f"run round {round_index} of")
+                            f"run round {args[-1]} of")
 
     def evaluate(self, theta):
         """Each agent's ``(local objective at theta, local iterate)``, from its worker."""

@@ -14,10 +14,17 @@ header (offset and step) when quantized, against :math:`64d` unquantized.
 
 import numpy as np
 
-__all__ = ["quantize", "message_bits"]
+__all__ = ["message_bits", "quantize", "rounding_rng"]
 
 _HEADER_BITS = 128
 _FLOAT_BITS = 64
+
+
+def rounding_rng(seed, round_index, agent):
+    """The generator of one message's random rounding, seeded by (``seed``, round,
+    sender): any backend, and any recomputation of a round, draws the same bits.
+    ``agent`` is the sender's number, -1 for the coordinator."""
+    return np.random.default_rng([seed, round_index, agent + 1])
 
 
 def quantize(x, rng, *, step=None, bits=None):

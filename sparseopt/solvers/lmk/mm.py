@@ -110,7 +110,9 @@ def mm_weights(problem, weights, noise, *, learn_noise=True, noise_floor=0.0, to
     Parameters
     ----------
     problem : LMKProblem
-        The objective.
+        The objective (or any object with its ``factors``, ``value`` and
+        ``statistics`` methods, e.g. the agents of
+        :class:`~sparseopt.solvers.lmk.distributed.DistributedProblem`).
     weights : ndarray of shape (A,)
         Positive starting weights (the update keeps zeros at zero).
     noise : float
@@ -221,9 +223,7 @@ def _revive(problem, point, tol, prune_tol):
     pruned = np.flatnonzero(point.weights <= 0)
     if not pruned.size:
         return 0
-    trace = sum(atoms.traces(f.inverse(), pruned)
-                for (atoms, _), f in zip(problem.parts, point.factors, strict=True))
-    quad = problem.quads(point.factors, pruned)
+    trace, quad, _, _ = problem.statistics(point.factors, pruned)
     violating = quad > (1.0 + tol) * trace
     # back at 10x the pruning level: growing, it is not pruned again at once
     point.weights[pruned[violating]] = 10.0 * prune_tol / trace[violating]
