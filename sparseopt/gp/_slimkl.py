@@ -250,11 +250,23 @@ class SLIMKLRegressor(SpectralGPBase):
         return self
 
     def _fit_mm(self, pool, weights, noise, learn, floor):
-        """The centralised MM of the summed objective, one statistics round per step."""
+        """The centralised MM of the summed objective, one statistics round per step;
+        with quantized statistics, the stop is confirmed (or the MM finished) on exact ones."""
         problem = DistributedProblem(pool, weights.size)
-        weights, noise, info = mm_weights(
-            problem, weights, noise, learn_noise=learn, noise_floor=floor, tol=self.tol,
-            max_iter=500 if self.max_iter is None else self.max_iter, verbose=self.verbose)
+        max_iter = 500 if self.max_iter is None else self.max_iter
+        options = {"learn_noise": learn, "noise_floor": floor, "tol": self.tol,
+                   "verbose": self.verbose}
+        weights, noise, info = mm_weights(problem, weights, noise, max_iter=max_iter, **options)
+        quantized = self.quantization_step is not None or self.quantization_bits is not None
+        if quantized and info["converged"]:
+            history, done = info["history"], info["n_iter"]
+            problem.exact = True
+            weights, noise, info = mm_weights(problem, weights, noise,
+                                              max_iter=max_iter - done, **options)
+            for row in zip(info["history"].iterations, info["history"].objectives,
+                           info["history"].criteria, strict=True):
+                history.append(done + row[0], *row[1:])
+            info["history"] = history
         info.update(n_iter=problem.rounds, bits=problem.bits,
                     bits_unquantized=problem.bits_unquantized)
         return weights, noise, info

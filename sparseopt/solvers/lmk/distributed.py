@@ -27,7 +27,12 @@ error shrinks as the iterates settle; the reconstructed sums are clipped at
 0 (the statistics are non-negative). The values :math:`l_j` travel as 64-bit
 floats (SQUAREM's monotone test and the reported history are exact), and so
 does the broadcast point: the MM update multiplies the weights, whose
-zeros must stay exact. Random roundings are seeded by (seed, round, agent),
+zeros must stay exact. Quantized statistics can be far off just after a
+large step (the error is a fraction of the innovation's range), enough to
+stop at, or prune an atom from, a point that is not stationary: so a run
+that stops with quantized statistics is confirmed with exact ones (64-bit
+rounds, continuing the MM from there until the KKT rule holds on them;
+see :class:`sparseopt.gp.SLIMKLRegressor`). Random roundings are seeded by (seed, round, agent),
 so every backend gives the same result.
 """
 
@@ -66,8 +71,10 @@ class StatisticsAgent:
         self.message = message
 
 
-def advance_statistics(state, weights, noise, round_index):
+def advance_statistics(state, weights, noise, exact, round_index):
     """One round of an agent: statistics of its objective at ``(weights, noise)``.
+
+    Quantized with the agent's options unless ``exact`` (then sent as 64-bit floats).
 
     Returns the new :class:`StatisticsAgent`; its ``message`` is
     ``(statistics, value, bits sent)`` with ``statistics`` the reconstruction
@@ -86,7 +93,8 @@ def advance_statistics(state, weights, noise, round_index):
     options = state.options
     innovation, n_bits = quantize(statistics - reference,
                                   rounding_rng(options["seed"], round_index, state.index),
-                                  step=options["step"], bits=options["bits"])
+                                  step=None if exact else options["step"],
+                                  bits=None if exact else options["bits"])
     sent = reference + innovation
     return StatisticsAgent(state.local, state.index, state.start, options, sent,
                            (sent, problem.value(factors), n_bits + _FLOAT_BITS))
@@ -115,6 +123,8 @@ class DistributedProblem:
 
     Attributes
     ----------
+    exact : bool
+        Ask the agents for 64-bit statistics (default False: their quantizer).
     rounds : int
         Rounds (broadcasts) so far.
     bits : int
@@ -127,11 +137,12 @@ class DistributedProblem:
     def __init__(self, pool, n_atoms):
         self.pool, self.n_atoms = pool, n_atoms
         self.rounds, self.bits, self.bits_unquantized = 0, 0, 0
+        self.exact = False
 
     def factors(self, weights, noise):
         """Run one round at ``(weights, noise)`` (raises :class:`NotPositiveDefinite`)."""
         messages = self.pool.advance(np.asarray(weights, dtype=np.float64), float(noise),
-                                     self.rounds)
+                                     self.exact, self.rounds)
         self.rounds += 1
         n_agents, size = self.pool.n_agents, 2 * self.n_atoms + 2
         down = n_agents * _FLOAT_BITS * (self.n_atoms + 1)
