@@ -27,8 +27,8 @@ def gsm_prior_data(seed=0, n=200, noise=0.1):
 
 def _fit(**params):
     X, y = gsm_prior_data()
-    defaults = dict(grid=(MEANS, SCALES), noise=0.1, normalize_y=False, random_state=0,
-                    tol=1e-5, max_iter=300)
+    defaults = dict(solver="admm", grid=(MEANS, SCALES), noise=0.1, normalize_y=False,
+                    random_state=0, tol=1e-5, max_iter=300)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return SLIMKLRegressor(**{**defaults, **params}).fit(X, y), X, y
@@ -38,8 +38,8 @@ def _fit(**params):
                                   pytest.param(2, marks=pytest.mark.slow)])
 def test_agents_reach_the_centralised_minimiser(seed):
     X, y = gsm_prior_data(seed)
-    model = SLIMKLRegressor(4, grid=(MEANS, SCALES), noise=0.1, normalize_y=False,
-                            random_state=0, tol=1e-5, max_iter=300).fit(X, y)
+    model = SLIMKLRegressor(4, solver="admm", grid=(MEANS, SCALES), noise=0.1,
+                            normalize_y=False, random_state=0, tol=1e-5, max_iter=300).fit(X, y)
     problem = LMKProblem([(SpectralAtoms(X[p], MEANS, SCALES), y[p])
                           for p in model.partitions_])
     _, _, central = mm_weights(problem, np.full(5, 0.2), 0.1, learn_noise=False, tol=1e-10,
@@ -96,14 +96,84 @@ def test_agents_reach_the_centralised_optimum_on_an_overlapping_grid():
     X, y = overlapping_grid_data(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = SLIMKLRegressor(3, grid=(OVERLAPPING_MEANS, OVERLAPPING_SCALES), noise=0.1,
-                                normalize_y=False, random_state=0, tol=1e-5,
+        model = SLIMKLRegressor(3, solver="admm", grid=(OVERLAPPING_MEANS, OVERLAPPING_SCALES),
+                                noise=0.1, normalize_y=False, random_state=0, tol=1e-5,
                                 max_iter=300).fit(X, y)
     problem = _summed_problem(X, y, model.partitions_)
     _, _, central = mm_weights(problem, np.full(30, 0.03), 0.1, learn_noise=False,
                                tol=1e-10, max_iter=20000)
     value = problem.objective(model.weights_, 0.1)
     assert abs(value - central["objective"]) <= 1e-3 * abs(central["objective"])
+
+
+def _central_value(problem):
+    # the centralised optimum by SCA, another solver than the MM under test (MM from four
+    # starts and SCA agree to 6.3e-11 on seeds 0-9: see the test above)
+    return sca_weights(problem, np.full(30, 0.03), 0.1, learn_noise=False, tol=1e-9,
+                       max_iter=2000)[2]["objective"]
+
+
+def _overlapping_fit(seed, **params):
+    X, y = overlapping_grid_data(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # it must converge: no ConvergenceWarning
+        model = SLIMKLRegressor(3, solver="mm", grid=(OVERLAPPING_MEANS, OVERLAPPING_SCALES),
+                                noise=0.1, normalize_y=False, random_state=0, tol=1e-5,
+                                max_iter=3000, **params).fit(X, y)
+    return model, _summed_problem(X, y, model.partitions_), y
+
+
+# measured (seeds 0-9, 3 agents, tol=1e-5): gap 2.0e-6 .. 9.0e-5, 470-1948 rounds; 8-bit
+# statistics: 9.5e-7 .. 9.7e-5, 745-1990 rounds
+@pytest.mark.parametrize("bits", [None, 8])
+@pytest.mark.parametrize("seed", [0, 1, *(pytest.param(s, marks=pytest.mark.slow)
+                                          for s in range(2, 10))])
+def test_mm_agents_reach_the_centralised_optimum_on_an_overlapping_grid(seed, bits):
+    if bits is not None and seed == 1:
+        pytest.skip("one quantized seed in the default run")
+    model, problem, y = _overlapping_fit(seed, quantization_bits=bits)
+    value = problem.objective(model.weights_, 0.1)
+    central = _central_value(problem)
+    assert abs(value - central) <= 1e-3 * abs(central)
+    assert model.log_marginal_likelihood_ == pytest.approx(
+        -0.5 * (value + len(y) * np.log(2 * np.pi)), rel=1e-10)
+    assert model.history_.objectives[-1] == pytest.approx(value, rel=1e-10)
+    if bits is None:
+        assert model.bits_communicated_ == model.bits_unquantized_
+    else:  # the statistics travel at 8 bits, the broadcast point and values at 64
+        assert model.bits_communicated_ < 0.5 * model.bits_unquantized_
+
+
+def test_mm_decreases_the_summed_objective_monotonically():
+    model, problem, _ = _overlapping_fit(0)
+    objectives = model.history_.objectives
+    assert len(objectives) > 100
+    assert np.all(np.diff(objectives) <= 1e-12 * np.abs(objectives[1:]))
+    assert model.n_iter_ >= len(objectives) - 1  # one round per point, SQUAREM trials too
+
+
+def test_mm_with_one_agent_is_the_single_agent_mm():
+    X, y = gsm_prior_data()
+    params = dict(grid=(MEANS, SCALES), tol=1e-6, random_state=0)
+    model = SLIMKLRegressor(1, solver="mm", **params).fit(X, y)  # noise learned
+    single = GSMPRegressor(solver="mm", **params).fit(X, y)
+    np.testing.assert_allclose(model.weights_, single.weights_, rtol=1e-10, atol=1e-14)
+    assert model.noise_variance_ == pytest.approx(single.noise_variance_, rel=1e-10)
+    assert model.log_marginal_likelihood_ == pytest.approx(single.log_marginal_likelihood_,
+                                                           rel=1e-12)
+    np.testing.assert_allclose(model.predict(X[:10]), single.predict(X[:10]), rtol=1e-9)
+
+
+def test_mm_shares_one_learned_noise_across_agents():
+    X, y = gsm_prior_data()
+    model = SLIMKLRegressor(3, solver="mm", grid=(MEANS, SCALES), tol=1e-6,
+                            random_state=0).fit(X, y)
+    problem = LMKProblem([(SpectralAtoms(X[p], MEANS, SCALES), (y[p] - y.mean()) / y.std())
+                          for p in model.partitions_])
+    central = mm_weights(problem, np.full(5, 0.18), 0.1, tol=1e-10, max_iter=5000)
+    np.testing.assert_allclose(model.local_noise_variances_, model.noise_variance_)
+    assert model.noise_variance_ / y.var() == pytest.approx(central[1], rel=1e-3)
+    np.testing.assert_allclose(model.weights_, central[0], rtol=1e-2, atol=1e-4)
 
 
 def test_one_agent_is_the_single_agent_solver():
@@ -150,18 +220,20 @@ def test_fusion_rules_by_hand():
     assert variances[1, 0] < variance[0] < variances[0, 0]
 
 
-def test_dask_backend_equals_serial():
+@pytest.mark.parametrize("solver", ["admm", "mm"])
+def test_dask_backend_equals_serial(solver):
     distributed = pytest.importorskip("distributed")
-    serial, X, y = _fit(n_agents=3, quantization_bits=5, max_iter=25)
+    serial, X, y = _fit(n_agents=3, quantization_bits=5, max_iter=25, solver=solver)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                       dashboard_address=None) as cluster:
             with distributed.Client(cluster) as client:
                 dask, *_ = _fit(n_agents=3, quantization_bits=5, max_iter=25, backend="dask",
-                                client=client)
+                                client=client, solver=solver)
     np.testing.assert_allclose(dask.weights_, serial.weights_, rtol=1e-12, atol=1e-15)
     assert dask.bits_communicated_ == serial.bits_communicated_
+    assert dask.n_iter_ == serial.n_iter_ > 1
     np.testing.assert_allclose(dask.predict(X), serial.predict(X), rtol=1e-12)
 
 
@@ -171,21 +243,22 @@ def _kill_a_worker_at_round(round_to_kill):
 
     original = pools.DaskPool.advance
 
-    def advance(self, theta, rho, round_index):
-        if round_index == round_to_kill:
+    def advance(self, *args):  # the round index comes last
+        if args[-1] == round_to_kill:
             victim = sorted(self.client.scheduler_info()["workers"])[0]
             self.client.run(os._exit, 1, workers=[victim], on_error="ignore")
-        return original(self, theta, rho, round_index)
+        return original(self, *args)
 
     return advance
 
 
 @pytest.mark.slow
-def test_a_worker_lost_mid_run_gives_the_same_model_or_a_clear_error(monkeypatch):
+@pytest.mark.parametrize("solver", ["admm", "mm"])
+def test_a_worker_lost_mid_run_gives_the_same_model_or_a_clear_error(monkeypatch, solver):
     distributed = pytest.importorskip("distributed")
     from sparseopt.solvers.admm import pools
 
-    serial, X, y = _fit(n_agents=2, quantization_bits=5, max_iter=8, tol=0.0)
+    serial, X, y = _fit(n_agents=2, quantization_bits=5, max_iter=8, tol=0.0, solver=solver)
     monkeypatch.setattr(pools.DaskPool, "advance", _kill_a_worker_at_round(3))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -194,7 +267,7 @@ def test_a_worker_lost_mid_run_gives_the_same_model_or_a_clear_error(monkeypatch
             with distributed.Client(cluster) as client:
                 try:
                     dask, *_ = _fit(n_agents=2, quantization_bits=5, max_iter=8, tol=0.0,
-                                    backend="dask", client=client)
+                                    backend="dask", client=client, solver=solver)
                 except pools.AgentLost as error:  # recomputation failed: said clearly
                     assert "worker was lost" in str(error)
                 else:  # recomputed from the task graph: exactly the serial model
@@ -207,5 +280,7 @@ def test_bad_input():
         SLIMKLRegressor(quantization_step=0.1, quantization_bits=4).fit(X, y)
     with pytest.raises(ValueError, match="at least two each"):
         SLIMKLRegressor(n_agents=101).fit(X, y)
+    with pytest.raises(ValueError, match="'solver' parameter of SLIMKLRegressor"):
+        SLIMKLRegressor(solver="sca").fit(X, y)
     with pytest.raises(ValueError, match="needs a Dask client"):
         SLIMKLRegressor(backend="dask", n_components=10).fit(X, y)
