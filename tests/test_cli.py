@@ -219,7 +219,7 @@ def test_every_public_name_is_in_the_tour(family):
 # SLIM-KL's consensus ADMM stalls on overlapping grids (docs/user_guide/gp.rst; the strict
 # xfail tests/gp/test_slimkl.py::test_agents_reach_the_centralised_optimum_on_an_overlapping_grid).
 # Once fixed, these rows converge and this test fails until the set is emptied.
-_KNOWN_NOT_CONVERGED = {"sparseopt SLIMKLRegressor (8-bit)", "sparseopt SLIMKLRegressor (64-bit)"}
+_KNOWN_NOT_CONVERGED: set = set()
 
 
 def test_quick_tour():

@@ -135,7 +135,7 @@ def slimkl(quick=False):
     def agents(bits):
         def run():
             from sparseopt.gp import SLIMKLRegressor
-            return SLIMKLRegressor(3, n_components=100, quantization_bits=bits, max_iter=40,
+            return SLIMKLRegressor(3, n_components=100, quantization_bits=bits,
                                    random_state=0).fit(X, y)
         return run
 

@@ -20,20 +20,24 @@ those of the centralised MM on the same parts (to rounding), so the method
 reaches the centralised minimiser of the summed objective; data never leave
 the agents.
 
-With a quantizer (:mod:`sparseopt.solvers.admm.quantize`) an agent sends the
-unbiased stochastic rounding of the *innovation* of its statistics (the
-change since what it last sent; both sides keep the reconstruction), so the
-error shrinks as the iterates settle; the reconstructed sums are clipped at
-0 (the statistics are non-negative). The values :math:`l_j` travel as 64-bit
+With a quantizer (:mod:`sparseopt.solvers.admm.quantize`) an agent sends its
+first statistics as 64-bit floats, then the unbiased stochastic rounding of
+their *relative innovation* :math:`s / \hat s - 1` (:math:`\hat s` what it
+last sent, which both sides keep), received as :math:`\hat s (1 + Q(s/\hat s
+- 1))`: the error of each entry is a fraction of its own size (the
+statistics span orders of magnitude, and the MM step divides them: an
+absolute rounding error on a small trace sent weights to overflow in our
+first version) and it shrinks as the iterates settle; with a bit budget the
+reconstruction stays non-negative. The values :math:`l_j` travel as 64-bit
 floats (SQUAREM's monotone test and the reported history are exact), and so
 does the broadcast point: the MM update multiplies the weights, whose
-zeros must stay exact. Quantized statistics can be far off just after a
+zeros must stay exact. Quantized statistics can be off just after a
 large step (the error is a fraction of the innovation's range), enough to
 stop at, or prune an atom from, a point that is not stationary: so a run
 that stops with quantized statistics is confirmed with exact ones (64-bit
 rounds, continuing the MM from there until the KKT rule holds on them;
-see :class:`sparseopt.gp.SLIMKLRegressor`). Random roundings are seeded by (seed, round, agent),
-so every backend gives the same result.
+see :class:`sparseopt.gp.SLIMKLRegressor`). Random roundings are seeded by
+(seed, round, agent), so every backend gives the same result.
 """
 
 import numpy as np
@@ -89,13 +93,15 @@ def advance_statistics(state, weights, noise, exact, round_index):
                                (None, np.inf, _FLOAT_BITS))
     trace, quad, noise_trace, noise_quad = problem.statistics(factors)
     statistics = np.concatenate([trace, quad, [noise_trace, noise_quad]])
-    reference = np.zeros_like(statistics) if state.sent is None else state.sent
     options = state.options
-    innovation, n_bits = quantize(statistics - reference,
+    if state.sent is None or exact:  # the first statistics travel as floats
+        sent, n_bits = statistics, _FLOAT_BITS * statistics.size
+    else:  # the relative innovation, quantized: each entry's error scales with it
+        scale = np.where(state.sent > 0, state.sent, 1.0)
+        change, n_bits = quantize(statistics / scale - 1.0,
                                   rounding_rng(options["seed"], round_index, state.index),
-                                  step=None if exact else options["step"],
-                                  bits=None if exact else options["bits"])
-    sent = reference + innovation
+                                  step=options["step"], bits=options["bits"])
+        sent = np.maximum(scale * (1.0 + change), 0.0)
     return StatisticsAgent(state.local, state.index, state.start, options, sent,
                            (sent, problem.value(factors), n_bits + _FLOAT_BITS))
 
