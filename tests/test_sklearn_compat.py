@@ -42,8 +42,9 @@ def _instances():
     tiny = {"n_components": 4, "max_iter": 10}
     gp = [GSMPRegressor(**tiny), GSMPRegressor(solver="sca", n_blocks=2, n_components=4,
                                                max_iter=3),
-          SLIMKLRegressor(n_agents=2, local_max_iter=1, quantization_bits=8, fusion="rbcm",
-                          **tiny)]
+          SLIMKLRegressor(n_agents=2, solver="admm", local_max_iter=1, quantization_bits=8,
+                          fusion="rbcm", **tiny),
+          SLIMKLRegressor(n_agents=2, quantization_bits=8, **tiny)]
     bounds = dict(x_bound=10.0, y_bound=100.0, on_out_of_bounds="clip")
     ldp = [LDPSparseRegressor(n_nonzero=1, **bounds),
            LDPSparseRegressor(mode="nldp", **bounds),

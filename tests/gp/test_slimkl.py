@@ -124,7 +124,7 @@ def _overlapping_fit(seed, **params):
 
 
 # measured (seeds 0-9, 3 agents, tol=1e-5): gap 2.0e-6 .. 9.0e-5, 470-1948 rounds; 8-bit
-# statistics: 9.5e-7 .. 9.7e-5, 745-1990 rounds
+# statistics (relative innovations): 1.6e-6 .. 1.0e-4, 640-2014 rounds, 2.25x fewer bits
 @pytest.mark.parametrize("bits", [None, 8])
 @pytest.mark.parametrize("seed", [0, 1, *(pytest.param(s, marks=pytest.mark.slow)
                                           for s in range(2, 10))])
