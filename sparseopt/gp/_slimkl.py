@@ -14,8 +14,11 @@ from sparseopt.gp._fusion import FUSION_RULES, fuse_predictions
 from sparseopt.gp._regressor import learned_kernel
 from sparseopt.solvers.admm.consensus import consensus_admm
 from sparseopt.solvers.admm.pools import DaskPool, SerialPool
-from sparseopt.solvers.lmk.distributed import (DistributedProblem, StatisticsAgent,
-                                               advance_statistics)
+from sparseopt.solvers.lmk.distributed import (
+    DistributedProblem,
+    StatisticsAgent,
+    advance_statistics,
+)
 from sparseopt.solvers.lmk.local import LocalKernelProblem
 from sparseopt.solvers.lmk.mm import mm_weights
 from sparseopt.utils import get_dask_client
@@ -192,9 +195,9 @@ class SLIMKLRegressor(SpectralGPBase):
         "n_blocks": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, n_agents=4, *, solver="mm", rho=1.0, quantization_step=None, quantization_bits=None,
-                 backend="serial", client=None, fusion="gpoe", partition="random",
-                 n_components=300, n_scales=3, grid="uniform", noise="learn",
+    def __init__(self, n_agents=4, *, solver="mm", rho=1.0, quantization_step=None,
+                 quantization_bits=None, backend="serial", client=None, fusion="gpoe",
+                 partition="random", n_components=300, n_scales=3, grid="uniform", noise="learn",
                  noise_floor=1e-6, tol=1e-3, max_iter=None, local_max_iter=3, n_blocks=1,
                  normalize_y=True, random_state=None, verbose=0):
         self.n_agents = n_agents
