@@ -94,7 +94,8 @@ def advance_statistics(state, weights, noise, exact, round_index):
     trace, quad, noise_trace, noise_quad = problem.statistics(factors)
     statistics = np.concatenate([trace, quad, [noise_trace, noise_quad]])
     options = state.options
-    if state.sent is None or exact:  # the first statistics travel as floats
+    unquantized = options["step"] is None and options["bits"] is None
+    if state.sent is None or exact or unquantized:  # the first statistics travel as floats
         sent, n_bits = statistics, _FLOAT_BITS * statistics.size
     else:  # the relative innovation, quantized: each entry's error scales with it
         scale = np.where(state.sent > 0, state.sent, 1.0)
