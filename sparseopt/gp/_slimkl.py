@@ -86,8 +86,8 @@ class SLIMKLRegressor(SpectralGPBase):
     quantization_step : float, default=None
         Fixed quantization step :math:`\Delta` of the messages: the weights
         with ``"admm"`` (the paper's; in units of the scaled target
-        variance), the statistics with ``"mm"``. None: see
-        ``quantization_bits``.
+        variance), the relative changes of the statistics with ``"mm"``
+        (0.01: steps of 1%). None: see ``quantization_bits``.
     quantization_bits : int, default=None
         Bits per entry of a message, with the step relative to each
         message's range. Both None: no quantization (64-bit floats).
