@@ -85,9 +85,11 @@ class SLIMKLRegressor(SpectralGPBase):
         Initial ADMM penalty (balanced during the fit; ``"admm"`` only).
     quantization_step : float, default=None
         Fixed quantization step :math:`\Delta` of the messages: the weights
-        with ``"admm"`` (the paper's; in units of the scaled target
-        variance), the relative changes of the statistics with ``"mm"``
-        (0.01: steps of 1%). None: see ``quantization_bits``.
+        (the paper's; in units of the scaled target variance), ``"admm"``
+        only: with ``"mm"`` a fixed step on the statistics' relative
+        changes keeps a rounding error that never shrinks, and the MM does
+        not settle (measured), so it is refused. None: see
+        ``quantization_bits``.
     quantization_bits : int, default=None
         Bits per entry of a message, with the step relative to each
         message's range. Both None: no quantization (64-bit floats).
@@ -251,6 +253,10 @@ class SLIMKLRegressor(SpectralGPBase):
         """
         if self.quantization_step is not None and self.quantization_bits is not None:
             raise ValueError("Give at most one of quantization_step and quantization_bits.")
+        if self.solver == "mm" and self.quantization_step is not None:
+            raise ValueError("quantization_step is the fixed step of solver='admm'; with "
+                             "solver='mm' give quantization_bits (a step relative to each "
+                             "message, whose rounding error shrinks as the MM settles).")
         X, y = self._validate_training_data(X, y)
         if X.shape[0] < 2 * self.n_agents:
             raise ValueError(f"X has {X.shape[0]} samples: n_agents={self.n_agents} agents need "

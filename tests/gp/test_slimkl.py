@@ -154,6 +154,19 @@ def test_mm_decreases_the_summed_objective_monotonically():
     assert model.n_iter_ >= len(objectives) - 1  # one round per point, SQUAREM trials too
 
 
+def test_mm_with_3_bit_statistics_reaches_the_exact_run():
+    exact, X, y = _fit(n_agents=3, solver="mm", max_iter=2000)
+    coarse, *_ = _fit(n_agents=3, solver="mm", max_iter=2000, quantization_bits=3)
+    assert coarse.log_marginal_likelihood_ == pytest.approx(exact.log_marginal_likelihood_,
+                                                            rel=1e-6)
+    np.testing.assert_allclose(coarse.weights_, exact.weights_, rtol=1e-2, atol=1e-4)
+    # per agent and round: 12 statistics + the value up, 6 floats down; fewer bits at the
+    # quantized rounds
+    full_round = 3 * 64 * (13 + 6)
+    assert exact.bits_communicated_ == full_round * exact.n_iter_
+    assert coarse.bits_communicated_ < full_round * coarse.n_iter_
+
+
 def test_mm_with_one_agent_is_the_single_agent_mm():
     X, y = gsm_prior_data()
     params = dict(grid=(MEANS, SCALES), tol=1e-6, random_state=0)
@@ -282,6 +295,8 @@ def test_bad_input():
         SLIMKLRegressor(quantization_step=0.1, quantization_bits=4).fit(X, y)
     with pytest.raises(ValueError, match="at least two each"):
         SLIMKLRegressor(n_agents=101).fit(X, y)
+    with pytest.raises(ValueError, match="with solver='mm' give quantization_bits"):
+        SLIMKLRegressor(quantization_step=0.1).fit(X, y)
     with pytest.raises(ValueError, match="'solver' parameter of SLIMKLRegressor"):
         SLIMKLRegressor(solver="sca").fit(X, y)
     with pytest.raises(ValueError, match="needs a Dask client"):
