@@ -215,10 +215,9 @@ def test_every_public_name_is_in_the_tour(family):
         f"(add a task to sparseopt/tour/{family}.py or say why in its NOT_IN_TOUR)")
 
 
-# Rows whose "not converged" is a known, documented defect that the tour shows as it is:
-# SLIM-KL's consensus ADMM stalls on overlapping grids (docs/user_guide/gp.rst; the strict
-# xfail tests/gp/test_slimkl.py::test_agents_reach_the_centralised_optimum_on_an_overlapping_grid).
-# Once fixed, these rows converge and this test fails until the set is emptied.
+# Rows whose "not converged" is a known, documented defect that the tour shows as it is
+# (none today: SLIM-KL's rows, which stalled with the consensus ADMM, now use the default
+# solver="mm", which converges). A row that converges while listed here fails the test.
 _KNOWN_NOT_CONVERGED: set = set()
 
 
