@@ -55,8 +55,8 @@ class SLIMKLRegressor(SpectralGPBase):
       SQUAREM acceleration, pruning and KKT stopping rule as
       :class:`GSMPRegressor`). Its iterates are those of the centralised MM,
       so it reaches the centralised minimiser of the summed objective
-      (measured: 2e-6 to 9e-5 relative on 10 seeds where the ADMM stalls at
-      1e-2, see the user guide). The noise is one variable shared by all
+      (measured: 1.7e-6 to 8.7e-5 relative on 10 seeds where the ADMM
+      stalls at about 1e-2, see the user guide). The noise is one variable shared by all
       agents. With quantization the statistics' innovations are
       stochastically rounded (the values and the broadcast point travel as
       64-bit floats), and a stop is confirmed on exact statistics.
