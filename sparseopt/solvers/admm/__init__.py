@@ -10,5 +10,6 @@ problem with ``solve`` and ``objective`` methods can take part:
 - :mod:`~sparseopt.solvers.admm.quantize`: the unbiased stochastic-rounding
   quantizer (fixed step or bit budget);
 - :mod:`~sparseopt.solvers.admm.pools`: where agents live: this process, or one
-  per Dask worker with their data kept there.
+  per Dask worker with their data kept there; they run any agent round (also
+  the statistics exchange of :mod:`sparseopt.solvers.lmk.distributed`).
 """

@@ -2,7 +2,7 @@
 the ML-II objective and its sparse weight solvers.
 
 Used by :mod:`sparseopt.gp` (``GSMPRegressor``, ``SLIMKLRegressor``, whose
-local step is :func:`~sparseopt.solvers.lmk.sca.sca_weights`); the MM update is
+ADMM local step is :func:`~sparseopt.solvers.lmk.sca.sca_weights`); the MM update is
 the ARD update of :mod:`sparseopt.solvers.sbl` with kernel matrices as atoms:
 
 - :mod:`~sparseopt.solvers.lmk.atoms`: the atoms of a grid spectral mixture
@@ -13,6 +13,9 @@ the ARD update of :mod:`sparseopt.solvers.sbl` with kernel matrices as atoms:
   data parts, Cholesky factors and the gradient statistics;
 - :mod:`~sparseopt.solvers.lmk.mm`: MM (Wipf-Nagarajan) updates with SQUAREM
   acceleration, pruning and re-activation;
+- :mod:`~sparseopt.solvers.lmk.distributed`: the same MM over agents that
+  keep their data and send their (quantized) statistics, through the pools
+  of :mod:`sparseopt.solvers.admm` (``SLIMKLRegressor(solver="mm")``);
 - :mod:`~sparseopt.solvers.lmk.sca`: SCA / DSCA (Suwandi et al.), whose convex
   subproblem is solved by projected Newton in
   :mod:`~sparseopt.solvers.lmk.subproblem`;
