@@ -10,18 +10,21 @@ Its MM step (:mod:`.mm`) needs only sums over the agents: per atom
 :math:`t_i = \sum_j \operatorname{tr}(C_j^{-1} K_i^{(j)})` and :math:`q_i =
 \sum_j \beta_j^\top K_i^{(j)} \beta_j`, and for the noise :math:`\sum_j
 \operatorname{tr} C_j^{-1}` and :math:`\sum_j \|\beta_j\|^2`. So in each
-round the coordinator broadcasts :math:`(w, \sigma^2)`, every agent
-factorises its own :math:`C_j` and sends its statistics (:math:`2A + 2`
-numbers) and its value :math:`l_j`, and the coordinator sums them and runs
-:func:`~.mm.mm_weights` unchanged (SQUAREM, pruning, re-activation, the KKT
-stopping rule): :class:`DistributedProblem` is the objective whose every
-factorisation is one such round. Without quantization the iterates are
+round the coordinator broadcasts :math:`(w, \sigma^2)` (the active weights
+and the support), every agent factorises its own :math:`C_j` and sends the
+statistics of the active atoms and of the noise (:math:`2k + 2` numbers for
+:math:`k` active atoms) and its value :math:`l_j`, and the coordinator sums
+them and runs :func:`~.mm.mm_weights` unchanged (SQUAREM, pruning,
+re-activation, the KKT stopping rule): :class:`DistributedProblem` is the
+objective whose every factorisation is one such round. The statistics of
+pruned atoms, needed only when the KKT conditions are checked, take one more
+round (64-bit floats, from the agents' last factorisation). Without quantization the iterates are
 those of the centralised MM on the same parts (to rounding), so the method
 reaches the centralised minimiser of the summed objective; data never leave
 the agents.
 
-With a quantizer (:mod:`sparseopt.solvers.admm.quantize`) an agent sends its
-first statistics as 64-bit floats, then the unbiased stochastic rounding of
+With a quantizer (:mod:`sparseopt.solvers.admm.quantize`) an agent sends
+statistics it never sent before as 64-bit floats, then the unbiased stochastic rounding of
 their *relative innovation* :math:`s / \hat s - 1` (:math:`\hat s` what it
 last sent, which both sides keep), received as :math:`\hat s (1 + Q(s/\hat s
 - 1))`: the error of each entry is a fraction of its own size (the
@@ -69,56 +72,91 @@ class StatisticsAgent:
         ``step``, ``bits``, ``seed`` of the quantizer.
     """
 
-    def __init__(self, local, index, start, options, sent=None, message=None):
+    def __init__(self, local, index, start, options, sent=None, message=None, factors=None,
+                 factors_round=None):
         self.local, self.index, self.start, self.options = local, index, start, options
-        self.sent = sent  # the receiver's reconstruction of the last statistics sent
+        # the receiver's reconstruction of the statistics last sent, per entry of
+        # (t_1..t_A, q_1..q_A, tr C^-1, ||beta||^2); NaN: never sent
+        self.sent = sent
         self.message = message
+        self.factors, self.factors_round = factors, factors_round  # the last factorisation
+
+    def _next(self, sent, message, factors, factors_round):
+        return StatisticsAgent(self.local, self.index, self.start, self.options, sent, message,
+                               factors, factors_round)
 
 
-def advance_statistics(state, weights, noise, exact, round_index):
-    """One round of an agent: statistics of its objective at ``(weights, noise)``.
+def advance_statistics(state, request, round_index):
+    """One round of an agent: answer the coordinator's ``request``.
 
-    Quantized with the agent's options unless ``exact`` (then sent as 64-bit floats).
-
-    Returns the new :class:`StatisticsAgent`; its ``message`` is
-    ``(statistics, value, bits sent)`` with ``statistics`` the reconstruction
-    of ``(t_1..t_A, q_1..q_A, tr C^-1, ||beta||^2)`` (None, and ``value`` inf,
-    if the agent's covariance is not positive definite).
+    ``("point", weights, noise, exact)``: factorise :math:`C_j` at that point
+    and send the statistics of the active atoms (``weights > 0``) and of the
+    noise, quantized with the agent's options unless ``exact``;
+    ``("atoms", index, round)``: send, as 64-bit floats, the statistics of the
+    atoms ``index`` at the factorisation of that earlier round (the agent's
+    last one). Returns the new :class:`StatisticsAgent`; its ``message`` is
+    ``(statistics, value, bits sent)``: the reconstruction of ``(t[active],
+    q[active], tr C^-1, ||beta||^2)`` and :math:`l_j` (None and inf if the
+    covariance is not positive definite), or ``(t[index], q[index])`` and 0.
     """
     problem = state.local.problem
+    n_atoms = state.local.means.shape[0]
+    sent = np.full(2 * n_atoms + 2, np.nan) if state.sent is None else state.sent.copy()
+    if request[0] == "atoms":
+        _, index, at_round = request
+        if state.factors is None or state.factors_round != at_round:
+            raise RuntimeError(f"agent {state.index} was asked for statistics of round "
+                               f"{at_round} but holds the factorisation of round "
+                               f"{state.factors_round}")
+        trace, quad, _, _ = problem.statistics(state.factors, index)
+        sent[np.concatenate([index, n_atoms + index])] = np.concatenate([trace, quad])
+        return state._next(sent, (np.concatenate([trace, quad]), 0.0,
+                                  2 * _FLOAT_BITS * len(index)),
+                           state.factors, state.factors_round)
+    _, weights, noise, exact = request
     try:
         factors = problem.factors(weights, noise)
     except NotPositiveDefinite:
-        return StatisticsAgent(state.local, state.index, state.start, state.options, state.sent,
-                               (None, np.inf, _FLOAT_BITS))
-    trace, quad, noise_trace, noise_quad = problem.statistics(factors)
+        return state._next(state.sent, (None, np.inf, _FLOAT_BITS), None, round_index)
+    active = np.flatnonzero(weights > 0)
+    trace, quad, noise_trace, noise_quad = problem.statistics(factors, active)
     statistics = np.concatenate([trace, quad, [noise_trace, noise_quad]])
+    keys = np.concatenate([active, n_atoms + active, [2 * n_atoms, 2 * n_atoms + 1]])
+    reference = sent[keys]
     options = state.options
     unquantized = options["step"] is None and options["bits"] is None
-    if state.sent is None or exact or unquantized:  # the first statistics travel as floats
-        sent, n_bits = statistics, _FLOAT_BITS * statistics.size
+    if exact or unquantized or np.isnan(reference).any():  # as 64-bit floats
+        received, n_bits = statistics, _FLOAT_BITS * statistics.size
     else:  # the relative innovation, quantized: each entry's error scales with it
-        scale = np.where(state.sent > 0, state.sent, 1.0)
+        scale = np.where(reference > 0, reference, 1.0)
         change, n_bits = quantize(statistics / scale - 1.0,
                                   rounding_rng(options["seed"], round_index, state.index),
                                   step=options["step"], bits=options["bits"])
-        sent = np.maximum(scale * (1.0 + change), 0.0)
-    return StatisticsAgent(state.local, state.index, state.start, options, sent,
-                           (sent, problem.value(factors), n_bits + _FLOAT_BITS))
+        received = np.maximum(scale * (1.0 + change), 0.0)
+    sent[keys] = received
+    return state._next(sent, (received, problem.value(factors), n_bits + _FLOAT_BITS),
+                       factors, round_index)
 
 
 class _Round:
-    """The summed statistics and value of one round (the 'factors' of :mod:`.mm`)."""
+    """The summed statistics of one round (the 'factors' of :mod:`.mm`)."""
 
-    def __init__(self, statistics, value):
-        self.statistics, self.value = statistics, value
+    def __init__(self, round_index, active, statistics, value):
+        k = active.size
+        self.round_index, self.active, self.value = round_index, active, value
+        self.trace, self.quad = statistics[:k], statistics[k:2 * k]
+        self.noise_trace, self.noise_quad = float(statistics[2 * k]), float(statistics[2 * k + 1])
 
 
 class DistributedProblem:
     r"""The summed objective of the agents of a pool, one round per factorisation.
 
     Implements what :func:`~.mm.mm_weights` uses of :class:`~.objective.LMKProblem`
-    (``factors``, ``value``, ``statistics``); pass it there.
+    (``factors``, ``value``, ``statistics``); pass it there. A round at a
+    point brings the statistics of its active atoms; those of other atoms
+    (:func:`~.mm.mm_weights` asks for the pruned ones when it checks the KKT
+    conditions) take one more round, answered from the agents' last
+    factorisation.
 
     Parameters
     ----------
@@ -135,8 +173,10 @@ class DistributedProblem:
     rounds : int
         Rounds (broadcasts) so far.
     bits : int
-        Bits sent so far, up (statistics, values) and down (the point, as
-        64-bit floats).
+        Bits sent so far: down, the active weights and the noise as 64-bit
+        floats plus the support as an :math:`A`-bit mask (or the atoms asked
+        for as a mask and the round as an integer); up, the statistics and
+        the values.
     bits_unquantized : int
         The same messages as 64-bit floats.
     """
@@ -146,21 +186,29 @@ class DistributedProblem:
         self.rounds, self.bits, self.bits_unquantized = 0, 0, 0
         self.exact = False
 
+    def _exchange(self, request, down, up_floats):
+        messages = self.pool.advance(request, self.rounds)
+        self.rounds += 1
+        down *= self.pool.n_agents
+        self.bits += down + sum(message[2] for message in messages)
+        self.bits_unquantized += down + self.pool.n_agents * _FLOAT_BITS * up_floats
+        return messages
+
     def factors(self, weights, noise):
         """Run one round at ``(weights, noise)`` (raises :class:`NotPositiveDefinite`)."""
-        messages = self.pool.advance(np.asarray(weights, dtype=np.float64), float(noise),
-                                     self.exact, self.rounds)
-        self.rounds += 1
-        n_agents, size = self.pool.n_agents, 2 * self.n_atoms + 2
-        down = n_agents * _FLOAT_BITS * (self.n_atoms + 1)
-        self.bits += down + sum(message[2] for message in messages)
-        self.bits_unquantized += down + n_agents * _FLOAT_BITS * (size + 1)
+        weights = np.asarray(weights, dtype=np.float64)
+        active = np.flatnonzero(weights > 0)
+        round_index = self.rounds
+        messages = self._exchange(("point", weights, float(noise), self.exact),
+                                  _FLOAT_BITS * (active.size + 1) + self.n_atoms,
+                                  2 * active.size + 3)
         if any(message[0] is None for message in messages):
             raise NotPositiveDefinite(
                 "an agent's covariance sum_i w_i K_i + noise I is not numerically positive "
                 "definite; raise the noise (or its floor)")
         statistics = np.maximum(sum(message[0] for message in messages), 0.0)
-        return _Round(statistics, float(sum(message[1] for message in messages)))
+        return _Round(round_index, active, statistics,
+                      float(sum(message[1] for message in messages)))
 
     @staticmethod
     def value(factors):
@@ -169,8 +217,17 @@ class DistributedProblem:
 
     def statistics(self, factors, index=None):
         """``(trace, quad, noise_trace, noise_quad)`` summed over the agents."""
-        a = self.n_atoms
-        trace, quad = factors.statistics[:a], factors.statistics[a:2 * a]
-        if index is not None:
-            trace, quad = trace[index], quad[index]
-        return trace, quad, float(factors.statistics[2 * a]), float(factors.statistics[2 * a + 1])
+        index = np.arange(self.n_atoms) if index is None else np.asarray(index)
+        position = np.full(self.n_atoms, -1)
+        position[factors.active] = np.arange(factors.active.size)
+        known = position[index] >= 0
+        trace, quad = np.empty(index.size), np.empty(index.size)
+        trace[known] = factors.trace[position[index[known]]]
+        quad[known] = factors.quad[position[index[known]]]
+        missing = index[~known]
+        if missing.size:
+            messages = self._exchange(("atoms", missing, factors.round_index),
+                                      self.n_atoms + _FLOAT_BITS, 2 * missing.size)
+            extra = sum(message[0] for message in messages)
+            trace[~known], quad[~known] = extra[:missing.size], extra[missing.size:]
+        return trace, quad, factors.noise_trace, factors.noise_quad

@@ -39,9 +39,22 @@ def test_rounds_sum_the_agents_statistics_exactly():
     for a, b in zip(distributed.statistics(mine, [1, 5]), central.statistics(exact, [1, 5]),
                     strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-13)
-    # down: the point (9 floats) to 3 agents; up: 18 statistics and the value from each
-    assert distributed.bits == distributed.bits_unquantized == 3 * 64 * (9 + 19)
+    # down: 8 active weights and the noise, and the 8-bit support, to 3 agents; up: 16 + 2
+    # statistics and the value from each
+    assert distributed.bits == distributed.bits_unquantized == 3 * (64 * 9 + 8 + 64 * 19)
     assert distributed.rounds == 1
+    # statistics of inactive atoms: one more round, from the same factorisation
+    weights[[2, 6]] = 0.0
+    mine = distributed.factors(weights, 0.2)
+    exact = central.factors(weights, 0.2)
+    before = distributed.bits
+    for a, b in zip(distributed.statistics(mine), central.statistics(exact), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13)
+    assert distributed.rounds == 3
+    assert distributed.bits - before == 3 * (8 + 64 + 64 * 4)  # mask and round; 2 x 2 floats
+    distributed.factors(weights, 0.3)
+    with pytest.raises(RuntimeError, match="holds the factorisation of round 3"):
+        distributed.statistics(mine)
 
 
 def test_mm_over_the_agents_is_the_centralised_mm():
@@ -72,7 +85,8 @@ def test_quantized_statistics_are_unbiased_relative_innovations():
         for state in distributed.pool.states:
             state.options = {"step": None, "bits": 2, "seed": seed}
         distributed.factors(weights, 0.2)  # the first round: exact floats
-        received.append(distributed.factors(moved, 0.2).statistics)
+        trace, quad, *noise = distributed.statistics(distributed.factors(moved, 0.2))
+        received.append(np.concatenate([trace, quad, noise]))
     exact = central.statistics(central.factors(moved, 0.2))
     exact = np.concatenate([exact[0], exact[1], exact[2:]])
     received = np.array(received)
