@@ -48,16 +48,16 @@ class SLIMKLRegressor(SpectralGPBase):
     - ``solver="mm"`` (default; not the paper's algorithm): in each round the
       coordinator broadcasts :math:`(w, \sigma^2)`, every agent factorises its
       :math:`C_j` and sends its MM statistics :math:`\operatorname{tr}(C_j^{-1}
-      K_i^{(j)})` and :math:`\beta_j^\top K_i^{(j)} \beta_j` per atom (plus the
-      two noise statistics and its value :math:`l_j`, :math:`2A + 3` numbers),
-      and the coordinator sums them and takes the MM step of the summed
+      K_i^{(j)})` and :math:`\beta_j^\top K_i^{(j)} \beta_j` per active atom
+      (plus the two noise statistics and its value :math:`l_j`), and the
+      coordinator sums them and takes the MM step of the summed
       objective (:mod:`sparseopt.solvers.lmk.distributed`; the same update,
       SQUAREM acceleration, pruning and KKT stopping rule as
       :class:`GSMPRegressor`). Its iterates are those of the centralised MM,
       so it reaches the centralised minimiser of the summed objective
       (measured: 1.7e-6 to 8.7e-5 relative on 10 seeds where the ADMM
-      stalls at about 1e-2, see the user guide). The noise is one variable shared by all
-      agents. With quantization the statistics' innovations are
+      stalls at about 1e-2, see the user guide). The noise is one variable
+      shared by all agents. With quantization the statistics' innovations are
       stochastically rounded (the values and the broadcast point travel as
       64-bit floats), and a stop is confirmed on exact statistics.
     - ``solver="admm"``: Suwandi et al.'s quantized consensus ADMM: in each
