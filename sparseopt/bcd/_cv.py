@@ -117,6 +117,16 @@ def _summary(info):
             "converged": info["converged"]}
 
 
+def check_l1_ratios(l1_ratio):
+    """``l1_ratio`` (a float or a list of floats in [0, 1]) as a 1-D array."""
+    ratios = check_array(np.atleast_1d(l1_ratio), ensure_2d=False, dtype=np.float64,
+                         input_name="l1_ratio")
+    if ratios.ndim != 1 or ratios.size == 0 or np.any((ratios < 0) | (ratios > 1)):
+        raise ValueError("l1_ratio must be a float in [0, 1] or a non-empty list of such "
+                         f"floats, got {l1_ratio!r}.")
+    return ratios
+
+
 class _RegressionCV(LinearRegressorMixin, BaseEstimator):
     """Fit logic shared by the cross-validated least-squares estimators:
     grids, fold paths, choice of alpha (least mean test MSE), final path."""
@@ -484,9 +494,4 @@ class ElasticNetCV(_ElasticNetPathCV):
         self.weights = weights
 
     def _l1_ratios(self):
-        ratios = check_array(np.atleast_1d(self.l1_ratio), ensure_2d=False, dtype=np.float64,
-                             input_name="l1_ratio")
-        if ratios.ndim != 1 or ratios.size == 0 or np.any((ratios < 0) | (ratios > 1)):
-            raise ValueError("l1_ratio must be a float in [0, 1] or a non-empty list of such "
-                             f"floats, got {self.l1_ratio!r}.")
-        return ratios
+        return check_l1_ratios(self.l1_ratio)

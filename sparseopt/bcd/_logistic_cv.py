@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from sparseopt.bcd._cv import check_alphas, sample_weight_or_none
+from sparseopt.bcd._cv import check_alphas, check_l1_ratios, sample_weight_or_none
 from sparseopt.bcd._cv_runner import (
     PathControl,
     convergence_summary,
@@ -25,7 +25,7 @@ from sparseopt.solvers.glm.elastic_net import check_penalty_weights
 from sparseopt.solvers.glm.logistic import solve_logistic
 from sparseopt.solvers.glm.multinomial import solve_multinomial
 from sparseopt.utils.progress import IterationPrinter
-from sparseopt.utils.validation import check_array, check_classification_targets, validate_data
+from sparseopt.utils.validation import check_classification_targets, validate_data
 
 __all__ = ["SparseLogisticRegressionCV", "logistic_alpha_grid"]
 
@@ -268,12 +268,7 @@ class SparseLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         self.weights = weights
 
     def _l1_ratios(self):
-        ratios = check_array(np.atleast_1d(self.l1_ratio), ensure_2d=False, dtype=np.float64,
-                             input_name="l1_ratio")
-        if ratios.ndim != 1 or ratios.size == 0 or np.any((ratios < 0) | (ratios > 1)):
-            raise ValueError("l1_ratio must be a float in [0, 1] or a non-empty list of such "
-                             f"floats, got {self.l1_ratio!r}.")
-        return ratios
+        return check_l1_ratios(self.l1_ratio)
 
     def _grid(self, X, labels, sample_weight, l1_ratio, weights):
         if not isinstance(self.alphas, Integral):
