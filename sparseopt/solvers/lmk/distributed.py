@@ -30,8 +30,11 @@ last sent, which both sides keep), received as :math:`\hat s (1 + Q(s/\hat s
 - 1))`: the error of each entry is a fraction of its own size (the
 statistics span orders of magnitude, and the MM step divides them: an
 absolute rounding error on a small trace sent weights to overflow in our
-first version) and it shrinks as the iterates settle; with a bit budget the
-reconstruction stays non-negative. The values :math:`l_j` travel as 64-bit
+first version) and it shrinks as the iterates settle. Entries that changed
+by more than a factor 2 travel as 64-bit floats with their position (one
+large change would otherwise stretch the range of a bit budget over all
+the others: with 2 bits this derailed a CO2 fit), so the relative error of
+a quantized entry is at most :math:`2/(2^b - 1)`. The values :math:`l_j` travel as 64-bit
 floats (SQUAREM's monotone test and the reported history are exact), and so
 does the broadcast point: the MM update multiplies the weights, whose
 zeros must stay exact. Quantized statistics can be off just after a
@@ -129,10 +132,17 @@ def advance_statistics(state, request, round_index):
         received, n_bits = statistics, _FLOAT_BITS * statistics.size
     else:  # the relative innovation, quantized: each entry's error scales with it
         scale = np.where(reference > 0, reference, 1.0)
-        change, n_bits = quantize(statistics / scale - 1.0,
-                                  rounding_rng(options["seed"], round_index, state.index),
-                                  step=options["step"], bits=options["bits"])
-        received = np.maximum(scale * (1.0 + change), 0.0)
+        change = statistics / scale - 1.0
+        # changes beyond a factor 2 travel as floats with their position, so that one
+        # of them does not stretch the quantizer's range over the others
+        escaped = np.abs(change) > 1.0
+        n_bits = int(escaped.sum()) * (_FLOAT_BITS + max(1, int(np.ceil(np.log2(change.size)))))
+        if not escaped.all():
+            change[~escaped], quantized_bits = quantize(
+                change[~escaped], rounding_rng(options["seed"], round_index, state.index),
+                step=options["step"], bits=options["bits"])
+            n_bits += quantized_bits
+        received = np.where(escaped, statistics, np.maximum(scale * (1.0 + change), 0.0))
     sent[keys] = received
     return state._next(sent, (received, problem.value(factors), n_bits + _FLOAT_BITS),
                        factors, round_index)

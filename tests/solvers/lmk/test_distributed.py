@@ -102,3 +102,20 @@ def test_an_agent_that_cannot_factorise_stops_the_round():
     distributed, _ = _agents()
     with pytest.raises(NotPositiveDefinite, match="agent's covariance"):
         distributed.factors(np.full(8, -5.0), 1e-3)
+
+
+def test_a_large_change_does_not_stretch_the_quantizer_over_the_others():
+    # a weight falling 100x raises some statistics by more than a factor 2: those
+    # travel as floats; each quantized entry is within 2/(2^b - 1) of its reference
+    moved = np.full(8, 0.1)
+    weights = moved.copy()
+    weights[3] = 10.0
+    distributed, central = _agents(bits=2)
+    first = distributed.statistics(distributed.factors(weights, 0.2))
+    second = distributed.statistics(distributed.factors(moved, 0.2))
+    exact = central.statistics(central.factors(moved, 0.2))
+    reference = np.concatenate([first[0], first[1], first[2:]])
+    received = np.concatenate([second[0], second[1], second[2:]])
+    exact = np.concatenate([exact[0], exact[1], exact[2:]])
+    assert np.any(np.abs(exact / reference - 1) > 1)  # some entries did change that much
+    np.testing.assert_array_less(np.abs(received - exact), 2 / 3 * reference + 1e-12)
