@@ -127,10 +127,11 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         \mathcal N(0, 1)`; the fit of highest log-evidence (the objective EM
         maximises) is kept. The evidence is non-convex and EM stops at the
         stationary point its start leads to: on the paper's IRS channels
-        (100 trials, 12 dB), PC-KroSBL's single start ends at a lower
-        evidence than a start at the true support in most trials with NMSE >
-        0.04, and ``n_init=8`` lowers the mean NMSE (see the user guide).
-        Costs ``n_init`` fits.
+        at 12 dB, PC-KroSBL's single start ends at a lower evidence than a
+        start at the true support in 13 of the 16 of 100 trials with NMSE >
+        0.1, and ``n_init=8`` lowers the 100-trial mean NMSE from 0.154 to
+        0.0996 (median 0.014 to 0.0105; see the user guide). Costs
+        ``n_init`` fits.
     random_state : int, RandomState, Generator or None, default=None
         Seed of the perturbed starts (unused when ``n_init=1``).
     complex_data : bool, default=False
