@@ -56,7 +56,7 @@ print("FINISHED %.2f" % (time.perf_counter() - start), flush=True)
 def assert_interruptible(tmp_path):
     """Check that Ctrl-C during a long call raises KeyboardInterrupt promptly.
 
-    ``check(setup, call, wait=3.0, within=1.0)`` runs ``setup`` (imports,
+    ``check(setup, call, wait=1.0, within=1.0)`` runs ``setup`` (imports,
     data, a warm-up call that compiles the kernels) in a subprocess, then
     ``call`` (an indented-free statement block that must run for longer than
     ``wait`` seconds), sends SIGINT ``wait`` seconds into it and requires the
@@ -64,7 +64,7 @@ def assert_interruptible(tmp_path):
     ``within`` seconds.
     """
 
-    def check(setup, call, *, wait=3.0, within=1.0, ready_timeout=600.0):
+    def check(setup, call, *, wait=1.0, within=1.0, ready_timeout=600.0):
         body = "\n".join("    " + line for line in textwrap.dedent(call).strip().splitlines())
         script = tmp_path / "interrupt_me.py"
         script.write_text(_INTERRUPT_SCRIPT.format(setup=textwrap.dedent(setup), call=body))

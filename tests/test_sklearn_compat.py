@@ -34,14 +34,14 @@ def _instances():
     # (tight tol: the sample-weight equivalence checks compare two CV runs to 1e-9)
     small = {"alphas": 5, "cv": 3, "tol": 1e-12}
     cv = [LassoCV(**small), ElasticNetCV(l1_ratio=[0.5, 1.0], **small),
-          GroupLassoCV(groups=2, **small), SparseLogisticRegressionCV(alphas=5, cv=3)]
+          GroupLassoCV(groups=2, **small), SparseLogisticRegressionCV(alphas=3, cv=2)]
     from sparseopt.gp import GSMPRegressor, SLIMKLRegressor
 
     # small grids and iteration caps: the checks' 10-feature data cost 2^9 cosine terms
     # per atom, minutes for the default 300 atoms (same code paths, fewer atoms and steps)
-    tiny = {"n_components": 4, "max_iter": 10}
-    gp = [GSMPRegressor(**tiny), GSMPRegressor(solver="sca", n_blocks=2, n_components=4,
-                                               max_iter=3),
+    tiny = {"n_components": 2, "max_iter": 3}
+    gp = [GSMPRegressor(**tiny), GSMPRegressor(solver="sca", n_blocks=2, n_components=2,
+                                               max_iter=2),
           SLIMKLRegressor(n_agents=2, local_max_iter=1, quantization_bits=8, fusion="rbcm",
                           **tiny)]
     bounds = dict(x_bound=10.0, y_bound=100.0, on_out_of_bounds="clip")
@@ -51,9 +51,9 @@ def _instances():
     from sparseopt.dictionary import SupervisedDictionaryLearning
 
     # the feature variant and the block coordinate descent (short runs: same code paths)
-    sdl = [SupervisedDictionaryLearning(variant="feature", max_iter=50),
-           SupervisedDictionaryLearning(solver="bcd", max_iter=50),
-           SupervisedDictionaryLearning(variant="feature", solver="bcd", max_iter=50)]
+    sdl = [SupervisedDictionaryLearning(variant="feature", max_iter=10),
+           SupervisedDictionaryLearning(solver="bcd", max_iter=10),
+           SupervisedDictionaryLearning(variant="feature", solver="bcd", max_iter=10)]
     # estimators that need data-shaped parameters get them in their own test below
     needs_data = {"SparseCoder"}
     replaced = (LDPSparseRegressor, GSMPRegressor, SLIMKLRegressor)

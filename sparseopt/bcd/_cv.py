@@ -6,9 +6,9 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight
 
 from sparseopt.bcd._cv_runner import (
     PathControl,
@@ -20,6 +20,7 @@ from sparseopt.bcd._cv_runner import (
     warm_path,
 )
 from sparseopt.bcd._path import alpha_grid
+from sparseopt.bcd._predict import LinearRegressorMixin
 from sparseopt.solvers.glm.elastic_net import SELECTION_RULES, check_penalty_weights, solve_enet
 from sparseopt.utils.progress import IterationPrinter
 from sparseopt.utils.validation import check_array, validate_data
@@ -116,7 +117,17 @@ def _summary(info):
             "converged": info["converged"]}
 
 
-class _RegressionCV(RegressorMixin, BaseEstimator):
+def check_l1_ratios(l1_ratio):
+    """``l1_ratio`` (a float or a list of floats in [0, 1]) as a 1-D array."""
+    ratios = check_array(np.atleast_1d(l1_ratio), ensure_2d=False, dtype=np.float64,
+                         input_name="l1_ratio")
+    if ratios.ndim != 1 or ratios.size == 0 or np.any((ratios < 0) | (ratios > 1)):
+        raise ValueError("l1_ratio must be a float in [0, 1] or a non-empty list of such "
+                         f"floats, got {l1_ratio!r}.")
+    return ratios
+
+
+class _RegressionCV(LinearRegressorMixin, BaseEstimator):
     """Fit logic shared by the cross-validated least-squares estimators:
     grids, fold paths, choice of alpha (least mean test MSE), final path."""
 
@@ -226,30 +237,6 @@ class _RegressionCV(RegressorMixin, BaseEstimator):
 
     def _store_l1_ratio(self, l1_ratio):
         self.l1_ratio_ = l1_ratio
-
-    def predict(self, X):
-        """Predict with the model refitted at ``alpha_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            :math:`X w + b`.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=True, dtype=[np.float64, np.float32],
-                          reset=False)
-        return np.asarray(X @ self.coef_).ravel() + self.intercept_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
 
 class _ElasticNetPathCV(_RegressionCV):
     _parameter_constraints: dict = {
@@ -507,9 +494,4 @@ class ElasticNetCV(_ElasticNetPathCV):
         self.weights = weights
 
     def _l1_ratios(self):
-        ratios = check_array(np.atleast_1d(self.l1_ratio), ensure_2d=False, dtype=np.float64,
-                             input_name="l1_ratio")
-        if ratios.ndim != 1 or ratios.size == 0 or np.any((ratios < 0) | (ratios > 1)):
-            raise ValueError("l1_ratio must be a float in [0, 1] or a non-empty list of such "
-                             f"floats, got {self.l1_ratio!r}.")
-        return ratios
+        return check_l1_ratios(self.l1_ratio)

@@ -3,12 +3,12 @@
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight
 
+from sparseopt.bcd._predict import LinearClassifierMixin, LinearRegressorMixin
 from sparseopt.solvers.glm.group_lasso import check_groups, solve_group_lasso
 from sparseopt.utils.validation import check_classification_targets, validate_data
 
@@ -101,7 +101,7 @@ def _sample_weight(sample_weight, X):
     return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
 
 
-class _GroupRegressor(RegressorMixin, BaseEstimator):
+class _GroupRegressor(LinearRegressorMixin, BaseEstimator):
     _parameter_constraints: dict = dict(_CONSTRAINTS)
 
     def _l1_ratio(self):
@@ -142,30 +142,6 @@ class _GroupRegressor(RegressorMixin, BaseEstimator):
         self.kkt_violation_ = info["kkt_violation"]
         self.history_ = info["history"]
         return self
-
-    def predict(self, X):
-        """Predict with the fitted linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            :math:`X w + b`.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=True, dtype=[np.float64, np.float32],
-                          reset=False)
-        return np.asarray(X @ self.coef_).ravel() + self.intercept_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
 
 class GroupLasso(_GroupRegressor):
     __doc__ = r"""Group Lasso: whole groups of features enter or leave together.
@@ -281,7 +257,8 @@ class SparseGroupLasso(_GroupRegressor):
         return self.l1_ratio
 
 
-class GroupLogisticRegression(ClassifierMixin, BaseEstimator):
+class GroupLogisticRegression(LinearClassifierMixin, BaseEstimator):
+    _binary_only = True
     __doc__ = r"""Binary logistic regression with a (sparse-)group Lasso penalty.
 
     Minimises
@@ -386,57 +363,3 @@ class GroupLogisticRegression(ClassifierMixin, BaseEstimator):
         self.history_ = info["history"]
         return self
 
-    def decision_function(self, X):
-        """Signed score :math:`Xw + b` (positive for ``classes_[1]``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            Scores.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=True, dtype=np.float64, reset=False)
-        return np.asarray(X @ self.coef_.ravel()).ravel() + self.intercept_[0]
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            Predicted classes.
-        """
-        scores = self.decision_function(X)
-        return self.classes_[(scores > 0).astype(int)]
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, 2)
-            Probabilities of ``classes_[0]`` and ``classes_[1]``.
-        """
-        positive = expit(self.decision_function(X))
-        return np.column_stack([1.0 - positive, positive])
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.classifier_tags.multi_class = False
-        return tags

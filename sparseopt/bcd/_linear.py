@@ -7,10 +7,10 @@ from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight
 
 from sparseopt.bcd._base import (
     BCD_CONSTRAINTS,
@@ -21,6 +21,7 @@ from sparseopt.bcd._base import (
     engine_blocks,
     weighted_centred_problem,
 )
+from sparseopt.bcd._predict import LinearRegressorMixin
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
 from sparseopt.solvers.glm.elastic_net import (
@@ -34,7 +35,7 @@ from sparseopt.utils.validation import check_random_state_seed, validate_data
 __all__ = ["Lasso", "ElasticNet", "LeastSquaresBCD"]
 
 
-class _LeastSquaresBCD(RegressorMixin, BaseEstimator):
+class _LeastSquaresBCD(LinearRegressorMixin, BaseEstimator):
     """Fit logic shared by the least-squares estimators (subclasses give the penalty)."""
 
     _parameter_constraints: dict = {
@@ -227,29 +228,8 @@ class _LeastSquaresBCD(RegressorMixin, BaseEstimator):
         self.history_ = info["history"]
         self.active_set_iteration_ = info["active_set_iteration"]
 
-    def predict(self, X):
-        """Predict with the fitted linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            :math:`X w + b`.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=True, dtype=[np.float64, np.float32],
-                          reset=False)
-        if np.ndim(self.coef_) == 2:
-            return np.asarray(X @ self.coef_.T) + self.intercept_
-        return np.asarray(X @ self.coef_).ravel() + self.intercept_
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         return tags
 

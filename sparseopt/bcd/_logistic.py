@@ -5,12 +5,11 @@ import warnings
 from numbers import Real
 
 import numpy as np
-from scipy.special import expit, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight
 
 from sparseopt.bcd._base import (
     BCD_CONSTRAINTS,
@@ -19,6 +18,7 @@ from sparseopt.bcd._base import (
     coordinate_penalty_factors,
     engine_blocks,
 )
+from sparseopt.bcd._predict import LinearClassifierMixin
 from sparseopt.solvers.bcd import ElasticNetPenalty, GLMDatafit, bcd_minimize
 from sparseopt.solvers.bcd.monitors import glm_gap_monitor
 from sparseopt.solvers.glm.elastic_net import check_penalty_weights
@@ -114,7 +114,7 @@ def _check_engine_sample_weight(sample_weight, fast):
             "weights.")
 
 
-class _LogisticBase(ClassifierMixin, BaseEstimator):
+class _LogisticBase(LinearClassifierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         **BCD_CONSTRAINTS,
         "alpha": [Interval(Real, 0, np.inf, closed="left")],
@@ -182,31 +182,8 @@ class _LogisticBase(ClassifierMixin, BaseEstimator):
         self.active_set_iteration_ = info["active_set_iteration"]
         return coef
 
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            Predicted classes.
-        """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
-
 class SparseLogisticRegression(_LogisticBase):
+    _binary_only = True
     __doc__ = r"""Binary logistic regression with l1, l2 or elastic-net penalty by BCD.
 
     Minimises the mean log-loss plus the penalty,
@@ -326,45 +303,6 @@ class SparseLogisticRegression(_LogisticBase):
         self.coef_ = coef.reshape(1, -1)
         self.intercept_ = np.array([intercept])
         return self
-
-    def decision_function(self, X):
-        """Signed distance to the separating hyperplane, :math:`Xw + b`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            Positive for ``classes_[1]``.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=True, dtype=np.float64, reset=False)
-        return np.asarray(X @ self.coef_.ravel()).ravel() + self.intercept_[0]
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, 2)
-            Probabilities of ``classes_[0]`` and ``classes_[1]``.
-        """
-        positive = expit(self.decision_function(X))
-        return np.column_stack([1.0 - positive, positive])
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags
-
 
 class MultinomialLogisticRegression(_LogisticBase):
     __doc__ = r"""Multinomial (softmax) logistic regression with l1/l2/elastic-net penalty.
@@ -489,39 +427,3 @@ class MultinomialLogisticRegression(_LogisticBase):
         self.intercept_ = full[-1].copy() if self.fit_intercept else np.zeros(n_classes)
         return self
 
-    def decision_function(self, X):
-        """Class scores :math:`X W + b`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
-            Scores; with two classes, the difference ``score_1 - score_0``
-            (positive for ``classes_[1]``), as scikit-learn expects.
-        """
-        scores = self._scores(X)
-        return scores[:, 1] - scores[:, 0] if scores.shape[1] == 2 else scores
-
-    def _scores(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=True, dtype=np.float64, reset=False)
-        return np.asarray(X @ self.coef_.T) + self.intercept_
-
-    def predict_proba(self, X):
-        """Class probabilities (softmax of the scores).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities, ordered as ``classes_``.
-        """
-        return softmax(self._scores(X), axis=1)

@@ -5,13 +5,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit, log_softmax, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from scipy.special import log_softmax
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from sparseopt.bcd._cv import check_alphas, sample_weight_or_none
+from sparseopt.bcd._cv import check_alphas, check_l1_ratios, sample_weight_or_none
 from sparseopt.bcd._cv_runner import (
     PathControl,
     convergence_summary,
@@ -21,11 +20,12 @@ from sparseopt.bcd._cv_runner import (
     split_folds,
     warm_path,
 )
+from sparseopt.bcd._predict import LinearClassifierMixin
 from sparseopt.solvers.glm.elastic_net import check_penalty_weights
 from sparseopt.solvers.glm.logistic import solve_logistic
 from sparseopt.solvers.glm.multinomial import solve_multinomial
 from sparseopt.utils.progress import IterationPrinter
-from sparseopt.utils.validation import check_array, check_classification_targets, validate_data
+from sparseopt.utils.validation import check_classification_targets, validate_data
 
 __all__ = ["SparseLogisticRegressionCV", "logistic_alpha_grid"]
 
@@ -129,7 +129,7 @@ def _classification_full_path(X, labels, sample_weight, alphas, l1_ratio, settin
     return {"solutions": solutions, "infos": infos}
 
 
-class SparseLogisticRegressionCV(ClassifierMixin, BaseEstimator):
+class SparseLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
     r"""Sparse logistic regression with the penalty chosen by cross-validation.
 
     For each fold and each :math:`\rho` of ``l1_ratio``, solves along the
@@ -268,12 +268,7 @@ class SparseLogisticRegressionCV(ClassifierMixin, BaseEstimator):
         self.weights = weights
 
     def _l1_ratios(self):
-        ratios = check_array(np.atleast_1d(self.l1_ratio), ensure_2d=False, dtype=np.float64,
-                             input_name="l1_ratio")
-        if ratios.ndim != 1 or ratios.size == 0 or np.any((ratios < 0) | (ratios > 1)):
-            raise ValueError("l1_ratio must be a float in [0, 1] or a non-empty list of such "
-                             f"floats, got {self.l1_ratio!r}.")
-        return ratios
+        return check_l1_ratios(self.l1_ratio)
 
     def _grid(self, X, labels, sample_weight, l1_ratio, weights):
         if not isinstance(self.alphas, Integral):
@@ -377,63 +372,3 @@ class SparseLogisticRegressionCV(ClassifierMixin, BaseEstimator):
                             info["converged"], self.max_iter)
         return self
 
-    def decision_function(self, X):
-        """Scores :math:`XW + b`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            The log-odds of ``classes_[1]`` for two classes, else the class
-            scores.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=True, dtype=np.float64, reset=False)
-        scores = np.asarray(X @ self.coef_.T) + self.intercept_
-        return scores[:, 0] if scores.shape[1] == 1 else scores
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            Predicted classes.
-        """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities, ordered as ``classes_``.
-        """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            positive = expit(scores)
-            return np.column_stack([1.0 - positive, positive])
-        return softmax(scores, axis=1)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags

@@ -5,10 +5,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight
 
+from sparseopt.bcd._predict import LinearRegressorMixin
 from sparseopt.solvers.glm.designs import normalise_sample_weight
 from sparseopt.solvers.glm.elastic_net import check_penalty_weights
 from sparseopt.solvers.glm.multitask import solve_multitask
@@ -71,7 +72,7 @@ _PARAMETERS = """
 """
 
 
-class _MultiTask(RegressorMixin, BaseEstimator):
+class _MultiTask(LinearRegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, np.inf, closed="left")],
         "fit_intercept": ["boolean"],
@@ -142,27 +143,8 @@ class _MultiTask(RegressorMixin, BaseEstimator):
         self.history_ = info["history"]
         return self
 
-    def predict(self, X):
-        """Predict every task.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        Y_pred : ndarray of shape (n_samples, n_tasks)
-            :math:`X W + b`.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=True, dtype=[np.float64, np.float32],
-                          reset=False)
-        return np.asarray(X @ self.coef_.T) + self.intercept_
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False
         return tags

@@ -7,14 +7,11 @@ R^2 on the diabetes data resampled as users. Every private fit is
 non-private fit on the same users is the baseline (what privacy costs).
 """
 
-import importlib
-import importlib.util
-import sys
-import types
 
 import numpy as np
 
 from sparseopt.tour._runner import Implementation, Task
+from sparseopt.utils.anchors import diffprivlib_mechanisms
 
 EPSILON = 4.0
 NOT_IN_TOUR = {
@@ -24,21 +21,6 @@ NOT_IN_TOUR = {
     "classic_gaussian_sigma": "a calibration formula (checked against diffprivlib in tests)",
     "thresholded_least_squares": "the epsilon = inf limit of mode='nldp' (tested against it)",
 }
-
-
-def _diffprivlib_mechanisms():
-    """diffprivlib.mechanisms; 0.6.6's package __init__ fails with scikit-learn >= 1.8."""
-    try:
-        return importlib.import_module("diffprivlib.mechanisms")
-    except ImportError:
-        spec = importlib.util.find_spec("diffprivlib")
-    for name in [name for name in sys.modules if name.split(".")[0] == "diffprivlib"]:
-        del sys.modules[name]
-    package = types.ModuleType("diffprivlib")
-    package.__path__ = list(spec.submodule_search_locations)
-    package.__spec__ = spec  # importlib.util.find_spec("diffprivlib") reads it
-    sys.modules["diffprivlib"] = package
-    return importlib.import_module("diffprivlib.mechanisms")
 
 
 def protocols(quick=False):
@@ -102,7 +84,7 @@ def devices(quick=False):
         return np.hstack([reports.parts["covariance"], reports.parts["cross"]])
 
     def diffprivlib():
-        mechanisms = _diffprivlib_mechanisms()
+        mechanisms = diffprivlib_mechanisms()
         device, _ = sigmas()
         theirs = [mechanisms.GaussianAnalytic(epsilon=EPSILON / 2, delta=5e-7,
                                               sensitivity=mechanism.sensitivity,

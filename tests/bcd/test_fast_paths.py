@@ -211,7 +211,7 @@ target = {target}
 def test_long_fits_stop_on_ctrl_c(assert_interruptible, estimator, target, options):
     setup = _LONG_FIT_SETUP.format(estimator=estimator, target=target, small=options)
     call = f"{estimator}(**{options}, tol=1e-15, max_iter=10**7).fit(X, target)"
-    assert_interruptible(setup, call, wait=3.0, within=1.0)
+    assert_interruptible(setup, call, wait=1.0, within=1.0)
 
 
 def test_auto_precompute_on_tall_c_ordered_data_copies_nothing_large():

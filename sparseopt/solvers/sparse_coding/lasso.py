@@ -79,6 +79,26 @@ def _objective(correlation, coef, gradient, alpha):
 
 
 @njit(cache=True, nogil=True)
+def _objective_on_support(gram, correlation, coef, alpha, support):
+    """The same objective from the support alone, O(|support|^2) (no gradient);
+    ``support`` is workspace."""
+    size = 0
+    for j in range(coef.shape[0]):
+        if coef[j] != 0.0:
+            support[size] = j
+            size += 1
+    total = 0.0
+    for a in range(size):
+        j = support[a]
+        row = gram[j]
+        product = 0.0
+        for b in range(size):
+            product += row[support[b]] * coef[support[b]]
+        total += coef[j] * (0.5 * product - correlation[j]) + alpha * abs(coef[j])
+    return total
+
+
+@njit(cache=True, nogil=True)
 def _violations(gradient, coef, alpha, positive, violations):
     worst = 0.0
     for j in range(gradient.shape[0]):
@@ -289,10 +309,11 @@ def _polish(gram, correlation, alpha, positive, coef, block_flat, lower, vectors
 
 @njit(cache=True, nogil=True)
 def _inner_solve(gram, correlation, alpha, positive, coef, gradient, working_set, tol_in,
-                 max_epochs, block_flat, vectors, buffers, penalties):
+                 max_epochs, block_flat, vectors, buffers, penalties, stored, report):
     """glm's Gram-mode coordinate descent on the working set; returns epochs.
     ``block_flat``, ``vectors`` (3 rows), ``buffers`` (2 (M+1) K) and
-    ``penalties`` (rows alpha and 0) are workspace."""
+    ``penalties`` (rows alpha and 0), ``stored`` (one int) and ``report`` (two
+    floats) are workspace."""
     size = working_set.shape[0]
     memory = ANDERSON_MEMORY + 1
     block = block_flat[:size * size].reshape((size, size))
@@ -306,8 +327,7 @@ def _inner_solve(gram, correlation, alpha, positive, coef, gradient, working_set
         target_ws[a] = correlation[j]
     coef_buffer = buffers[:memory * size].reshape((memory, size))
     gradient_buffer = buffers[memory * size:2 * memory * size].reshape((memory, size))
-    stored = np.zeros(1, dtype=np.int64)
-    report = np.zeros(2)
+    stored[0] = 0
     updates = gram_inner_solve(block, gradient_ws, coef_ws, target_ws, penalties[0, :size],
                                penalties[1, :size], positive, tol_in, max_epochs * size, _CYCLIC,
                                0, 1, coef_buffer, gradient_buffer, stored, report)
@@ -318,7 +338,7 @@ def _inner_solve(gram, correlation, alpha, positive, coef, gradient, working_set
 
 @njit(cache=True, nogil=True)
 def lasso_signal(gram, correlation, alpha, positive, tol, max_iter, coef, gradient, violations,
-                 block_flat, lower, vectors, buffers, penalties, support):
+                 block_flat, lower, vectors, buffers, penalties, support, stored, report):
     """Solve one signal in place in ``coef`` (warm start); returns
     ``(epochs, largest violation)``; ``max_iter`` bounds the epochs of
     coordinate descent (passes over the working set). The other arrays are
@@ -339,14 +359,13 @@ def lasso_signal(gram, correlation, alpha, positive, tol, max_iter, coef, gradie
         budget = min(_EPOCHS_PER_ROUND * 2 ** min(failures, 10), max_iter - epochs)
         ran = _inner_solve(gram, correlation, alpha, positive, coef, gradient, working_set,
                            tol_in, max(1, int(np.ceil(budget))), block_flat, vectors, buffers,
-                           penalties)
+                           penalties, stored, report)
         if ran == 0.0:  # nothing can move (defensive: violators have non-zero atoms)
             break
         epochs += ran
-        _gradient(gram, correlation, coef, gradient)
         saved = vectors[6]
         saved[:] = coef
-        before = _objective(correlation, coef, gradient, alpha)
+        before = _objective_on_support(gram, correlation, coef, alpha, support)
         polished = _polish(gram, correlation, alpha, positive, coef, block_flat, lower, vectors,
                            support)
         _gradient(gram, correlation, coef, gradient)
@@ -376,10 +395,13 @@ def lasso_batch(gram, correlations, alpha, positive, tol, max_iter, codes, epoch
     penalties = np.zeros((2, size))
     penalties[0] = alpha
     support = np.empty(size, dtype=np.int64)
+    stored = np.zeros(1, dtype=np.int64)
+    report = np.zeros(2)
     for i in range(correlations.shape[0]):
         epochs[i], worst[i] = lasso_signal(gram, correlations[i], alpha, positive, tol,
                                            max_iter, codes[i], gradient, violations, block_flat,
-                                           lower, vectors, buffers, penalties, support)
+                                           lower, vectors, buffers, penalties, support, stored,
+                                           report)
 
 
 @njit(cache=True, nogil=True)
