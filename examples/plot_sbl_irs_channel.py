@@ -12,13 +12,19 @@ a Kronecker product of angle supports, two of them with an angular spread
 generator).
 
 We compare pattern-coupled KroSBL (:class:`sparseopt.sbl.KroneckerSBL` with
-``pattern_coupling=[0.8, None, 0.8]``, the paper's PC-KroSBL), SVD- and
+``pattern_coupling=[0.8, None, 0.8]``, the paper's PC-KroSBL, run from 8
+starts with the one of highest log-evidence kept: ``n_init=8``), SVD- and
 AM-KroSBL, and classic EM-SBL on the explicit 288 x 5832 dictionary, at the
 paper's SNRs, on the cascaded-channel NMSE averaged over the reflection
 patterns. To keep the gallery fast this runs 2 channels per SNR; the grey
-curves are the paper's published 50-trial means (official result files) and
-the 100-trial figure is the ``IRSChannelFigure`` benchmark (numbers in the
-user guide).
+curves are the paper's published 50-trial means (official result files).
+The 100-trial figure is the ``IRSChannelFigure`` benchmark and the slow test
+``tests/sbl/test_irs_figure.py``: 8-start PC-KroSBL has mean NMSE 0.0996 at
+12 dB and 0.0406 at 16 dB (medians 0.0105 and 0.0043), classic SBL 0.254
+and 0.070. The issue's mean targets (0.06 and 0.012) are not met there: one
+trial has a reflection pattern that nearly cancels the channel, where even
+least squares on the true support has NMSE 5.1 and 2.0 (the user guide has
+the whole table and the reasons).
 """
 
 import time
@@ -36,7 +42,7 @@ n_channels = 2
 kronecker = {
     "PC-KroSBL (beta=0.8)": dict(solver="am", pattern_coupling=[0.8, None, 0.8],
                                  prune_rel=(1e-2, 1e-1, 1e-2), inner_max_iter=9,
-                                 inner_tol=1e-4),
+                                 inner_tol=1e-4, n_init=8, random_state=0),
     "SVD-KroSBL": dict(solver="svd"),
     "AM-KroSBL": dict(solver="am"),
 }

@@ -92,6 +92,9 @@ def test_every_code_block_runs_as_written(page, tmp_path, monkeypatch):
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 warnings.simplefilter("default", DeprecationWarning)  # third-party chatter
+                # a Dask dashboard port taken by another process on the machine (another
+                # cluster, a parallel test worker): Dask moves to a free port and says so
+                warnings.filterwarnings("default", message=r"Port \d+ is already in use")
                 exec(compile(code, f"{page.name}, block at line {line}", "exec"), namespace)
         except Exception as error:
             raise AssertionError(f"{page.relative_to(ROOT)}, code block at line {line} "

@@ -5,14 +5,15 @@ import numpy as np
 from sparseopt.sbl._kronecker import fit_kronecker
 from sparseopt.sbl._validation import check_kronecker_problem
 from sparseopt.solvers.sbl.kronecker import KRONECKER_SOLVERS
-from sparseopt.utils.validation import check_integer, check_scalar
+from sparseopt.utils.validation import check_integer, check_random_state_seed, check_scalar
 
 __all__ = ["kronecker_sbl"]
 
 
 def kronecker_sbl(A, y, *, solver="svd", pattern_coupling=None, noise="learn",
                   noise_floor=1e-6, prune_rel=None, tol=1e-4, max_iter=150, inner_tol=1e-5,
-                  inner_max_iter=10, init_scale=1.0, verbose=0, log=False):
+                  inner_max_iter=10, init_scale=1.0, n_init=1, random_state=None, verbose=0,
+                  log=False):
     r"""Kronecker-structured sparse Bayesian learning (AM-, SVD- or PC-KroSBL).
 
     Recovers :math:`x` from :math:`y = (A_1 \otimes \cdots \otimes A_I)\,x +
@@ -54,6 +55,11 @@ def kronecker_sbl(A, y, *, solver="svd", pattern_coupling=None, noise="learn",
         Maximum AM sweeps per iteration.
     init_scale : float, default=1.0
         Relative size of the starting prior (see :class:`KroneckerSBL`).
+    n_init : int, default=1
+        EM runs from perturbed starts; the fit of highest log-evidence is kept
+        (see :class:`KroneckerSBL`).
+    random_state : int, RandomState, Generator or None, default=None
+        Seed of the perturbed starts.
     verbose : int, default=0
         Print progress.
     log : bool, default=False
@@ -66,7 +72,8 @@ def kronecker_sbl(A, y, *, solver="svd", pattern_coupling=None, noise="learn",
     log : dict
         Only if ``log``: ``gammas`` (factor hyperparameters), ``noise``,
         ``n_iter``, ``converged``, ``history``, ``kept`` (per-factor support),
-        ``log_evidence``.
+        ``log_evidence``, ``start_log_evidences`` (final log-evidence of
+        every run).
 
     Examples
     --------
@@ -93,13 +100,16 @@ def kronecker_sbl(A, y, *, solver="svd", pattern_coupling=None, noise="learn",
     max_iter = check_integer(max_iter, "max_iter", lower=1)
     inner_max_iter = check_integer(inner_max_iter, "inner_max_iter", lower=1)
     init_scale = check_scalar(init_scale, "init_scale", lower=0.0, lower_inclusive=False)
+    n_init = check_integer(n_init, "n_init", lower=1)
+    check_random_state_seed(random_state)  # a clear error for a bad seed, even at n_init=1
     mean, gammas, noise, info = fit_kronecker(
         factors, y, solver=solver, pattern_coupling=pattern_coupling, noise=noise,
         noise_floor=noise_floor, prune_rel=prune_rel, tol=tol, max_iter=max_iter,
         inner_tol=inner_tol, inner_max_iter=inner_max_iter, init_scale=init_scale,
-        verbose=verbose)
+        n_init=n_init, random_state=random_state, verbose=verbose)
     if not log:
         return mean
     return mean, {"gammas": gammas, "noise": noise, "n_iter": info["n_iter"],
                   "converged": info["converged"], "history": info["history"],
-                  "kept": info["kept"], "log_evidence": info["log_evidence"]}
+                  "kept": info["kept"], "log_evidence": info["log_evidence"],
+                  "start_log_evidences": info["start_log_evidences"]}

@@ -17,8 +17,12 @@ from sparseopt.sbl._validation import (
     check_per_factor,
     is_factor_list,
 )
-from sparseopt.solvers.sbl.kronecker import coupling_matrix, solve_kronecker_sbl
-from sparseopt.utils.validation import check_array_input, validate_data
+from sparseopt.solvers.sbl.kronecker import coupling_matrix, kronecker_sbl_restarts
+from sparseopt.utils.validation import (
+    check_array_input,
+    check_random_state_seed,
+    validate_data,
+)
 
 __all__ = ["KroneckerSBL", "fit_kronecker"]
 
@@ -27,7 +31,8 @@ _MAX_COVARIANCE_ENTRIES = 4_000_000
 
 
 def fit_kronecker(factors, y, *, solver, pattern_coupling, noise, noise_floor, prune_rel, tol,
-                  max_iter, inner_tol, inner_max_iter, init_scale, verbose):
+                  max_iter, inner_tol, inner_max_iter, init_scale, n_init, random_state,
+                  verbose):
     """Parameter checks and the solver call shared by the estimator and the function."""
     n_factors = len(factors)
     couplings = [None if beta is None else coupling_matrix(f.shape[1], beta)
@@ -37,11 +42,13 @@ def fit_kronecker(factors, y, *, solver, pattern_coupling, noise, noise_floor, p
         prune_rel = check_per_factor(prune_rel, "prune_rel", n_factors)
     level = max(float(np.mean(np.abs(y) ** 2)), np.finfo(float).tiny)
     learn = isinstance(noise, str)
-    return solve_kronecker_sbl(
-        factors, y, solver=solver, couplings=couplings, noise=0.1 * level if learn else noise,
-        learn_noise=learn, noise_floor=noise_floor * level if learn else 0.0,
-        prune_rel=prune_rel, tol=tol, max_iter=max_iter, inner_tol=inner_tol,
-        inner_max_iter=inner_max_iter, init_scale=init_scale, verbose=verbose)
+    seed = check_random_state_seed(random_state) if n_init > 1 else None
+    return kronecker_sbl_restarts(
+        factors, y, n_init=n_init, random_state=seed, solver=solver, couplings=couplings,
+        noise=0.1 * level if learn else noise, learn_noise=learn,
+        noise_floor=noise_floor * level if learn else 0.0, prune_rel=prune_rel, tol=tol,
+        max_iter=max_iter, inner_tol=inner_tol, inner_max_iter=inner_max_iter,
+        init_scale=init_scale, verbose=verbose)
 
 
 def _has_complex(A):
@@ -114,6 +121,19 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         start) gives PC-KroSBL a mean NMSE of 0.03 at 12 dB over 15 channels,
         ``1.0`` gives 4.3; on the synthetic setup (M/N = 0.43) ``1.0`` is
         best (support recovery 0.80 vs 0.57 at 1e-6 for SVD-KroSBL).
+    n_init : int, default=1
+        Number of EM runs: run 0 from the start above, runs 1.. from that
+        start with every entry multiplied by :math:`e^{z}`, :math:`z \sim
+        \mathcal N(0, 1)`; the fit of highest log-evidence (the objective EM
+        maximises) is kept. The evidence is non-convex and EM stops at the
+        stationary point its start leads to: on the paper's IRS channels
+        at 12 dB, PC-KroSBL's single start ends at a lower evidence than a
+        start at the true support in 13 of the 16 of 100 trials with NMSE >
+        0.1, and ``n_init=8`` lowers the 100-trial mean NMSE from 0.154 to
+        0.0996 (median 0.014 to 0.0105; see the user guide). Costs
+        ``n_init`` fits.
+    random_state : int, RandomState, Generator or None, default=None
+        Seed of the perturbed starts (unused when ``n_init=1``).
     complex_data : bool, default=False
         Accept complex factors and observations (circular complex Gaussian
         model, as the paper's IRS channels); off by default, as in
@@ -142,7 +162,10 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         coefficients times the rows of ``A`` exceed 4e6;
         ``predict(..., return_std=True)`` needs it).
     log_marginal_likelihood_ : float
-        Log-evidence at the hyperparameters of the last E-step.
+        Log-evidence at the hyperparameters of the last E-step (of the best
+        run when ``n_init > 1``).
+    start_log_evidences_ : ndarray of shape (n_init,)
+        Final log-evidence of every run.
     n_iter_ : int
         EM iterations done.
     history_ : ConvergenceHistory
@@ -178,13 +201,15 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         "inner_tol": [Interval(Real, 0, None, closed="left")],
         "inner_max_iter": [Interval(Integral, 1, None, closed="left")],
         "init_scale": [Interval(Real, 0, None, closed="neither")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
         "complex_data": ["boolean"],
         "verbose": ["verbose"],
     }
 
     def __init__(self, solver="svd", *, pattern_coupling=None, noise="learn", noise_floor=1e-6,
                  prune_rel=None, tol=1e-4, max_iter=150, inner_tol=1e-5, inner_max_iter=10,
-                 init_scale=1.0, complex_data=False, verbose=0):
+                 init_scale=1.0, n_init=1, random_state=None, complex_data=False, verbose=0):
         self.solver = solver
         self.pattern_coupling = pattern_coupling
         self.noise = noise
@@ -195,6 +220,8 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         self.inner_tol = inner_tol
         self.inner_max_iter = inner_max_iter
         self.init_scale = init_scale
+        self.n_init = n_init
+        self.random_state = random_state
         self.complex_data = complex_data
         self.verbose = verbose
 
@@ -236,8 +263,8 @@ array-like of shape (n_samples, n_features)
             factors, y, solver=self.solver, pattern_coupling=self.pattern_coupling,
             noise=self.noise, noise_floor=self.noise_floor, prune_rel=self.prune_rel,
             tol=self.tol, max_iter=self.max_iter, inner_tol=self.inner_tol,
-            inner_max_iter=self.inner_max_iter, init_scale=self.init_scale,
-            verbose=self.verbose)
+            inner_max_iter=self.inner_max_iter, init_scale=self.init_scale, n_init=self.n_init,
+            random_state=self.random_state, verbose=self.verbose)
         self.coef_ = mean
         self.gammas_ = gammas
         gamma = gammas[0]
@@ -250,6 +277,7 @@ array-like of shape (n_samples, n_features)
         self.n_iter_ = info["n_iter"]
         self.history_ = info["history"]
         self.log_marginal_likelihood_ = info["log_evidence"]
+        self.start_log_evidences_ = info["start_log_evidences"]
         self.sigma_ = self._active_covariance(factors, y)
         if not info["converged"]:
             warnings.warn(
