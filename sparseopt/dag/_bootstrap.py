@@ -72,7 +72,7 @@ def bootstrap_edges(estimator, X, n_bootstrap=100, n_jobs=None, random_state=Non
     >>> from sparseopt.dag import simulate_sem, simulate_weights
     >>> B = simulate_dag(4, 3, random_state=0)
     >>> X = simulate_sem(simulate_weights(B, random_state=0), 300, random_state=0)
-    >>> frequencies = bootstrap_edges(ColideEV(T=2, warm_iter=2000, max_iter=3000), X,
+    >>> frequencies = bootstrap_edges(ColideEV(T=2, warm_iter=3000, max_iter=10000), X,
     ...                               n_bootstrap=5, random_state=0)
     >>> frequencies.shape, float(frequencies[B != 0].min())
     ((4, 4), 1.0)
