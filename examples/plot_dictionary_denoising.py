@@ -5,11 +5,12 @@ Image denoising with a learned dictionary
 The right half of a grey crop of scikit-learn's bundled ``china.jpg`` is
 corrupted with Gaussian noise. We learn 100 atoms of 7x7 patches from the
 clean left half with :class:`sparseopt.dictionary.OnlineDictionaryLearning`
-(the algorithm of scikit-learn's ``MiniBatchDictionaryLearning``, same
-settings side by side), then rebuild each noisy patch from its sparse code
-(OMP with 2 atoms, and the exact lasso) and average the overlapping patches,
-as in scikit-learn's "Image denoising using dictionary learning" example.
-We print the fit times and the error of each reconstruction.
+(Mairal et al.'s online algorithm, as scikit-learn's
+``MiniBatchDictionaryLearning``, same settings side by side), then rebuild
+each noisy patch from its sparse code (OMP with 2 atoms, and the exact
+lasso) and average the overlapping patches, as in scikit-learn's "Image
+denoising using dictionary learning" example. We print the fit times and
+the error of each reconstruction.
 """
 
 import time

@@ -40,7 +40,8 @@ class OnlineDictionaryLearning(LearnedCodingMixin, BaseEstimator):
     (exact lasso, or any coder of :func:`sparse_encode`), the codes are
     folded into the sufficient statistics :math:`A = \sum c c^\top`,
     :math:`B = \sum c x^\top` (past batches down-weighted by the paper's
-    mini-batch factor, as scikit-learn's ``MiniBatchDictionaryLearning``),
+    mini-batch factor, counted as in the authors' SPAMS or as in
+    scikit-learn's ``MiniBatchDictionaryLearning``: see ``forgetting``),
     then one pass of block coordinate descent over the atoms minimises the
     surrogate :math:`\tfrac12\operatorname{tr}(D^\top A D) - \operatorname{tr}(D^\top B)`
     on unit balls. Unused atoms are replaced by signals of the batch.
@@ -75,6 +76,18 @@ class OnlineDictionaryLearning(LearnedCodingMixin, BaseEstimator):
         ``tol`` (relative) from the previous one; ``None`` runs all epochs.
     shuffle : bool, default=True
         Shuffle the signals at each epoch.
+    forgetting : {"spams", "sklearn"}, default="spams"
+        Weights of the past mini-batches in the statistics. ``"sklearn"``:
+        scikit-learn's ``MiniBatchDictionaryLearning`` (same steps as it on the
+        same batches). ``"spams"``: SPAMS' ``trainDL`` (Mairal's reference
+        implementation), whose count of the factor starts one step later, so
+        the first mini-batch, coded on the initial atoms, is nearly forgotten
+        at the second; and in :meth:`fit` only the statistics of the current
+        and the previous epoch are kept (each signal counts at most twice).
+        On 20k china.jpg patches (100 atoms, alpha=1, 3 epochs, 10 initial
+        dictionaries) it lowers the final objective from a median of 8.4578
+        to 8.4477 (SPAMS' trainDL from the same atoms: 8.4481). With
+        ``masking`` only the count applies.
     dict_init : array-like of shape (n_components, n_features), optional
         Initial atoms (normalised); default: random normalised signals.
     positive_dict : bool, default=False
@@ -144,6 +157,7 @@ class OnlineDictionaryLearning(LearnedCodingMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "shuffle": ["boolean"],
         "dict_init": ["array-like", None],
+        "forgetting": [StrOptions({"spams", "sklearn"})],
         "positive_dict": ["boolean"],
         "random_state": ["random_state"],
         **CODING_CONSTRAINTS,
@@ -151,7 +165,7 @@ class OnlineDictionaryLearning(LearnedCodingMixin, BaseEstimator):
 
     def __init__(self, n_components=None, *, alpha=1.0, batch_size=256, n_epochs=1,
                  method="lasso", fit_n_nonzero_coefs=None, masking=None, tol=None,
-                 shuffle=True, dict_init=None, positive_dict=False,
+                 shuffle=True, forgetting="spams", dict_init=None, positive_dict=False,
                  transform_algorithm="lasso", transform_n_nonzero_coefs=None,
                  transform_alpha=None, transform_q=0.0, transform_tol=1e-10,
                  transform_max_iter=1000, split_sign=False, positive_code=False, n_jobs=None,
@@ -165,6 +179,7 @@ class OnlineDictionaryLearning(LearnedCodingMixin, BaseEstimator):
         self.masking = masking
         self.tol = tol
         self.shuffle = shuffle
+        self.forgetting = forgetting
         self.dict_init = dict_init
         self.positive_dict = positive_dict
         self.transform_algorithm = transform_algorithm
@@ -203,7 +218,7 @@ class OnlineDictionaryLearning(LearnedCodingMixin, BaseEstimator):
         if method in ("omp", "ormp", "mp"):
             options["target"] = -1.0  # alpha is the l1 weight here, not a residual target
         return OnlineLearner(dictionary, method, options, self.alpha, self.positive_dict,
-                             self.masking, rng, n_threads(self.n_jobs))
+                             self.masking, rng, n_threads(self.n_jobs), self.forgetting)
 
     def _finish(self, learner, info):
         self._learner = learner

@@ -39,18 +39,29 @@ __all__ = ["forgetting_factor", "accumulate_statistics", "accumulate_masked_stat
 DEAD_ATOM = 1e-6
 
 
-def forgetting_factor(step, batch_size):
+def forgetting_factor(step, batch_size, lag=0, theta_max=None):
     """Weight of the past statistics at mini-batch ``step`` (from 0).
 
-    Mairal et al. (2010, Sec. 3.4): with :math:`\\theta = (t + 1)\\eta` for
-    :math:`t < \\eta - 1` and :math:`\\eta^2 + t + 1 - \\eta` after,
-    :math:`\\beta = (\\theta + 1 - \\eta) / (\\theta + 1)` (scikit-learn's
-    ``_update_inner_stats``).
+    Mairal et al. (2010, Sec. 3.4): with :math:`\\theta = (s + 1)\\eta` for
+    :math:`s < \\eta - 1` and :math:`\\eta^2 + s + 1 - \\eta` after,
+    :math:`\\beta = (\\theta + 1 - \\eta) / (\\theta + 1)`, where
+    :math:`s` = ``step`` (scikit-learn's ``_update_inner_stats``) or
+    ``step - 1`` with ``lag=1`` (SPAMS' ``trainDL``, whose count starts one
+    step later: the first mini-batch's statistics, coded on the initial atoms,
+    get weight :math:`1/(\\eta + 1)` at the second step). Zero before the
+    count starts. SPAMS also caps :math:`\\theta` at twice the number of
+    signals of a finite set (``theta_max``), after which the factor is
+    constant.
     """
+    step = step - lag
+    if step < 0:
+        return 0.0
     if step < batch_size - 1:
         theta = (step + 1) * batch_size
     else:
         theta = batch_size ** 2 + step + 1 - batch_size
+    if theta_max is not None:
+        theta = min(theta, theta_max)
     return (theta + 1 - batch_size) / (theta + 1)
 
 

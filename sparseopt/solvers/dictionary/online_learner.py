@@ -4,8 +4,7 @@
 the step counter, and does one mini-batch step (code, accumulate, update
 the atoms); :func:`learn_epochs` runs epochs of shuffled mini-batches with
 a stopping rule on the epoch's average objective. Both trust their input
-(the public doors are :class:`sparseopt.dictionary.OnlineDictionaryLearning`
-and :func:`sparseopt.dictionary.online_dictionary_learning`).
+(the public door is :class:`sparseopt.dictionary.OnlineDictionaryLearning`).
 """
 
 import numpy as np
@@ -62,10 +61,15 @@ class OnlineLearner:
         Masks and replacements of unused atoms.
     n_jobs : int
         Threads of the coding step.
+    forgetting : {"sklearn", "spams"}
+        Weights of past mini-batches: scikit-learn's, or SPAMS' (its count
+        starts one step later, :meth:`start_epochs` caps it for a finite set
+        and :meth:`end_epoch` drops the statistics older than the previous
+        epoch, without masking).
     """
 
     def __init__(self, dictionary, method, coding_options, alpha, positive_dict, masking, rng,
-                 n_jobs=1):
+                 n_jobs=1, forgetting="sklearn"):
         self.dictionary = np.array(dictionary, dtype=np.float64, order="C", copy=True)
         n_atoms, n_features = self.dictionary.shape
         self.method = method
@@ -75,10 +79,15 @@ class OnlineLearner:
         self.masking = masking
         self.rng = rng
         self.n_jobs = n_jobs
+        self.lag = 1 if forgetting == "spams" else 0
+        self.theta_max = None
         self.n_steps = 0
         self.B = np.zeros((n_atoms, n_features))
+        self.A_past = self.B_past = None
         if masking is None:
             self.A = np.zeros((n_atoms, n_atoms))
+            if forgetting == "spams":
+                self.A_past, self.B_past = np.zeros_like(self.A), np.zeros_like(self.B)
         else:
             self.A_rows = np.zeros((n_features, n_atoms, n_atoms))
             self.row_steps = np.zeros(n_features, dtype=np.int64)
@@ -101,17 +110,23 @@ class OnlineLearner:
         if self.masking is None:
             codes, gram, correlations, norms_sq = self._code(self.dictionary, batch)
             objectives = coding_objectives(gram, correlations, codes, norms_sq, self.alpha)
-            beta = forgetting_factor(self.n_steps, batch.shape[0])
+            beta = forgetting_factor(self.n_steps, batch.shape[0], self.lag,
+                                     self.theta_max)
             accumulate_statistics(self.A, self.B, codes, batch, beta)
-            self._replace_unused(np.diag(self.A), batch)
-            update_atoms(self.dictionary, self.A, self.B, self.positive_dict)
+            A, B = self.A, self.B
+            if self.A_past is not None:
+                self.A_past *= beta
+                self.B_past *= beta
+                A, B = A + self.A_past, B + self.B_past
+            self._replace_unused(np.diag(A), batch)
+            update_atoms(self.dictionary, A, B, self.positive_dict)
         else:
             hidden, visible = self._mask()
             codes = self._code(np.ascontiguousarray(self.dictionary[:, visible]),
                                np.ascontiguousarray(batch[:, visible]))[0]
             residual = batch[:, hidden] - codes @ self.dictionary[:, hidden]
             objectives = 0.5 * np.einsum("ij,ij->i", residual, residual)
-            betas = np.array([forgetting_factor(step, batch.shape[0])
+            betas = np.array([forgetting_factor(step, batch.shape[0], self.lag, self.theta_max)
                               for step in self.row_steps])
             accumulate_masked_statistics(self.A_rows, self.B, codes, batch, hidden, betas)
             self.row_steps[hidden] += 1
@@ -120,6 +135,22 @@ class OnlineLearner:
             update_atoms_masked(self.dictionary, self.A_rows, self.B, self.positive_dict)
         self.n_steps += 1
         return objectives
+
+    def start_epochs(self, n_samples):
+        """Epochs over ``n_samples`` signals follow: with SPAMS' forgetting,
+        the factor's count stops at twice their number."""
+        if self.lag:
+            self.theta_max = 2 * n_samples
+
+    def end_epoch(self):
+        """SPAMS' epoch parity: from now on the statistics are those of the
+        epoch just ended and of the next one; older ones are dropped, so each
+        signal of a finite set counts at most twice (no-op otherwise)."""
+        if self.A_past is not None:
+            self.A_past, self.A = self.A, self.A_past
+            self.B_past, self.B = self.B, self.B_past
+            self.A[:] = 0.0
+            self.B[:] = 0.0
 
     def _mask(self):
         n_features = self.dictionary.shape[1]
@@ -152,12 +183,14 @@ def learn_epochs(learner, X, n_epochs, batch_size, shuffle, tol, rng, printer, i
     previous = None
     converged = None if tol is None else False
     epoch = 0
+    learner.start_epochs(n_samples)
     for epoch in range(1, n_epochs + 1):
         order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
         total = 0.0
         for start in range(0, n_samples, batch_size):
             total += learner.step(X[order[start:start + batch_size]]).sum()
             interrupt.check()
+        learner.end_epoch()
         objective = total / n_samples
         change = np.inf if previous is None else abs(previous - objective) / max(previous,
                                                                                  1e-300)
