@@ -57,9 +57,10 @@ class SLIMKLRegressor(SpectralGPBase):
       so it reaches the centralised minimiser of the summed objective
       (measured: 1.7e-6 to 8.7e-5 relative on 10 seeds where the ADMM
       stalls at about 1e-2, see the user guide). The noise is one variable
-      shared by all agents. With quantization the statistics' innovations are
-      stochastically rounded (the values and the broadcast point travel as
-      64-bit floats), and a stop is confirmed on exact statistics.
+      shared by all agents. With quantization the relative innovations of
+      the statistics and of the broadcast weights are stochastically rounded
+      (the values :math:`l_j` and the noise travel as 64-bit floats, the
+      support as a mask), and a stop is confirmed on exact messages.
     - ``solver="admm"``: Suwandi et al.'s quantized consensus ADMM: in each
       round every agent takes a few DSCA steps on its ADMM-augmented
       objective and sends its stochastically quantized weights; the
@@ -276,7 +277,7 @@ class SLIMKLRegressor(SpectralGPBase):
         pool = self._pool(factory_args, local_start, options)
         try:
             if self.solver == "mm":
-                weights, noise, info = self._fit_mm(pool, weights, noise, learn, floor)
+                weights, noise, info = self._fit_mm(pool, weights, noise, learn, floor, seed)
                 noises, objective = np.full(self.n_agents, noise), info["objective"]
             else:
                 weights, info = consensus_admm(
@@ -292,10 +293,13 @@ class SLIMKLRegressor(SpectralGPBase):
         self._store(X, y, parts, weights, means, scales, noises, info, objective)
         return self
 
-    def _fit_mm(self, pool, weights, noise, learn, floor):
+    def _fit_mm(self, pool, weights, noise, learn, floor, seed):
         """The centralised MM of the summed objective, one statistics round per step;
         with quantized statistics, the stop is confirmed (or the MM finished) on exact ones."""
-        problem = DistributedProblem(pool, weights.size)
+        quantizer = None
+        if self.quantization_bits is not None:
+            quantizer = {"step": None, "bits": self.quantization_bits, "seed": seed}
+        problem = DistributedProblem(pool, weights.size, quantizer)
         max_iter = 500 if self.max_iter is None else self.max_iter
         options = {"learn_noise": learn, "noise_floor": floor, "tol": self.tol,
                    "verbose": self.verbose}

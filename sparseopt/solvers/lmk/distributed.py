@@ -35,9 +35,14 @@ by more than a factor 2 travel as 64-bit floats with their position (one
 large change would otherwise stretch the range of a bit budget over all
 the others: with 2 bits this derailed a CO2 fit), so the relative error of
 a quantized entry is at most :math:`2/(2^b - 1)`. The values :math:`l_j` travel as 64-bit
-floats (SQUAREM's monotone test and the reported history are exact), and so
-does the broadcast point: the MM update multiplies the weights, whose
-zeros must stay exact. Quantized statistics can be off just after a
+floats (SQUAREM's monotone test and the reported history are exact). The
+coordinator's broadcast is quantized the same way: each active weight as its
+relative innovation on the weight last broadcast, an atom that was inactive
+or changed by more than 25% (or whose rounding would not stay positive) as
+a 64-bit float with its position, the support as an exact mask and the noise
+as a float, so zeros stay exact; the MM then continues from the rounded
+point, at which the agents computed the statistics (:func:`~.mm.mm_weights`
+adopts the point a problem evaluated). Quantized statistics can be off just after a
 large step (the error is a fraction of the innovation's range), enough to
 stop at, or prune an atom from, a point that is not stationary: so a run
 that stops with quantized statistics is confirmed with exact ones (64-bit
@@ -54,6 +59,37 @@ from sparseopt.solvers.lmk.objective import NotPositiveDefinite
 __all__ = ["DistributedProblem", "StatisticsAgent", "advance_statistics"]
 
 _FLOAT_BITS = 64
+_COORDINATOR = -1  # the quantizer stream index of the coordinator
+# weights that changed by more than 25% travel as floats: the others' rounding error is
+# then at most 0.5 / (2^b - 1) of their size (with the statistics' factor 2, one seed of
+# 10 ended at another stationary point at 4 bits, gap 8.8e-3)
+_WEIGHT_LIMIT = 0.25
+
+
+def relative_message(values, reference, rng, options, positive=False, limit=1.0):
+    """``values`` as received when sent as quantized relative innovations on
+    ``reference`` (what the receiver holds; NaN: nothing).
+
+    Entries with no reference, or that changed by more than a factor 2, or
+    (``positive``) whose reconstruction would not be positive, travel as
+    64-bit floats with their position; the others as
+    ``reference * (1 + Q(values / reference - 1))`` (a zero reference stands
+    for 1). Returns ``(received, bits)``.
+    """
+    scale = np.where(reference > 0, reference, 1.0)
+    change = values / scale - 1.0
+    escaped = ~(np.abs(change) <= limit)  # NaN (no reference) escapes too
+    n_bits = 0
+    if not escaped.all():
+        change[~escaped], n_bits = quantize(change[~escaped], rng, step=options["step"],
+                                            bits=options["bits"])
+    received = np.where(escaped, values, np.maximum(scale * (1.0 + change), 0.0))
+    if positive:
+        unsafe = (received <= 0) & (values > 0)
+        received[unsafe] = values[unsafe]
+        escaped |= unsafe
+    position_bits = max(1, int(np.ceil(np.log2(max(values.size, 2)))))
+    return received, n_bits + int(escaped.sum()) * (_FLOAT_BITS + position_bits)
 
 
 class StatisticsAgent:
@@ -131,29 +167,22 @@ def advance_statistics(state, request, round_index):
     if exact or unquantized or np.isnan(reference).any():  # as 64-bit floats
         received, n_bits = statistics, _FLOAT_BITS * statistics.size
     else:  # the relative innovation, quantized: each entry's error scales with it
-        scale = np.where(reference > 0, reference, 1.0)
-        change = statistics / scale - 1.0
-        # changes beyond a factor 2 travel as floats with their position, so that one
-        # of them does not stretch the quantizer's range over the others
-        escaped = np.abs(change) > 1.0
-        n_bits = int(escaped.sum()) * (_FLOAT_BITS + max(1, int(np.ceil(np.log2(change.size)))))
-        if not escaped.all():
-            change[~escaped], quantized_bits = quantize(
-                change[~escaped], rounding_rng(options["seed"], round_index, state.index),
-                step=options["step"], bits=options["bits"])
-            n_bits += quantized_bits
-        received = np.where(escaped, statistics, np.maximum(scale * (1.0 + change), 0.0))
+        received, n_bits = relative_message(
+            statistics, reference, rounding_rng(options["seed"], round_index, state.index),
+            options)
     sent[keys] = received
     return state._next(sent, (received, problem.value(factors), n_bits + _FLOAT_BITS),
                        factors, round_index)
 
 
 class _Round:
-    """The summed statistics of one round (the 'factors' of :mod:`.mm`)."""
+    """The summed statistics of one round (the 'factors' of :mod:`.mm`) and the
+    ``weights`` the agents received."""
 
-    def __init__(self, round_index, active, statistics, value):
+    def __init__(self, round_index, active, statistics, value, weights):
         k = active.size
         self.round_index, self.active, self.value = round_index, active, value
+        self.weights = weights
         self.trace, self.quad = statistics[:k], statistics[k:2 * k]
         self.noise_trace, self.noise_quad = float(statistics[2 * k]), float(statistics[2 * k + 1])
 
@@ -175,50 +204,76 @@ class DistributedProblem:
         ``step=advance_statistics``.
     n_atoms : int
         Number of atoms :math:`A`.
+    quantizer : dict, optional
+        ``step``, ``bits``, ``seed`` of the broadcast weights' quantizer
+        (default: 64-bit floats).
 
     Attributes
     ----------
     exact : bool
-        Ask the agents for 64-bit statistics (default False: their quantizer).
+        Exchange 64-bit weights and statistics (default False: the quantizers).
     rounds : int
         Rounds (broadcasts) so far.
     bits : int
-        Bits sent so far: down, the active weights and the noise as 64-bit
-        floats plus the support as an :math:`A`-bit mask (or the atoms asked
-        for as a mask and the round as an integer); up, the statistics and
-        the values.
+        Bits sent so far: down, the active weights (quantized relative
+        innovations, or 64-bit floats), the noise as a 64-bit float and the
+        support as an :math:`A`-bit mask (or the atoms asked for as a mask and
+        the round as an integer); up, the statistics and the values.
     bits_unquantized : int
         The same messages as 64-bit floats.
     """
 
-    def __init__(self, pool, n_atoms):
+    def __init__(self, pool, n_atoms, quantizer=None):
         self.pool, self.n_atoms = pool, n_atoms
+        self.quantizer = quantizer
         self.rounds, self.bits, self.bits_unquantized = 0, 0, 0
         self.exact = False
+        self._broadcast = np.full(n_atoms, np.nan)  # the agents' copy of the last weights
 
-    def _exchange(self, request, down, up_floats):
+    def _exchange(self, request, down, up_floats, down_unquantized=None):
         messages = self.pool.advance(request, self.rounds)
         self.rounds += 1
-        down *= self.pool.n_agents
-        self.bits += down + sum(message[2] for message in messages)
-        self.bits_unquantized += down + self.pool.n_agents * _FLOAT_BITS * up_floats
+        n_agents = self.pool.n_agents
+        down_unquantized = down if down_unquantized is None else down_unquantized
+        self.bits += n_agents * down + sum(message[2] for message in messages)
+        self.bits_unquantized += n_agents * (down_unquantized + _FLOAT_BITS * up_floats)
         return messages
 
+    def _send_weights(self, weights, active, round_index):
+        """The weights the agents receive, and the bits of the active ones."""
+        values = weights[active]
+        if self.exact or self.quantizer is None:
+            received, n_bits = values, _FLOAT_BITS * active.size
+        else:
+            received, n_bits = relative_message(
+                values, self._broadcast[active],
+                rounding_rng(self.quantizer["seed"], round_index, _COORDINATOR),
+                self.quantizer, positive=True, limit=_WEIGHT_LIMIT)
+        point = weights.copy()
+        point[active] = received
+        self._broadcast[:] = np.nan
+        self._broadcast[active] = received
+        return point, n_bits
+
     def factors(self, weights, noise):
-        """Run one round at ``(weights, noise)`` (raises :class:`NotPositiveDefinite`)."""
+        """Run one round at ``(weights, noise)`` (raises :class:`NotPositiveDefinite`);
+        with a quantizer, at the rounded weights the agents receive (the
+        returned factors' ``weights``)."""
         weights = np.asarray(weights, dtype=np.float64)
         active = np.flatnonzero(weights > 0)
         round_index = self.rounds
-        messages = self._exchange(("point", weights, float(noise), self.exact),
-                                  _FLOAT_BITS * (active.size + 1) + self.n_atoms,
-                                  2 * active.size + 3)
+        point, weight_bits = self._send_weights(weights, active, round_index)
+        messages = self._exchange(("point", point, float(noise), self.exact),
+                                  weight_bits + _FLOAT_BITS + self.n_atoms,
+                                  2 * active.size + 3,
+                                  _FLOAT_BITS * (active.size + 1) + self.n_atoms)
         if any(message[0] is None for message in messages):
             raise NotPositiveDefinite(
                 "an agent's covariance sum_i w_i K_i + noise I is not numerically positive "
                 "definite; raise the noise (or its floor)")
         statistics = np.maximum(sum(message[0] for message in messages), 0.0)
         return _Round(round_index, active, statistics,
-                      float(sum(message[1] for message in messages)))
+                      float(sum(message[1] for message in messages)), point)
 
     @staticmethod
     def value(factors):

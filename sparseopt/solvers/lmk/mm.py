@@ -76,10 +76,14 @@ class _Point:
     """Weights, noise, factors and statistics of one MM iterate."""
 
     def __init__(self, problem, weights, noise, factors=None):
-        self.weights, self.noise = weights, noise
         self.factors = problem.factors(weights, noise) if factors is None else factors
+        # a distributed problem may evaluate the rounded weights it broadcast: the
+        # iterate is the point evaluated
+        evaluated = getattr(self.factors, "weights", None)
+        self.weights = weights if evaluated is None else evaluated.copy()
+        self.noise = noise
         self.objective = problem.value(self.factors)
-        self.active = np.flatnonzero(weights > 0)
+        self.active = np.flatnonzero(self.weights > 0)
         (self.trace, self.quad, self.noise_trace,
          self.noise_quad) = problem.statistics(self.factors, self.active)
 

@@ -11,14 +11,14 @@ from sparseopt.solvers.lmk.distributed import (
     advance_statistics,
 )
 from sparseopt.solvers.lmk.local import LocalKernelProblem
-from sparseopt.solvers.lmk.mm import mm_weights
+from sparseopt.solvers.lmk.mm import _Point, mm_weights
 from sparseopt.solvers.lmk.objective import LMKProblem, NotPositiveDefinite
 
 MEANS = np.linspace(0.0, 1.2, 8)[:, None]
 SCALES = np.full((8, 1), 0.1)
 
 
-def _agents(bits=None, seed=0, n_agents=3):
+def _agents(bits=None, seed=0, n_agents=3, broadcast_bits=None):
     rng = np.random.default_rng(seed)
     X = np.sort(rng.uniform(0, 10, 90))[:, None]
     y = np.sin(2 * np.pi * 0.4 * X[:, 0]) + 0.3 * rng.standard_normal(90)
@@ -27,7 +27,9 @@ def _agents(bits=None, seed=0, n_agents=3):
     pool = SerialPool(LocalKernelProblem, args, None, {"step": None, "bits": bits, "seed": 7},
                       state=StatisticsAgent, step=advance_statistics)
     central = LMKProblem([(SpectralAtoms(X[p], MEANS, SCALES), y[p]) for p in parts])
-    return DistributedProblem(pool, 8), central
+    quantizer = None if broadcast_bits is None else {"step": None, "bits": broadcast_bits,
+                                                     "seed": 11}
+    return DistributedProblem(pool, 8, quantizer), central
 
 
 def test_rounds_sum_the_agents_statistics_exactly():
@@ -119,3 +121,38 @@ def test_a_large_change_does_not_stretch_the_quantizer_over_the_others():
     exact = np.concatenate([exact[0], exact[1], exact[2:]])
     assert np.any(np.abs(exact / reference - 1) > 1)  # some entries did change that much
     np.testing.assert_array_less(np.abs(received - exact), 2 / 3 * reference + 1e-12)
+
+
+def test_quantized_broadcast_rounds_the_weights_and_the_agents_use_the_rounded_point():
+    """With a quantizer the coordinator sends each active weight's relative
+    innovation: new atoms and changes beyond 25% as floats, the others within
+    0.5 / (2^b - 1) of their size, zeros exact; the statistics are those of the
+    rounded point, which the factors carry (and the MM adopts)."""
+    distributed, central = _agents(broadcast_bits=3)
+    start = np.linspace(0.05, 0.4, 8)
+    first = distributed.factors(start, 0.2)
+    np.testing.assert_array_equal(first.weights, start)  # nothing sent before: floats
+    # each first weight as a float with its 3-bit position, the noise, the 8-bit support
+    down_floats = 3 * (8 * (64 + 3) + 64 + 8)
+    assert distributed.bits == down_floats + 3 * 64 * 19
+    moved = start * np.array([1.1, 0.9, 1.2, 0.8, 1.05, 2.0, 0.0, 1.01])
+    second = distributed.factors(moved, 0.2)
+    received = second.weights
+    assert received[6] == 0.0 and received[5] == moved[5]  # pruned; beyond 25%: a float
+    rounded = [0, 1, 2, 3, 4, 7]
+    # really rounded (3 bits; the extremes of the range fall on the grid)
+    assert np.sum(received[rounded] != moved[rounded]) >= 4
+    np.testing.assert_array_less(np.abs(received[rounded] / moved[rounded] - 1),
+                                 0.5 / 7 / 0.75 + 1e-12)
+    exact = central.factors(received, 0.2)
+    assert distributed.value(second) == pytest.approx(central.value(exact), rel=1e-12)
+    np.testing.assert_allclose(distributed.statistics(second, [0, 2])[0],
+                               central.statistics(exact, [0, 2])[0], rtol=1e-12)
+    assert distributed.bits - down_floats < distributed.bits_unquantized - down_floats
+    # an MM iterate is the point the agents evaluated
+    again = moved * np.array([1.02, 0.97, 1.1, 0.93, 1.0, 1.05, 1.0, 0.99])
+    point = _Point(distributed, again, 0.2)
+    assert np.any(point.weights != again)
+    np.testing.assert_array_equal(point.weights, point.factors.weights)
+    assert point.objective == pytest.approx(central.objective(point.weights, 0.2), rel=1e-12)
+
