@@ -86,8 +86,11 @@ class OnlineDictionaryLearning(LearnedCodingMixin, BaseEstimator):
         and the previous epoch are kept (each signal counts at most twice).
         On 20k china.jpg patches (100 atoms, alpha=1, 3 epochs, 10 initial
         dictionaries) it lowers the final objective from a median of 8.4578
-        to 8.4477 (SPAMS' trainDL from the same atoms: 8.4481). With
-        ``masking`` only the count applies.
+        to 8.4477 (SPAMS' trainDL from the same atoms: 8.4481); on planted
+        dictionaries it recovers >= 95% of the atoms on 18 of 20 seeds
+        against 19 for ``"sklearn"`` (see the user guide). With ``masking``,
+        and in :meth:`partial_fit` (a stream has no epochs), only the later
+        count applies.
     dict_init : array-like of shape (n_components, n_features), optional
         Initial atoms (normalised); default: random normalised signals.
     positive_dict : bool, default=False
@@ -262,7 +265,8 @@ class OnlineDictionaryLearning(LearnedCodingMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
         """One mini-batch step on ``X`` (all of it), continuing from the
-        current dictionary and statistics.
+        current dictionary and statistics (every past batch kept, weighted by
+        the forgetting factor: a stream has no epochs to drop).
 
         Parameters
         ----------
@@ -278,6 +282,7 @@ class OnlineDictionaryLearning(LearnedCodingMixin, BaseEstimator):
         first = not hasattr(self, "_learner")
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=first)
         learner = self._new_learner(X) if first else self._learner
+        learner.start_stream()
         objectives = learner.step(np.asarray(X, dtype=np.float64))
         self._finish(learner, None)
         self.objective_ = float(np.mean(objectives))

@@ -69,6 +69,20 @@ def test_spams_forgetting_takes_the_steps_of_spams_train_dl(seed):
         np.testing.assert_allclose(ours.components_, np.asarray(theirs).T, atol=1e-7)
 
 
+def test_spams_forgetting_caps_the_count_only_for_epochs_without_masking():
+    """fit over a finite set caps theta at twice its size; with masking (per-feature
+    counts, which SPAMS does not have) and in partial_fit (a stream) nothing does."""
+    X, _, init = _noisy_signals(0)
+    plain = OnlineDictionaryLearning(12, alpha=0.1, batch_size=30, n_epochs=2,
+                                     dict_init=init, random_state=0).fit(X)
+    assert plain._learner.theta_max == 600
+    plain.partial_fit(X[:30])
+    assert plain._learner.theta_max is None
+    masked = OnlineDictionaryLearning(12, alpha=0.1, batch_size=30, n_epochs=2, masking=0.3,
+                                      dict_init=init, random_state=0).fit(X)
+    assert masked._learner.theta_max is None
+
+
 def test_reaches_the_objective_target_on_china_patches_over_ten_seeds():
     """Issue 16's target: 20k standardised 8x8 china.jpg patches, 100 atoms, alpha=1,
     batches of 256, 3 epochs: mean exact lasso cost <= 8.450 on each of 10 seeds

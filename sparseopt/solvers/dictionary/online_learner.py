@@ -137,10 +137,15 @@ class OnlineLearner:
         return objectives
 
     def start_epochs(self, n_samples):
-        """Epochs over ``n_samples`` signals follow: with SPAMS' forgetting,
-        the factor's count stops at twice their number."""
-        if self.lag:
+        """Epochs over ``n_samples`` signals follow: with SPAMS' forgetting
+        (without masking, whose per-feature counts SPAMS does not have), the
+        factor's count stops at twice their number."""
+        if self.lag and self.masking is None:
             self.theta_max = 2 * n_samples
+
+    def start_stream(self):
+        """Batches of a stream follow (no epochs, no known size): no cap."""
+        self.theta_max = None
 
     def end_epoch(self):
         """SPAMS' epoch parity: from now on the statistics are those of the

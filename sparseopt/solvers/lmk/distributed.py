@@ -42,7 +42,10 @@ or changed by more than 25% (or whose rounding would not stay positive) as
 a 64-bit float with its position, the support as an exact mask and the noise
 as a float, so zeros stay exact; the MM then continues from the rounded
 point, at which the agents computed the statistics (:func:`~.mm.mm_weights`
-adopts the point a problem evaluated). Quantized statistics can be off just after a
+adopts the point a problem evaluated). That point can be slightly worse than
+the previous iterate, so the objective is no longer monotone (measured at 3
+bits: up to 262 rises in a run, each at most 4.9e-5 relative; none seen at
+8 bits). Quantized statistics can be off just after a
 large step (the error is a fraction of the innovation's range), enough to
 stop at, or prune an atom from, a point that is not stationary: so a run
 that stops with quantized statistics is confirmed with exact ones (64-bit
@@ -77,7 +80,7 @@ def relative_message(values, reference, rng, options, positive=False, limit=1.0)
     for 1). Returns ``(received, bits)``.
     """
     scale = np.where(reference > 0, reference, 1.0)
-    change = values / scale - 1.0
+    change = np.where(np.isnan(reference), np.nan, values / scale - 1.0)
     escaped = ~(np.abs(change) <= limit)  # NaN (no reference) escapes too
     n_bits = 0
     if not escaped.all():

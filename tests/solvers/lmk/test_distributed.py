@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 
 from sparseopt.solvers.admm.pools import SerialPool
+from sparseopt.solvers.admm.quantize import rounding_rng
 from sparseopt.solvers.lmk.atoms import SpectralAtoms
 from sparseopt.solvers.lmk.distributed import (
     DistributedProblem,
     StatisticsAgent,
     advance_statistics,
+    relative_message,
 )
 from sparseopt.solvers.lmk.local import LocalKernelProblem
 from sparseopt.solvers.lmk.mm import _Point, mm_weights
@@ -155,4 +157,19 @@ def test_quantized_broadcast_rounds_the_weights_and_the_agents_use_the_rounded_p
     assert np.any(point.weights != again)
     np.testing.assert_array_equal(point.weights, point.factors.weights)
     assert point.objective == pytest.approx(central.objective(point.weights, 0.2), rel=1e-12)
+
+
+def test_relative_message_sends_entries_without_a_reference_as_floats():
+    """NaN reference (nothing sent before): a float with its position, even for a
+    value near 1 (a zero reference stands for 1 only where one was sent)."""
+    values = np.array([0.8, 1.1, 1.2, 0.9])
+    reference = np.array([np.nan, np.nan, 1.0, 1.0])
+    received, n_bits = relative_message(values, reference, rounding_rng(0, 0, 0),
+                                        {"step": None, "bits": 3}, positive=True, limit=0.25)
+    np.testing.assert_array_equal(received[:2], values[:2])
+    assert n_bits >= 2 * (64 + 2)
+    received, n_bits = relative_message(values, np.full(4, np.nan), rounding_rng(0, 0, 0),
+                                        {"step": None, "bits": 3})
+    np.testing.assert_array_equal(received, values)
+    assert n_bits == 4 * (64 + 2)
 
