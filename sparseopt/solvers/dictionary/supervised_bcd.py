@@ -55,7 +55,8 @@ from scipy.optimize import minimize
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.solvers.dictionary.supervised import _probabilities
 
-__all__ = ["bcd_objective", "bcd_gradients", "bcd_supervised", "search_radius"]
+__all__ = ["bcd_objective", "bcd_gradients", "bcd_supervised", "random_initial_point",
+           "search_radius"]
 
 _RADIUS_CONSTANT = 1000.0
 _RADIUS_DECAY = 1.0
@@ -128,6 +129,15 @@ def _initial_point(X, Y, n_covariates, rank, xi, variant):
     W = left / norm if norm > 0 else np.eye(X.shape[1], rank) / np.sqrt(rank)
     H = np.linalg.lstsq(W, X.T, rcond=None)[0]
     return W, H, np.zeros((n_outputs, rank)), np.zeros((n_outputs, n_covariates))
+
+
+def random_initial_point(X, Y, n_covariates, rank, rng):
+    """Random start: Gaussian atoms scaled to unit Frobenius norm, their
+    least-squares codes, zero coefficients."""
+    W = rng.standard_normal((X.shape[1], rank))
+    W /= np.linalg.norm(W)
+    H = np.linalg.lstsq(W, X.T, rcond=None)[0]
+    return W, H, np.zeros((Y.shape[1], rank)), np.zeros((Y.shape[1], n_covariates))
 
 
 def _sphere_least_squares(X, H):
@@ -232,14 +242,17 @@ def _update_coefficients(W, H, beta, gamma, data, radius):
     return beta + move_beta, gamma + move_gamma
 
 
-def bcd_supervised(X, Y, Z, rank, xi, nu, variant, max_iter, tol, printer=None):
+def bcd_supervised(X, Y, Z, rank, xi, nu, variant, max_iter, tol, printer=None, start=None):
     """Block coordinate descent with diminishing radius on the factored problem.
 
-    Returns ``(W, H, beta, gamma, info)``; ``info`` holds ``n_iter``,
-    ``converged``, ``objective`` (recomputed at the returned point) and
-    ``history`` (one row per iteration; the objective never increases).
+    ``start``: ``(W, H, beta, gamma)`` (default: the spectral start). Returns
+    ``(W, H, beta, gamma, info)``; ``info`` holds ``n_iter``, ``converged``,
+    ``objective`` (recomputed at the returned point) and ``history`` (one row
+    per iteration; the objective never increases).
     """
-    W, H, beta, gamma = _initial_point(X, Y, Z.shape[1], rank, xi, variant)
+    if start is None:
+        start = _initial_point(X, Y, Z.shape[1], rank, xi, variant)
+    W, H, beta, gamma = start
     data = (X, Y, Z, xi, nu, variant)
     history = ConvergenceHistory("relative decrease of the objective")
     value = bcd_objective(W, H, beta, gamma, *data)
