@@ -138,7 +138,7 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
     unpenalised_scale = None
     converged, epochs, n_newton, n_outer = False, 0, 0, 0
     while True:
-        z = np.asarray(matrix @ coef).ravel() + intercept_box[0]
+        z = _linear_predictor(matrix, arrays[4], coef) + intercept_box[0]
         deriv = -target * sample_scale / (1.0 + np.exp(np.clip(target * z, -700, 700)))
         gradient = np.asarray(matrix.T @ deriv).ravel()
         check = _Criterion(target, z, deriv, gradient, coef, l1, l2, n_samples, sample_weight,
@@ -182,6 +182,17 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
             "dual_gap": float(check.gap), "kkt_violation": check.kkt, "converged": converged,
             "history": history}
     return coef, float(intercept_box[0]), info
+
+
+def _linear_predictor(matrix, is_sparse, coef):
+    """``X w`` from scratch; on a dense ``X`` from the columns of the support when
+    it is small (a quarter of the features: the gathered columns cost less than
+    the skipped products)."""
+    if not is_sparse:
+        support = np.flatnonzero(coef)
+        if 4 * support.size < coef.size:
+            return matrix[:, support] @ coef[support]
+    return np.asarray(matrix @ coef).ravel()
 
 
 def _inner(arrays, target, sample_scale, z, coef, intercept_box, fit_intercept, working_set,
