@@ -309,22 +309,29 @@ class GramCache:
         return block.copy()
 
 
-def kernel_design(X):
-    """``(matrix, arrays, squared_norms)`` for the classification kernels: a
-    Fortran float64 array or a canonical CSC matrix, and the same as
-    ``(dense, data, indices, indptr, is_sparse)``, copying only when the
-    layout requires it; raises a clear error when a squared column norm
-    overflows."""
+def kernel_design(X, check_overflow=True):
+    """``(matrix, arrays)`` for the classification kernels: a Fortran float64
+    array or a canonical CSC matrix, and the same as ``(dense, data, indices,
+    indptr, is_sparse)``, copying only when the layout requires it. With
+    ``check_overflow``, raises a clear error when a squared column norm
+    overflows (a pass over ``X``: a solver that meets every such overflow in
+    its own arithmetic checks there instead)."""
     if sp.issparse(X):
         X = canonical_csc(X).astype(np.float64, copy=False)
         data = np.asarray(X.data, dtype=np.float64)
         indptr = X.indptr.astype(np.int64)
         arrays = (np.empty((0, 0), order="F"), data, X.indices.astype(np.int64), indptr, True)
-        squared_norms = _column_sums(data**2, indptr)
+        if check_overflow:
+            check_overflowing_columns(_column_sums(data**2, indptr))
     else:
         X = dense = np.asfortranarray(X, dtype=np.float64)
         arrays = (dense, np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64),
                   False)
-        squared_norms = np.einsum("ij,ij->j", dense, dense)
-    check_finite_scale(squared_norms, "X", "the squared norm of a column")
-    return X, arrays, squared_norms
+        if check_overflow:
+            check_overflowing_columns(np.einsum("ij,ij->j", dense, dense))
+    return X, arrays
+
+
+def check_overflowing_columns(values):
+    """The clear error of a design whose column norms (or products) overflow."""
+    check_finite_scale(values, "X", "the squared norm of a column")

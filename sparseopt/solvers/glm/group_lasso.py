@@ -160,7 +160,7 @@ class _GroupProblem:
             self.arrays = self.design.kernel_arrays()
             self.lipschitz = self._lipschitz(self.design.centred_cross, 1.0)
         else:
-            self.matrix, self.arrays, _ = kernel_design(X)
+            self.matrix, self.arrays = kernel_design(X)
             self.target = np.asarray(y, dtype=np.float64)
             self.sample_scale = (np.full(n, 1.0 / n) if sample_weight is None
                                  else sample_weight / n)

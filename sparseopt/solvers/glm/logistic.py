@@ -28,7 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.solvers.glm.classification_gap import logistic_dual_gap, logistic_gap
-from sparseopt.solvers.glm.designs import kernel_design
+from sparseopt.solvers.glm.designs import check_overflowing_columns, kernel_design
 from sparseopt.solvers.glm.logistic_kernels import prox_newton_inner
 from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
 from sparseopt.utils.progress import IterationPrinter
@@ -119,7 +119,11 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
         ``kkt_violation``, ``converged`` and ``history``.
     """
     n_samples, n_features = X.shape
-    matrix, arrays, _ = kernel_design(X)
+    # no pass over X for its column norms: an overflowing X shows in the full
+    # gradient or in a working-set column's curvature, both checked (a column
+    # whose square overflows but that never enters a working set keeps w_j = 0,
+    # which its gradient certifies)
+    matrix, arrays = kernel_design(X, check_overflow=False)
     nonzeros = np.diff(arrays[3]) if arrays[4] else np.full(n_features, n_samples)
     target = np.asarray(y, dtype=np.float64)
     if sample_weight is not None:
@@ -141,6 +145,7 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
         z = _linear_predictor(matrix, arrays[4], coef) + intercept_box[0]
         deriv = -target * sample_scale / (1.0 + np.exp(np.clip(target * z, -700, 700)))
         gradient = np.asarray(matrix.T @ deriv).ravel()
+        check_overflowing_columns(gradient)  # |deriv_i| <= 1/n: only a huge X overflows
         check = _Criterion(target, z, deriv, gradient, coef, l1, l2, n_samples, sample_weight,
                            weights, fit_intercept)
         criterion = check.gap / objective_at_zero
@@ -164,10 +169,12 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
         working_set = select_working_set(check.violations, support, size).astype(np.int64)
         if working_set.size == 0 and not fit_intercept:
             break
-        done, steps = _inner(arrays, target, sample_scale, z, coef, intercept_box,
-                             fit_intercept, working_set, l1_vec, l2_vec,
-                             _INNER_TOL_RATIO * check.kkt, max_iter - epochs,
-                             int(nonzeros[working_set].sum()) + n_samples)
+        done, steps, overflow = _inner(arrays, target, sample_scale, z, coef, intercept_box,
+                                       fit_intercept, working_set, l1_vec, l2_vec,
+                                       _INNER_TOL_RATIO * check.kkt, max_iter - epochs,
+                                       int(nonzeros[working_set].sum()) + n_samples)
+        if overflow:
+            check_overflowing_columns([np.inf])
         if done == 0:  # fewer epochs left than one Newton step needs
             break
         epochs += done
@@ -198,7 +205,7 @@ def _linear_predictor(matrix, is_sparse, coef):
 def _inner(arrays, target, sample_scale, z, coef, intercept_box, fit_intercept, working_set,
            l1, l2, tol_in, budget, work_per_newton):
     """Proximal Newton on the working set in bounded kernel calls; returns
-    ``(epochs, Newton steps)``."""
+    ``(epochs, Newton steps, whether a column's curvature overflowed)``."""
     report = np.zeros(2)
     per_call = max(1, int(_WORK_PER_CALL // (_PASSES_PER_NEWTON * work_per_newton)))
     epochs = steps = 0
@@ -210,4 +217,4 @@ def _inner(arrays, target, sample_scale, z, coef, intercept_box, fit_intercept, 
         steps += int(report[1])
         if report[0] or done == 0:
             break
-    return epochs, steps
+    return epochs, steps, report[0] < 0

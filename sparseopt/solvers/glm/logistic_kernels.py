@@ -249,7 +249,8 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, sample_sc
     Newton steps and ``max_passes`` passes over the working set's columns
     (epochs: one per gradient evaluation and one per coordinate-descent pass
     on the model), and returns the passes made; ``report`` receives
-    ``[converged, Newton steps]``.
+    ``[converged, Newton steps]`` (``converged`` is -1 when a working-set
+    column's curvature or gradient overflows).
     """
     n_samples = z.shape[0]
     size = working_set.shape[0]
@@ -275,6 +276,10 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, sample_sc
             gradient[k] = column_dot(dense, data, indices, indptr, is_sparse, j, deriv)
             violation = max(violation, _violation(gradient[k], coef[j], l1[j], l2[j]))
             curvature[k] = _column_curvature(dense, data, indices, indptr, is_sparse, j, hess)
+            if not (np.isfinite(curvature[k]) and np.isfinite(gradient[k])):
+                report[0] = -1.0  # X overflows float64 (the driver raises)
+                report[1] = newton
+                return passes
         gradient_b = np.sum(deriv) if fit_intercept else 0.0
         curvature_b = np.sum(hess) if fit_intercept else 0.0
         violation = max(violation, abs(gradient_b))

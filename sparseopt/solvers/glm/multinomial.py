@@ -218,7 +218,7 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
         ``history``.
     """
     n_samples, n_features = X.shape
-    matrix, arrays, _ = kernel_design(X)
+    matrix, arrays = kernel_design(X)
     labels = np.asarray(labels, dtype=np.int64)
     sample_scale = np.full(n_samples, 1.0 / n_samples)
     if sample_weight is not None:
