@@ -87,10 +87,10 @@ class SpectralGPBase(RegressorMixin, BaseEstimator):
             self._y_train_mean, self._y_train_std = 0.0, 1.0
         return X, (y - self._y_train_mean) / self._y_train_std
 
-    def _make_grid(self, X):
+    def _make_grid(self, X, y=None, n_peaks=2):
         if isinstance(self.grid, tuple):
             if len(self.grid) != 2:
-                raise ValueError("grid must be 'uniform', 'random' or a pair (means, scales), "
+                raise ValueError("grid must be a string option or a pair (means, scales), "
                                  f"got a tuple of length {len(self.grid)}.")
             means = self.grid[0]
             if np.ndim(means) == 1:  # one frequency per atom: one input dimension
@@ -101,7 +101,8 @@ class SpectralGPBase(RegressorMixin, BaseEstimator):
                                  f"{X.shape[1]} features.")
             return means, scales
         return make_spectral_grid(X, self.n_components, n_scales=self.n_scales,
-                                  sampling=self.grid, random_state=self.random_state)
+                                  sampling=self.grid, y=y, n_peaks=n_peaks,
+                                  random_state=self.random_state)
 
     def _noise_start(self):
         """``(noise, learn, floor)`` in scaled units."""

@@ -75,11 +75,16 @@ class GSMPRegressor(SpectralGPBase):
     n_scales : int, default=3
         Number of spectral scales of the grid (see
         :func:`make_spectral_grid`).
-    grid : {"uniform", "random"} or (means, scales), default="uniform"
-        The frequency grid, or an explicit grid: ``means`` of shape
+    grid : {"uniform", "random", "periodogram"} or (means, scales), default="uniform"
+        The frequency grid (see :func:`make_spectral_grid`;
+        ``"periodogram"``, for one input dimension, adds atoms at the peaks
+        of the periodogram of ``y``: far steadier forecasts of periodic
+        series), or an explicit grid: ``means`` of shape
         ``(A, n_features)`` (or ``(A,)`` for one feature) and ``scales``
         (scalar, one row or one per atom); then ``n_components`` and
         ``n_scales`` are unused.
+    n_peaks : int, default=2
+        Periodogram peaks of ``grid="periodogram"`` (unused otherwise).
     solver : {"mm", "sca"}, default="mm"
         Weight learning algorithm.
     noise : "learn" or float, default="learn"
@@ -156,16 +161,19 @@ class GSMPRegressor(SpectralGPBase):
 
     _parameter_constraints: dict = {
         **COMMON_CONSTRAINTS,
+        "grid": [StrOptions({"uniform", "random", "periodogram"}), tuple],
+        "n_peaks": [Interval(Integral, 1, None, closed="left")],
         "solver": [StrOptions({"mm", "sca"})],
         "n_blocks": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, n_components=300, *, n_scales=3, grid="uniform", solver="mm",
-                 noise="learn", noise_floor=1e-6, tol=1e-3, max_iter=None, n_blocks=1,
-                 normalize_y=True, random_state=None, verbose=0):
+    def __init__(self, n_components=300, *, n_scales=3, grid="uniform", n_peaks=2,
+                 solver="mm", noise="learn", noise_floor=1e-6, tol=1e-3, max_iter=None,
+                 n_blocks=1, normalize_y=True, random_state=None, verbose=0):
         self.n_components = n_components
         self.n_scales = n_scales
         self.grid = grid
+        self.n_peaks = n_peaks
         self.solver = solver
         self.noise = noise
         self.noise_floor = noise_floor
@@ -193,7 +201,7 @@ class GSMPRegressor(SpectralGPBase):
             The fitted estimator.
         """
         X, y = self._validate_training_data(X, y)
-        means, scales = self._make_grid(X)
+        means, scales = self._make_grid(X, y, self.n_peaks)
         noise, learn, floor = self._noise_start()
         problem = LMKProblem([(SpectralAtoms(X, means, scales), y)])
         weights, noise, info = fit_weights(problem, self.solver, noise, learn, floor, self.tol,
