@@ -78,8 +78,10 @@ class GSMPRegressor(SpectralGPBase):
     grid : {"uniform", "random", "periodogram"} or (means, scales), default="uniform"
         The frequency grid (see :func:`make_spectral_grid`;
         ``"periodogram"``, for one input dimension, adds atoms at the peaks
-        of the periodogram of ``y``: far steadier forecasts of periodic
-        series), or an explicit grid: ``means`` of shape
+        of the periodogram of ``y``, so that a strong period never falls
+        between atoms: on Mauna Loa CO2 the forecast no longer depends on the
+        grid size, but it is not better on every series, see the user
+        guide), or an explicit grid: ``means`` of shape
         ``(A, n_features)`` (or ``(A,)`` for one feature) and ``scales``
         (scalar, one row or one per atom); then ``n_components`` and
         ``n_scales`` are unused.

@@ -57,9 +57,9 @@ def test_overflowing_data_is_a_clear_error_not_nan(estimator, sparse):
 @pytest.mark.parametrize("scale", [1e160, 1e300])
 def test_logistic_overflow_found_in_the_solver_is_a_clear_error(sparse, scale):
     """The logistic fast path no longer spends a pass over X on its column norms
-    (14% of a dense 500 x 2000 fit): one column at 1e160 (finite gradient,
-    overflowing curvature) or 1e300 (overflowing gradient) still gives the
-    error, never NaN coefficients."""
+    (14% of a dense 500 x 2000 fit): a column at 1e160 or 1e300 overflows in its
+    curvature once it enters a working set, which gives the error, never NaN
+    coefficients."""
     X, y, _ = make_sparse_regression(30, 8, 3, random_state=0)
     X[:, 2] *= scale
     with pytest.raises(ValueError, match="X has entries too large .* Rescale"):

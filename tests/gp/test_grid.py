@@ -34,8 +34,8 @@ def test_periodogram_peaks_are_the_frequencies_of_the_data(seed):
 def test_periodogram_grid_steadies_the_co2_forecast():
     """Weekly Mauna Loa CO2, train 900 / forecast 100: the uniform grid's forecast
     depends on where the annual cycle falls between atoms (MSE 2.98 at 200 atoms,
-    3.55 at 350); with the periodogram's two peaks 0.29 and 0.32 (150-600 atoms:
-    0.16-0.32, MNLP 0.63-0.82)."""
+    3.55 at 350); with the periodogram's two peaks, MSE 0.29 and 0.32 (150-600
+    atoms: 0.16-0.32, MNLP 0.63-0.82)."""
     from sparseopt.datasets import load_co2
 
     co2 = load_co2()
@@ -69,3 +69,28 @@ def test_slimkl_refuses_the_periodogram_grid():
     X, y = irregular_series(n=60)
     with pytest.raises(InvalidParameterError, match="grid"):
         SLIMKLRegressor(2, grid="periodogram").fit(X, y)
+
+
+def test_nothing_periodic_gets_no_peak():
+    # constant or exactly quadratic targets: the detrended y is rounding noise,
+    # whose periodogram maxima would place atoms at random
+    X = np.arange(100.0)[:, None]
+    uniform, _ = make_spectral_grid(X, 60)
+    for y in (np.full(100, 3.0), 2.0 + 0.5 * X[:, 0] - 0.01 * X[:, 0] ** 2):
+        means, _ = make_spectral_grid(X, 60, sampling="periodogram", y=y)
+        np.testing.assert_array_equal(means, uniform)
+
+
+def test_bursty_sampling_searches_below_the_mean_rate():
+    """Three samples a day within 30 minutes: the median gap puts the Nyquist
+    frequency at ~70 cycles a day; the peaks are sought below the mean rate's
+    (1.5 a day), fast, and the period of 20 days is found (with its alias at
+    0.95 a day, which the daily sampling cannot tell apart)."""
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        t = np.sort(np.concatenate([np.arange(200.0) + rng.uniform(0, 0.02, 200)
+                                    for _ in range(3)]))
+        y = np.sin(2 * np.pi * 0.05 * t) + 0.2 * rng.standard_normal(t.size)
+        means, _ = make_spectral_grid(t[:, None], 60, sampling="periodogram", y=y)
+        assert np.min(np.abs(means[:2, 0] - 0.05)) < 1e-3
+        assert means[:2, 0].max() < 1.5
