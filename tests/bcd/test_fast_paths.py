@@ -66,6 +66,33 @@ def test_logistic_overflow_found_in_the_solver_is_a_clear_error(sparse, scale):
         SparseLogisticRegression(alpha=1e-3).fit(sp.csc_matrix(X) if sparse else X, y > 0)
 
 
+def test_logistic_column_on_a_badly_misclassified_sample_still_moves():
+    """Found by review: a warm start that leaves sample 0 at margin -40 gave it
+    curvature exactly 0 (cut at margin -30), so column 3, non-zero only there,
+    never moved: 1000 epochs and a ConvergenceWarning, coefficient 0 instead of
+    -93.6. The curvature is now computed stably and floored at 1e-6 of the
+    column's bound; the warm path reaches cvxpy's optimum."""
+    cp = pytest.importorskip("cvxpy")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 4))
+    y = (X[:, 0] > 0).astype(int)
+    X[0, 0], y[0] = 40.0, 0
+    X[:, 3] = 0.0
+    X[0, 3] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = SparseLogisticRegression(alpha=0.005, warm_start=True, tol=1e-10).fit(X, y)
+        model.set_params(alpha=0.002).fit(X, y)
+    signs = np.where(y == 1, 1.0, -1.0)
+    w, b = cp.Variable(4), cp.Variable()
+    objective = (cp.sum(cp.logistic(-cp.multiply(signs, X @ w + b))) / 200
+                 + 0.002 * cp.norm1(w))
+    cp.Problem(cp.Minimize(objective)).solve(solver="CLARABEL", tol_gap_abs=1e-12,
+                                             tol_gap_rel=1e-12, tol_feas=1e-12)
+    np.testing.assert_allclose(model.coef_.ravel(), w.value, rtol=1e-6, atol=1e-7)
+    assert model.intercept_[0] == pytest.approx(b.value, abs=1e-7)
+
+
 def test_tight_tolerance_on_weighted_data_is_bounded():
     """Issue 12 item 15: ElasticNet(tol=1e-14, max_iter=10000) on weighted data ran
     for hours (max_iter counted outer iterations of 50,000 passes each)."""

@@ -142,6 +142,7 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
     objective_at_zero = np.log(2.0)
     unpenalised_scale = None
     converged, epochs, n_newton, n_outer = False, 0, 0, 0
+    lipschitz = np.full(n_features, -1.0)  # filled as columns enter working sets
     while True:
         z = _linear_predictor(matrix, arrays, coef) + intercept_box[0]
         deriv = -target * sample_scale / (1.0 + np.exp(np.clip(target * z, -700, 700)))
@@ -173,7 +174,8 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
         done, steps, overflow = _inner(arrays, target, sample_scale, z, coef, intercept_box,
                                        fit_intercept, working_set, l1_vec, l2_vec,
                                        _INNER_TOL_RATIO * check.kkt, max_iter - epochs,
-                                       int(nonzeros[working_set].sum()) + n_samples)
+                                       int(nonzeros[working_set].sum()) + n_samples,
+                                       lipschitz)
         if overflow:
             check_overflowing_columns([np.inf])
         if done == 0:  # fewer epochs left than one Newton step needs
@@ -207,7 +209,7 @@ def _linear_predictor(matrix, arrays, coef):
 
 
 def _inner(arrays, target, sample_scale, z, coef, intercept_box, fit_intercept, working_set,
-           l1, l2, tol_in, budget, work_per_newton):
+           l1, l2, tol_in, budget, work_per_newton, lipschitz):
     """Proximal Newton on the working set in bounded kernel calls; returns
     ``(epochs, Newton steps, whether a column's curvature overflowed)``."""
     report = np.zeros(2)
@@ -216,7 +218,7 @@ def _inner(arrays, target, sample_scale, z, coef, intercept_box, fit_intercept, 
     while epochs < budget:
         done = prox_newton_inner(*arrays, target, sample_scale, z, coef, intercept_box,
                                  fit_intercept, working_set, l1, l2, tol_in, per_call,
-                                 budget - epochs, report)
+                                 budget - epochs, lipschitz, report)
         epochs += done
         steps += int(report[1])
         if report[0] or done == 0:

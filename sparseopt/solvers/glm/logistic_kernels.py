@@ -23,6 +23,10 @@ _MAX_MODEL_EPOCHS = 5
 _MAX_CG = 200
 _CG_TOL_RATIO = 0.1
 _ARMIJO = 1e-4
+# Smallest model curvature of a column, relative to its bound sum_i c_i x_ij^2 / 4:
+# a step is then at most 4e6 |gradient| / bound, which 30 halvings of the line
+# search bring under 4e-3 |gradient| / bound (a fraction of a gradient step).
+_CURVATURE_FLOOR = 1e-6
 _RESOLUTION = 1e3 * np.finfo(float).eps
 
 
@@ -167,12 +171,21 @@ def _column_curvature(dense, data, indices, indptr, is_sparse, j, hess):
 
 @njit(cache=True, nogil=True)
 def _derivatives(target, z, sample_scale, deriv, hess):
-    """Loss derivative and curvature of each sample (``scale_i = s_i / n``)."""
+    """Loss derivative and curvature of each sample (``scale_i = s_i / n``);
+    ``s = 1 / (1 + e^m)`` and ``1 - s`` each from the exponential of a
+    non-positive number, so that the curvature ``s (1 - s)`` stays positive
+    until it underflows (a badly misclassified sample, margin -40, has
+    curvature 4e-18, not 0)."""
     for i in range(z.shape[0]):
         margin = target[i] * z[i]
-        s = 1.0 / (1.0 + np.exp(margin)) if margin > -30 else 1.0
+        if margin > 0:
+            e = np.exp(-margin)
+            s, rest = e / (1.0 + e), 1.0 / (1.0 + e)
+        else:
+            e = np.exp(margin)
+            s, rest = 1.0 / (1.0 + e), e / (1.0 + e)
         deriv[i] = -target[i] * s * sample_scale[i]
-        hess[i] = s * (1.0 - s) * sample_scale[i]
+        hess[i] = s * rest * sample_scale[i]
 
 
 @njit(cache=True, nogil=True)
@@ -240,7 +253,7 @@ def _line_search(target, z, xdelta, sample_scale, coef, working_set, delta, l1, 
 @njit(cache=True, nogil=True)
 def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, sample_scale, z, coef,
                       intercept_box, fit_intercept, working_set, l1, l2, tol_in, max_newton,
-                      max_passes, report):
+                      max_passes, lipschitz, report):
     """Proximal Newton on a working set (jitted); updates ``z``, ``coef`` and
     ``intercept_box[0]`` in place.
 
@@ -250,7 +263,11 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, sample_sc
     (epochs: one per gradient evaluation and one per coordinate-descent pass
     on the model), and returns the passes made; ``report`` receives
     ``[converged, Newton steps]`` (``converged`` is -1 when a working-set
-    column's curvature or gradient overflows).
+    column's curvature or gradient overflows). ``lipschitz`` caches each
+    column's curvature bound ``sum_i scale_i x_ij^2 / 4`` (negative: not yet
+    computed); a column's model curvature is at least ``_CURVATURE_FLOOR``
+    times it, so that a column whose non-zeros sit only on badly
+    misclassified samples (curvature ~0, gradient not) still moves.
     """
     n_samples = z.shape[0]
     size = working_set.shape[0]
@@ -275,7 +292,11 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, sample_sc
             j = working_set[k]
             gradient[k] = column_dot(dense, data, indices, indptr, is_sparse, j, deriv)
             violation = max(violation, _violation(gradient[k], coef[j], l1[j], l2[j]))
-            curvature[k] = _column_curvature(dense, data, indices, indptr, is_sparse, j, hess)
+            if lipschitz[j] < 0.0:
+                lipschitz[j] = 0.25 * _column_curvature(dense, data, indices, indptr,
+                                                        is_sparse, j, sample_scale)
+            curvature[k] = max(_column_curvature(dense, data, indices, indptr, is_sparse, j,
+                                                 hess), _CURVATURE_FLOOR * lipschitz[j])
             if not (np.isfinite(curvature[k]) and np.isfinite(gradient[k])):
                 report[0] = -1.0  # X overflows float64 (the driver raises)
                 report[1] = newton
