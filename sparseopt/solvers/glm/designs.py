@@ -106,9 +106,12 @@ class LeastSquaresDesign:
             else:
                 squared_norms = np.einsum("i,ij,ij->j", self.sample_weight, X, X,
                                           dtype=np.float64)
-            weighted_sums = (np.asarray(X.T @ self.sample_weight, dtype=np.float64).ravel()
-                             if self.sample_weight is not None
-                             else X.sum(axis=0, dtype=np.float64))
+            if not fit_intercept:  # no offsets: spare a pass over X
+                weighted_sums = None
+            elif self.sample_weight is not None:
+                weighted_sums = np.asarray(X.T @ self.sample_weight, dtype=np.float64).ravel()
+            else:
+                weighted_sums = X.sum(axis=0, dtype=np.float64)
         check_finite_scale(squared_norms, "X", "the squared norm of a column")
         self.squared_norms = squared_norms
         self.offsets = (weighted_sums / self.n_samples if fit_intercept
