@@ -156,6 +156,22 @@ def cd_inner_solve(dense, data, indices, indptr, is_sparse, offsets, col_norms_s
     objective decreases); its buffers and ``stored_box[0]`` carry over
     between calls. Returns the number of epochs run.
     """
+    if is_sparse:  # compiled once per layout, the other branch pruned (core.columns)
+        return _cd_inner_body(dense, data, indices, indptr, True, offsets, col_norms_sq, coef,
+                              residual, shift_box, working_set, l1, l2, positive, tol_in,
+                              max_epochs, selection, seed, coef_buffer, residual_buffer,
+                              shift_buffer, stored_box, report)
+    return _cd_inner_body(dense, data, indices, indptr, False, offsets, col_norms_sq, coef,
+                          residual, shift_box, working_set, l1, l2, positive, tol_in,
+                          max_epochs, selection, seed, coef_buffer, residual_buffer,
+                          shift_buffer, stored_box, report)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _cd_inner_body(dense, data, indices, indptr, is_sparse, offsets, col_norms_sq, coef,
+                   residual, shift_box, working_set, l1, l2, positive, tol_in, max_epochs,
+                   selection, seed, coef_buffer, residual_buffer, shift_buffer, stored_box,
+                   report):
     n_samples = residual.shape[0]
     size = working_set.shape[0]
     if selection == RANDOM:

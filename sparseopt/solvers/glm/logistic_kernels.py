@@ -48,7 +48,7 @@ def _violation(gradient, weight, l1, l2):
     return max(abs(g) - l1, 0.0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _model_product(dense, data, indices, indptr, is_sparse, columns, hess, l2, vector,
                    intercept, scratch, out):
     """``out = (X_S^T diag(hess) X_S + diag(l2_S)) vector`` on the columns ``columns``
@@ -66,7 +66,7 @@ def _model_product(dense, data, indices, indptr, is_sparse, columns, hess, l2, v
                                      scratch) + l2[columns[k]] * vector[k]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coef, hess,
                        gradient, curvature, delta, gradient_b, curvature_b, delta_box,
                        intercept, l1, l2, tol):
@@ -158,7 +158,7 @@ def _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coe
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _column_curvature(dense, data, indices, indptr, is_sparse, j, hess):
     """``sum_i hess_i X[i, j]^2``."""
     if not is_sparse:
@@ -188,7 +188,7 @@ def _derivatives(target, z, sample_scale, deriv, hess):
         hess[i] = s * rest * sample_scale[i]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _model_descent(dense, data, indices, indptr, is_sparse, working_set, coef, hess, gradient,
                    curvature, gradient_b, curvature_b, fit_intercept, l1, l2, tol_in, delta,
                    xdelta, max_passes):
@@ -269,6 +269,19 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, sample_sc
     times it, so that a column whose non-zeros sit only on badly
     misclassified samples (curvature ~0, gradient not) still moves.
     """
+    if is_sparse:  # compiled once per layout, the other branch pruned (core.columns)
+        return _prox_newton_body(dense, data, indices, indptr, True, target, sample_scale, z,
+                                 coef, intercept_box, fit_intercept, working_set, l1, l2,
+                                 tol_in, max_newton, max_passes, lipschitz, report)
+    return _prox_newton_body(dense, data, indices, indptr, False, target, sample_scale, z,
+                             coef, intercept_box, fit_intercept, working_set, l1, l2, tol_in,
+                             max_newton, max_passes, lipschitz, report)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _prox_newton_body(dense, data, indices, indptr, is_sparse, target, sample_scale, z, coef,
+                      intercept_box, fit_intercept, working_set, l1, l2, tol_in, max_newton,
+                      max_passes, lipschitz, report):
     n_samples = z.shape[0]
     size = working_set.shape[0]
     deriv = np.empty(n_samples)
