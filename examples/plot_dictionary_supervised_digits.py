@@ -17,18 +17,13 @@ import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
+from sparseopt.datasets import load_digits_ink
 from sparseopt.dictionary import SupervisedDictionaryLearning
 
-digits = load_digits()
-keep = np.isin(digits.target, [3, 8])
-X, y = digits.data[keep] / 16.0, digits.target[keep]
-ink = X.sum(axis=1, keepdims=True)
-X = X - X.mean(axis=0)
-covariates = (ink - ink.mean()) / ink.std()
+X, y, covariates = load_digits_ink(classes=(3, 8))  # pixels / 16 centred, standardised ink
 
 settings = {"discriminative (xi = 0.01)": 0.01, "reconstructive (xi = 100)": 100.0}
 scores = {name: [] for name in settings}

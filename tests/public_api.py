@@ -411,6 +411,8 @@ def _recipes():
                                    no_bad_input="takes a name"),
         "datasets.load_airline": f(datasets.load_airline, {}, no_bad_input="takes no argument"),
         "datasets.load_co2": f(datasets.load_co2, {}, no_bad_input="takes an option"),
+        "datasets.load_digits_ink": f(datasets.load_digits_ink, {},
+                                      no_bad_input="takes a list of classes"),
         "datasets.load_sachs": f(datasets.load_sachs, {}, no_bad_input="takes no argument"),
         "datasets.load_vendored_csv": f(datasets.load_vendored_csv, {},
                                         {"filename": "sachs_cd3cd28.csv"},

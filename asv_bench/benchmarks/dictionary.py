@@ -210,17 +210,13 @@ class OnlineLearning(Benchmark):
 
 @functools.lru_cache(maxsize=1)
 def digits_three_eight(seed=0):
-    """Digits 3 vs 8 (centred pixels / 16) with the standardised ink covariate, split
-    in half (stratified), as the supervised gallery example."""
-    from sklearn.datasets import load_digits
+    """Digits 3 vs 8 with the standardised ink covariate, split in half
+    (stratified), as the supervised gallery example."""
     from sklearn.model_selection import train_test_split
 
-    digits = load_digits()
-    keep = np.isin(digits.target, [3, 8])
-    X, y = digits.data[keep] / 16.0, digits.target[keep]
-    ink = X.sum(axis=1, keepdims=True)
-    X = X - X.mean(axis=0)
-    covariates = (ink - ink.mean()) / ink.std()
+    from sparseopt.datasets import load_digits_ink
+
+    X, y, covariates = load_digits_ink(classes=(3, 8))
     return train_test_split(X, y, covariates, test_size=0.5, random_state=seed, stratify=y)
 
 

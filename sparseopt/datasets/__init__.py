@@ -13,6 +13,7 @@ from sparseopt.datasets._label_propagation import (
 from sparseopt.datasets._ldp import make_ldp_regression
 from sparseopt.datasets._loaders import (
     load_bundled,
+    load_digits_ink,
     load_sachs,
     load_vendored_csv,
     vendored_files,
@@ -26,6 +27,7 @@ __all__ = [
     "load_airline",
     "load_bundled",
     "load_co2",
+    "load_digits_ink",
     "load_sachs",
     "load_vendored_csv",
     "make_bcd_problem",

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
+from sklearn.datasets import load_digits
 
-from sparseopt.datasets import load_bundled, load_vendored_csv, vendored_files
+from sparseopt.datasets import load_bundled, load_digits_ink, load_vendored_csv, vendored_files
 
 
 def test_vendored_sachs_file():
@@ -25,3 +26,22 @@ def test_unknown_names():
         load_vendored_csv("nope.csv")
     with pytest.raises(ValueError, match="name must be one of"):
         load_bundled("leukemia")
+
+
+@pytest.mark.parametrize("classes", [(3, 8), [0, 1, 7]])
+def test_digits_with_ink(classes):
+    digits = load_digits()
+    keep = np.isin(digits.target, classes)
+    images = digits.data[keep]
+    X, y, covariates = load_digits_ink(classes)
+    np.testing.assert_array_equal(y, digits.target[keep])
+    np.testing.assert_allclose(X + images.mean(axis=0) / 16.0, images / 16.0, atol=1e-12)
+    ink = images.sum(axis=1)
+    np.testing.assert_allclose(covariates.ravel(), (ink - ink.mean()) / ink.std(), atol=1e-12)
+    assert covariates.shape == (keep.sum(), 1)
+
+
+@pytest.mark.parametrize("classes", [(3,), (3, 3), (3, 10), (-1, 2), (2.5, 3)])
+def test_digits_with_ink_rejects_bad_classes(classes):
+    with pytest.raises(ValueError, match="classes must hold at least two distinct digits"):
+        load_digits_ink(classes)
