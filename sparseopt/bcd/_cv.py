@@ -1,6 +1,7 @@
 """Cross-validated least-squares estimators: LassoCV, ElasticNetCV (and the
 shared machinery of GroupLassoCV)."""
 
+from abc import ABCMeta, abstractmethod
 from functools import partial
 from numbers import Integral, Real
 
@@ -127,7 +128,7 @@ def check_l1_ratios(l1_ratio):
     return ratios
 
 
-class _RegressionCV(LinearRegressorMixin, BaseEstimator):
+class _RegressionCV(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
     """Fit logic shared by the cross-validated least-squares estimators:
     grids, fold paths, choice of alpha (least mean test MSE), final path."""
 
@@ -145,12 +146,13 @@ class _RegressionCV(LinearRegressorMixin, BaseEstimator):
     def _l1_ratios(self):
         return np.array([1.0])
 
+    @abstractmethod
     def _settings(self, X):
         """The solver's options, validated against the data (subclasses)."""
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
 
+    @abstractmethod
     def _grid(self, X, y, sample_weight, l1_ratio, settings):
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
+        """The regularisation grid of one ``l1_ratio``."""
 
     _make_solver = staticmethod(_enet_solver)
 

@@ -1,5 +1,6 @@
 """Group and sparse-group Lasso estimators (least squares and logistic)."""
 
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -101,11 +102,12 @@ def _sample_weight(sample_weight, X):
     return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
 
 
-class _GroupRegressor(LinearRegressorMixin, BaseEstimator):
+class _GroupRegressor(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints: dict = dict(_CONSTRAINTS)
 
+    @abstractmethod
     def _l1_ratio(self):
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
+        """The share of the l1 term in the penalty (0 for the group Lasso)."""
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -3,6 +3,7 @@
 import copy
 import math
 import warnings
+from abc import ABCMeta, abstractmethod
 from numbers import Real
 
 import numpy as np
@@ -35,7 +36,7 @@ from sparseopt.utils.validation import check_random_state_seed, validate_data
 __all__ = ["Lasso", "ElasticNet", "LeastSquaresBCD"]
 
 
-class _LeastSquaresBCD(LinearRegressorMixin, BaseEstimator):
+class _LeastSquaresBCD(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
     """Fit logic shared by the least-squares estimators (subclasses give the penalty)."""
 
     _parameter_constraints: dict = {
@@ -49,8 +50,9 @@ class _LeastSquaresBCD(LinearRegressorMixin, BaseEstimator):
     }
     _warn_at_zero_alpha = True
 
+    @abstractmethod
     def _penalty_strengths(self):
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
+        """``(l1, l2)`` of the penalty, from the estimator's parameters."""
 
     def _uses_fast_solver(self):
         """Single coordinates of a fixed partition with a rule the fast solver has:

@@ -1,6 +1,7 @@
 """Multi-task Lasso and elastic net: l2,1-penalised least squares with a shared support."""
 
 import warnings
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -72,7 +73,7 @@ _PARAMETERS = """
 """
 
 
-class _MultiTask(LinearRegressorMixin, BaseEstimator):
+class _MultiTask(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, np.inf, closed="left")],
         "fit_intercept": ["boolean"],
@@ -84,8 +85,9 @@ class _MultiTask(LinearRegressorMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
+    @abstractmethod
     def _penalty_strengths(self):
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
+        """``(l1, l2)`` of the penalty, from the estimator's parameters."""
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
