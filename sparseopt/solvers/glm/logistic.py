@@ -30,7 +30,7 @@ from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.linalg import csc_matvec_kernel, csc_rmatvec_kernel
 from sparseopt.solvers.glm.classification_gap import logistic_dual_gap, logistic_gap
 from sparseopt.solvers.glm.designs import check_overflowing_columns, kernel_design
-from sparseopt.solvers.glm.logistic_kernels import prox_newton_inner
+from sparseopt.solvers.glm.logistic_kernels import kkt_violations, prox_newton_inner
 from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
 from sparseopt.utils.progress import IterationPrinter
 
@@ -54,14 +54,11 @@ class _Criterion:
         self.objective, self.gap = logistic_gap(
             target, z, -gradient, coef, l1, l2, n_samples, sample_weight=sample_weight,
             weights=weights)
-        shifted = gradient + l2 * weights * coef
-        l1_weights = l1 * weights
-        self.violations = np.where(coef != 0, np.abs(shifted + l1_weights * np.sign(coef)),
-                                   np.maximum(np.abs(shifted) - l1_weights, 0.0))
-        unpenalised = np.abs(gradient[weights == 0])
+        self.violations, unpenalised = kkt_violations(gradient, coef, l1 * weights,
+                                                      l2 * weights, weights)
         if fit_intercept:
-            unpenalised = np.append(unpenalised, abs(float(deriv.sum())))
-        self.unpenalised = float(unpenalised.max(initial=0.0))
+            unpenalised = max(unpenalised, abs(float(deriv.sum())))
+        self.unpenalised = unpenalised
         self.kkt = max(float(self.violations.max(initial=0.0)), self.unpenalised)
 
 

@@ -17,7 +17,7 @@ from numba import njit
 from sparseopt.core.columns import column_axpy, column_dot, column_weighted_dot
 from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
 
-__all__ = ["prox_newton_inner"]
+__all__ = ["kkt_violations", "prox_newton_inner"]
 
 _MAX_MODEL_EPOCHS = 5
 _MAX_CG = 200
@@ -46,6 +46,20 @@ def _violation(gradient, weight, l1, l2):
     if weight < 0:
         return abs(g - l1)
     return max(abs(g) - l1, 0.0)
+
+
+@njit(cache=True, nogil=True)
+def kkt_violations(gradient, coef, l1, l2, weights):
+    """Each feature's distance of ``-gradient_j`` to the subdifferential of its
+    penalty (per-feature strengths ``l1``, ``l2``), and the largest
+    ``|gradient_j|`` over the unpenalised features (``weights == 0``)."""
+    violations = np.empty(coef.shape[0])
+    unpenalised = 0.0
+    for j in range(coef.shape[0]):
+        violations[j] = _violation(gradient[j], coef[j], l1[j], l2[j])
+        if weights[j] == 0.0:
+            unpenalised = max(unpenalised, abs(gradient[j]))
+    return violations, unpenalised
 
 
 @njit(cache=True, nogil=True, inline="always")

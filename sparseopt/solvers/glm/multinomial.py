@@ -71,7 +71,7 @@ def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_i
     delta = np.empty(n_classes)
     trial = np.empty(n_classes)
     n_blocks = n_features + (1 if fit_intercept else 0)
-    all_rows = np.arange(n_samples)
+    all_rows = np.arange(n_samples).astype(indices.dtype)
     ones = np.ones(n_samples)
     moved = 0
     for j in range(n_blocks):

@@ -128,3 +128,54 @@ def test_tight_tolerance_converges_after_newton_polish(density):
                 warnings.simplefilter("error", ConvergenceWarning)
                 SparseLogisticRegression(alpha=alpha, fit_intercept=bool(seed % 2), tol=1e-10,
                                          max_iter=1000).fit(X, y)
+
+
+@pytest.mark.parametrize("l1, l2", [(0.02, 0.0), (0.02, 0.1), (0.0, 0.1)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_logistic_dual_gap_against_cvxpy(l1, l2, weighted):
+    """Objective by its formula; weak duality (``P(w) - gap(w) <= P*``, cvxpy's
+    optimum) at random points and at the solver's solution, whose gap closes
+    on cvxpy's value; penalty factors with a zero."""
+    import cvxpy as cp
+
+    from sparseopt.solvers import logistic_dual_gap
+    from sparseopt.solvers.glm.logistic import solve_logistic
+
+    rng = np.random.default_rng(3)
+    n, p = 40, 12
+    X = rng.standard_normal((n, p))
+    y = np.where(X[:, 0] - X[:, 1] + rng.standard_normal(n) > 0, 1.0, -1.0)
+    sample_weight = rng.uniform(0.2, 2.0, n) if weighted else None
+    if weighted:
+        sample_weight *= n / sample_weight.sum()  # the solver's normalisation
+    weights = rng.uniform(0.5, 2.0, p) if weighted else np.ones(p)
+    if weighted:
+        weights[2] = 0.0
+    scale = (np.ones(n) if sample_weight is None else sample_weight) / n
+
+    w = cp.Variable(p)
+    objective = (scale @ cp.logistic(-cp.multiply(y, X @ w))
+                 + l1 * cp.sum(cp.multiply(weights, cp.abs(w)))
+                 + l2 / 2 * cp.sum(cp.multiply(weights, cp.square(w))))
+    optimum = cp.Problem(cp.Minimize(objective)).solve(solver=cp.CLARABEL)
+
+    def primal_and_gap(coef):
+        z = X @ coef
+        deriv = -y * scale / (1.0 + np.exp(y * z))
+        return logistic_dual_gap(y, z, -X.T @ deriv, coef, l1, l2, n,
+                                 sample_weight=sample_weight, weights=weights)
+
+    assert primal_and_gap(w.value)[0] == pytest.approx(optimum, abs=1e-7)
+    coef, _, _ = solve_logistic(X, y, l1, l2, fit_intercept=False, tol=1e-13,
+                                sample_weight=sample_weight, weights=weights)
+    primal, gap = primal_and_gap(coef)
+    assert gap < 1e-11
+    assert primal == pytest.approx(optimum, abs=1e-7)
+    for _ in range(20):
+        coef = rng.standard_normal(p) * rng.uniform(0.01, 1.0)
+        primal, gap = primal_and_gap(coef)
+        by_formula = (scale @ np.logaddexp(0.0, -y * (X @ coef))
+                      + weights @ (l1 * np.abs(coef) + l2 / 2 * coef ** 2))
+        assert primal == pytest.approx(by_formula, rel=1e-13)
+        assert gap > 1e-4
+        assert primal - gap <= optimum + 1e-7
