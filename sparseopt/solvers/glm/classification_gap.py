@@ -153,8 +153,8 @@ def logistic_gap(target, z, correlation_vector, coef, l1, l2, n_samples, *, samp
 def _binary_objective_and_dual(target, z, correlation, coef, l1, l2, scale, weights):
     """Primal and dual objectives of :func:`logistic_gap` in two compiled passes
     (the same formulas as ``_dual_factor``, ``_l2_conjugate`` and ``_penalty``;
-    the numpy expression of a solver's check cost 0.29 ms against 0.03 ms at
-    2000 samples x 10000 features)."""
+    at 2000 samples x 10000 features, 0.1 ms against 0.2 ms for the numpy
+    expression)."""
     factor = 0.0 if l1 == 0.0 and l2 == 0.0 else 1.0
     penalty, conjugate = 0.0, 0.0
     for j in range(coef.shape[0]):
