@@ -138,7 +138,7 @@ def _lq_threshold_scalar(value, threshold, code):
             return 0.0
         phi = np.arccos(0.25 * scaled * 3.0**1.5)
         unit = (2.0 / 3.0) * (1.0 + np.cos(2.0 * np.pi / 3.0 - 2.0 * phi / 3.0))
-        return unit * value
+        return min(unit, 1.0) * value  # shrinks: rounding must not overshoot |value|
     # q = 2/3, closed form of Cao, Sun & Xu (2013) with their lambda = 2 t
     lam = 2.0 * scaled
     if 1.0 <= (2.0 / 3.0) * 3.0**0.25 * lam**0.75:
@@ -146,7 +146,7 @@ def _lq_threshold_scalar(value, threshold, code):
     theta = np.arccosh(27.0 / (16.0 * lam**1.5))
     a = 2.0 / np.sqrt(3.0) * lam**0.25 * np.sqrt(np.cosh(theta / 3.0))
     root = 0.5 * (a + np.sqrt(2.0 / a - a * a))
-    return root**3 * value
+    return min(root**3, 1.0) * value  # rounding gave root^3 > 1 at scaled = 1.25e-20
 
 
 @njit(cache=True, nogil=True)

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import minimize_scalar
@@ -191,6 +191,8 @@ def unit_threshold(value, t, q):
 
 @pytest.mark.parametrize("q", [0.0, 0.5, 2.0 / 3.0])
 @given(x=extreme, t=extreme, negative=st.booleans())
+# found by hypothesis: the q = 2/3 closed form rounded to 1 + 1 ulp times |x|
+@example(x=6.834841832646161e-155, t=3.500010196191644e-226, negative=False)
 def test_lq_threshold_at_extreme_magnitudes(q, x, t, negative):
     value = -x if negative else x
     got = lq_threshold([value], t, q)[0]
