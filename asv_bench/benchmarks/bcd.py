@@ -329,7 +329,8 @@ class DenseLogisticL1(SparseLogisticL1):
 class GreedyRulesFastPath(Benchmark):
     """Lasso's fast solver with each coordinate rule on the dense 1000 x 5000
     Toeplitz(0.6) problem at alpha_max / 50, each to a gap of 1e-8 * P(0)
-    (issue 12's target: greedy within 1.5x cyclic; measured 2.0-2.4x)."""
+    (issue 12's target: greedy within 1.5x cyclic; measured 2.4-2.5x on two
+    machines)."""
 
     params = (["cyclic", "random", "gs", "gsl"],)
     param_names = ["selection"]
