@@ -210,3 +210,30 @@ def test_bad_penalty_factors_are_named(data, bad, match):
     for model in (Lasso(weights=bad), SparseLogisticRegression(weights=bad)):
         with pytest.raises(ValueError, match=match):
             model.fit(X, y > 0)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_positive_with_unpenalised_features_matches_cvxpy(seed):
+    # Under positive=True an unpenalised feature off the support may leave the
+    # dual point infeasible (x_j^T theta > 0): the check then has no gap
+    # certificate, and Gap Safe screening must not run on it (it discarded an
+    # active feature on seed 5: objective 1.8% above the optimum).
+    rng = np.random.default_rng(seed)
+    n, p = 40, 15
+    X = rng.standard_normal((n, p)) * (rng.random((n, p)) < 0.3)
+    truth = np.zeros(p)
+    truth[:4] = 2 * rng.standard_normal(4)
+    y = X @ truth + 0.5 * rng.standard_normal(n) + 1.0
+    factors = np.r_[0.0, 0.0, np.random.default_rng(seed + 1).uniform(0.3, 2.0, p - 2)]
+    centred = X - X.mean(axis=0)
+    alpha = 0.9 * np.max(np.abs(centred[:, 2:].T @ (y - y.mean())) / factors[2:]) / n
+    w, b = cp.Variable(p, nonneg=True), cp.Variable()
+    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(y - X @ w - b) / n
+                                     + alpha * cp.sum(cp.multiply(factors, cp.abs(w)))))
+    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-13, tol_gap_rel=1e-13, tol_feas=1e-13)
+    model = Lasso(alpha=alpha, positive=True, weights=factors, tol=1e-10,
+                  max_iter=100_000).fit(X, y)
+    ours = 0.5 * np.sum((y - X @ model.coef_ - model.intercept_) ** 2) / n \
+        + alpha * factors @ np.abs(model.coef_)
+    assert ours <= problem.value + 1e-8 * abs(problem.value)
+    np.testing.assert_allclose(model.coef_, w.value, atol=1e-5)

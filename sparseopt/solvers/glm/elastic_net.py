@@ -683,7 +683,13 @@ def _criterion(problem, check, tol, kkt_at_start):
 
 
 def _screen(problem, state, check, screened):
-    """Zero the features the Gap Safe rule discards (keeping the state in sync)."""
+    """Zero the features the Gap Safe rule discards (keeping the state in sync).
+    Nothing when the check has no dual certificate (an infinite gap: under
+    ``positive``, an unpenalised feature off the support with ``x_j^T theta > 0``
+    leaves the dual point infeasible, and its sphere would discard active
+    features)."""
+    if not np.isfinite(check.gap):
+        return
     newly = gap_safe_screen(check.dual_correlation, state.coef.astype(np.float64),
                             problem.design.col_norms_sq, check.primal, check.residual_norm_sq,
                             check.y_dot_residual, problem.n_samples, problem.l1, problem.l2,
