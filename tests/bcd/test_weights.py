@@ -237,3 +237,70 @@ def test_positive_with_unpenalised_features_matches_cvxpy(seed):
         + alpha * factors @ np.abs(model.coef_)
     assert ours <= problem.value + 1e-8 * abs(problem.value)
     np.testing.assert_allclose(model.coef_, w.value, atol=1e-5)
+
+
+def _unpenalised_problem(seed, alpha_fraction):
+    rng = np.random.default_rng(seed)
+    n, p = 40, 15
+    X = rng.standard_normal((n, p))
+    truth = np.zeros(p)
+    truth[:4] = 2 * rng.standard_normal(4)
+    y = X @ truth + 0.5 * rng.standard_normal(n) + 1.0
+    factors = np.r_[0.0, 0.0, np.random.default_rng(seed + 1).uniform(0.3, 2.0, p - 2)]
+    centred = X - X.mean(axis=0)
+    alpha = alpha_fraction * np.max(np.abs(centred[:, 2:].T @ (y - y.mean())) / factors[2:]) / n
+    return X, y, factors, alpha
+
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("engine", [{"selection": "lipschitz"}, {"active_set": True},
+                                    {"blocks": "sorted", "block_size": 3}])
+def test_engine_with_intercept_and_unpenalised_features_matches_cvxpy(engine, positive):
+    # The engine's gap at the optimal intercept took its dual point without
+    # projecting it off the other unpenalised columns: infeasible, it gave a
+    # zero gap and a stop 7e-3 above the optimum (seed 4), with no warning.
+    for seed in (3, 4, 5):
+        X, y, factors, alpha = _unpenalised_problem(seed, 0.5)
+        n, p = X.shape
+        w, b = cp.Variable(p, nonneg=positive), cp.Variable()
+        problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(y - X @ w - b) / n
+                                         + alpha * cp.sum(cp.multiply(factors, cp.abs(w)))))
+        problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-13, tol_gap_rel=1e-13, tol_feas=1e-13)
+        model = Lasso(alpha=alpha, weights=factors, positive=positive, tol=1e-10,
+                      max_iter=20_000, random_state=0, **engine).fit(X, y)
+        ours = 0.5 * np.sum((y - X @ model.coef_ - model.intercept_) ** 2) / n \
+            + alpha * factors @ np.abs(model.coef_)
+        assert ours - problem.value <= 1e-8 * problem.value
+        assert model.dual_gap_ >= ours - problem.value - 1e-12  # a certificate
+        np.testing.assert_allclose(model.coef_, w.value, atol=1e-4)
+
+
+@pytest.mark.parametrize("selection", ["cyclic", "gs"])
+@pytest.mark.parametrize("tol", [1e-8, 1e-10])
+def test_float32_at_tight_tol_reaches_the_optimum(selection, tol):
+    # The gap was computed from the kernels' float32 residual: a fake zero gap
+    # let Gap Safe screening discard active features (all coefficients zero,
+    # no warning, 9.6% above the optimum with gs at tol=1e-10).
+    rng = np.random.default_rng(3)
+    n, p = 40, 15
+    X = rng.standard_normal((n, p)).astype(np.float32)
+    truth = np.zeros(p)
+    truth[:4] = 2 * rng.standard_normal(4)
+    y = X @ truth + 0.5 * rng.standard_normal(n) + 1.0
+    sample_weight = np.r_[np.zeros(5), np.random.default_rng(3).uniform(0.2, 3.0, n - 5)]
+    c = sample_weight / sample_weight.sum()
+    alpha = 2 * np.max(np.abs(X.T @ (c * y)))
+    X64 = X.astype(np.float64)  # the same (rounded) data
+    w = cp.Variable(p)
+    problem = cp.Problem(cp.Minimize(0.5 * cp.sum(cp.multiply(c, cp.square(y - X64 @ w)))
+                                     + 0.5 * alpha * cp.norm1(w)
+                                     + 0.25 * alpha * cp.sum_squares(w)))
+    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-13, tol_gap_rel=1e-13, tol_feas=1e-13)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the float64 gap certifies the float32 iterate
+        model = ElasticNet(alpha=alpha, l1_ratio=0.5, fit_intercept=False, selection=selection,
+                           tol=tol).fit(X, y, sample_weight=sample_weight)
+    ours = 0.5 * c @ (y - X64 @ model.coef_) ** 2 + 0.5 * alpha * np.abs(model.coef_).sum() \
+        + 0.25 * alpha * model.coef_ @ model.coef_
+    assert ours - problem.value <= 1e-6 * problem.value
+    np.testing.assert_allclose(model.coef_, w.value, atol=1e-5)

@@ -33,9 +33,13 @@ def glm_gap_monitor(datafit, penalty, objective_at_zero, centre_least_squares=Fa
     objective_at_zero : float
         :math:`F(0)`, the scale of the relative gap.
     centre_least_squares : bool, default=False
-        For least squares with an intercept column: evaluate the gap at the
-        optimal intercept for the current coefficients (the residual is
-        centred), which makes it a valid certificate at every iterate.
+        For least squares with an intercept column (the last coordinate):
+        evaluate the gap at the optimal intercept for the current
+        coefficients (the residual is centred), with the dual point projected
+        off the centred columns of the other unpenalised coordinates (when
+        sign-constrained, those in the support and those whose
+        ``x_j^T theta <= 0`` fails), which makes it a valid certificate at
+        every iterate.
 
     Returns
     -------
@@ -50,14 +54,23 @@ def glm_gap_monitor(datafit, penalty, objective_at_zero, centre_least_squares=Fa
     l2_weights = penalty.l2 * weights
     signed = penalty.positive_mask[penalised]  # sign-constrained penalised coordinates
     initial = {}
+    centre_least_squares = centre_least_squares and datafit.loss == losses.LEAST_SQUARES
+    projected = np.flatnonzero(unpenalised[:-1]) if centre_least_squares else np.empty(0, int)
+    if projected.size:  # the centred columns of the unpenalised features
+        columns = datafit.matrix[:, projected]
+        columns = columns.toarray() if hasattr(columns, "toarray") else np.array(columns)
+        columns -= columns.mean(axis=0)
 
     def monitor(state):
         objective = datafit.value(state) + penalty.value(state.coef)
         deriv = state.deriv
-        if centre_least_squares and datafit.loss == losses.LEAST_SQUARES:
+        if centre_least_squares:
             deriv = deriv - deriv.mean(axis=1, keepdims=True)
             residual_sq = (deriv[0] / datafit.scale) ** 2
             objective = 0.5 * datafit.scale * residual_sq.sum() + penalty.value(state.coef)
+            if projected.size:
+                deriv = _project_off(deriv, columns, projected, state.coef,
+                                     penalty.positive_mask)
         correlation = -np.asarray(datafit.matrix.T @ deriv.T).ravel()  # X^T theta at c = 1
         factor = 1.0
         if penalty.l2 == 0.0 and penalised.any():
@@ -84,3 +97,27 @@ def glm_gap_monitor(datafit, penalty, objective_at_zero, centre_least_squares=Fa
 
     monitor.last_gap = np.inf
     return monitor
+
+
+def _project_off(deriv, columns, projected, coef, positive_mask):
+    """The centred ``deriv`` (rows: outputs) minus its least-squares fit on
+    centred unpenalised ``columns``, so that ``x_j^T theta = 0`` for them: a
+    feasible dual point. A sign-constrained one off the support only needs
+    ``x_j^T theta <= 0`` and is projected off only when that fails beyond
+    rounding (at the optimum it holds, and the gap can reach zero)."""
+    include = ~positive_mask[projected] | (coef[projected] > 0)
+    scale = np.sqrt(np.sum(columns**2, axis=0))
+    while True:
+        result = deriv
+        if include.any():
+            fit = np.linalg.lstsq(columns[:, include], deriv.T, rcond=None)[0]
+            result = deriv - (columns[:, include] @ fit).T
+        if include.all():
+            return result
+        others = np.flatnonzero(~include)
+        correlation = -(columns[:, others].T @ result.T)
+        violated = np.any(correlation > 1e-12 * np.sqrt(np.sum(result**2))
+                          * scale[others, None], axis=1)
+        if not violated.any():
+            return result
+        include[others[violated]] = True

@@ -116,6 +116,9 @@ _FIRST_EPOCH_GUESS = 10
 # take 2.5-3x cyclic's time (the Gram blocks dominate); rescoring after every
 # update (fraction |ws|) was 4.5x slower than 1/8 on a fixed working set.
 _GREEDY_BLOCK_FRACTION = 8
+# The coefficient-change test stops at this many rounding units of the
+# coefficients' dtype, whatever tol (float32: 4.8e-7 of max|w|).
+_CHANGE_RESOLUTION = 4
 
 
 def check_regression_data(X, y, *, multi_output=False):
@@ -437,20 +440,21 @@ class _State:
             self.shift_box[0] = shift
             return statistics
         # Recompute the residual from the coefficients: the incremental updates
-        # drift by rounding, and a drifted residual fakes a zero gap.
+        # drift by rounding, and a drifted residual fakes a zero gap. The
+        # statistics use it in float64 (float32 X: the kernels' float32
+        # residual is rounded at 6e-8, enough for a fake gap that made Gap
+        # Safe screening discard active features at tol=1e-8).
         support = np.flatnonzero(coef64)
-        self.residual[:] = problem.target - problem.design.matvec_subset(support,
-                                                                         coef64[support])
+        residual = problem.target - problem.design.matvec_subset(support, coef64[support])
+        self.residual[:] = residual
         self.shift_box[0] = shift = float(problem.design.offsets @ coef64)
         if active is None:
-            correlation = problem.design.centred_rmatvec(self.residual, shift)
+            correlation = problem.design.centred_rmatvec(residual, shift)
         else:
             correlation = np.zeros(problem.n_features)
-            correlation[active] = problem.design.centred_rmatvec_subset(active, self.residual,
-                                                                        shift)
-        residual_norm_sq = float(self.residual @ self.residual.astype(np.float64)) \
-            - problem.n_samples * shift**2
-        statistics = (correlation, residual_norm_sq, float(problem.target @ self.residual))
+            correlation[active] = problem.design.centred_rmatvec_subset(active, residual, shift)
+        residual_norm_sq = float(residual @ residual) - problem.n_samples * shift**2
+        statistics = (correlation, residual_norm_sq, float(problem.target @ residual))
         if active is None:
             problem.cache["last_statistics"] = (self.coef.copy(), self.residual.copy(), shift,
                                                 statistics)
@@ -626,7 +630,9 @@ def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, prin
         check = _Check(problem, state, screened, active)
         criterion, threshold, kkt_at_start = _criterion(problem, check, tol, kkt_at_start)
         largest = float(np.max(np.abs(state.coef), initial=0.0))
-        precise = last_change <= tol * largest
+        # (float32 coefficients move by a rounding unit at best)
+        precise = last_change <= max(tol, _CHANGE_RESOLUTION * np.finfo(problem.dtype).eps) \
+            * largest
         converged = criterion <= threshold and precise
         out_of_epochs = epochs >= max_iter
         if active is not None and (converged or out_of_epochs):
