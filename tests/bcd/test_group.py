@@ -1,9 +1,12 @@
 """Group and sparse-group Lasso: against cvxpy and skglm, screening, validation."""
 
+import warnings
+
 import cvxpy as cp
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.bcd import GroupLasso, GroupLogisticRegression, SparseGroupLasso
 from sparseopt.datasets import make_sparse_regression
@@ -134,3 +137,23 @@ def test_bad_group_weights_are_named():
         GroupLasso(groups=2, weights=np.ones(6)).fit(X, X[:, 0])
     with pytest.raises(ValueError, match="finite and positive"):
         GroupLasso(groups=2, weights=[1.0, 0.0, 1.0]).fit(X, X[:, 0])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_float32_gap_is_a_certificate(seed):
+    # The checks took the kernels' float32 residual: its rounding reported a
+    # zero gap 5e-10 (relative) above the optimum at tol=1e-10 (seed 0).
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((40, 15)).astype(np.float32)
+    X64 = X.astype(np.float64)  # the same (rounded) data
+    y = X64[:, :4] @ rng.standard_normal(4) + 0.5 * rng.standard_normal(40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # float32 may not reach 1e-10
+        model = GroupLasso(groups=5, alpha=0.1, tol=1e-10).fit(X, y)
+    groups = [list(group) for group in model.groups_]
+    ones = np.ones(40)
+    _, best = cvxpy_solution(X64, y, groups, 0.1, 0.0, "least_squares", ones, True)
+    ours = primal(X64, y, groups, 0.1, 0.0, "least_squares", ones,
+                  model.coef_.astype(np.float64), model.intercept_)
+    assert model.dual_gap_ >= ours - best - 1e-13
+    assert ours - best <= 1e-9 * best
