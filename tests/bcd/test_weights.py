@@ -304,3 +304,31 @@ def test_float32_at_tight_tol_reaches_the_optimum(selection, tol):
         + 0.25 * alpha * model.coef_ @ model.coef_
     assert ours - problem.value <= 1e-6 * problem.value
     np.testing.assert_allclose(model.coef_, w.value, atol=1e-5)
+
+
+
+def test_positive_with_unpenalised_features_gap_is_a_certificate_at_every_check():
+    # An unpenalised feature off the support with x_j^T theta > 0 is projected
+    # off too, so the dual point is feasible and every recorded gap a finite
+    # certificate (the gap was infinite at such checks: no screening and no
+    # stop on the gap there, e.g. at the start of every fit below).
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        n, p = 40, 15
+        X = rng.standard_normal((n, p))
+        X[:, 1] = X[:, 2] + 0.3 * rng.standard_normal(n)  # pulls feature 1 up early
+        truth = np.r_[-1.0, 0.0, 2.0, 2.0, 2.0, np.zeros(p - 5)]  # feature 0 ends at 0
+        y = X @ truth + 0.5 * rng.standard_normal(n) - 1.0
+        factors = np.r_[0.0, 0.0, np.random.default_rng(seed + 1).uniform(0.3, 2.0, p - 2)]
+        centred = X - X.mean(axis=0)
+        alpha = 0.5 * np.max(np.abs(centred[:, 2:].T @ (y - y.mean())) / factors[2:]) / n
+        w, b = cp.Variable(p, nonneg=True), cp.Variable()
+        problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(y - X @ w - b) / n
+                                         + alpha * cp.sum(cp.multiply(factors, cp.abs(w)))))
+        problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-13, tol_gap_rel=1e-13, tol_feas=1e-13)
+        model = Lasso(alpha=alpha, positive=True, weights=factors, tol=1e-10,
+                      max_iter=10_000).fit(X, y)
+        gaps, objectives = model.history_.criteria, model.history_.objectives
+        assert np.all(np.isfinite(gaps)), (seed, gaps)
+        assert np.all(objectives - gaps <= problem.value + 1e-9 * abs(problem.value)), seed
+        assert model.coef_[0] == 0.0 and model.coef_[1] > 0.0

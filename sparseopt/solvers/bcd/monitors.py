@@ -17,6 +17,7 @@ relative to the largest gradient entry at the start.
 import numpy as np
 
 from sparseopt.core import losses
+from sparseopt.solvers.glm.enet_gap import project_off_violators
 
 __all__ = ["glm_gap_monitor"]
 
@@ -107,17 +108,16 @@ def _project_off(deriv, columns, projected, coef, positive_mask):
     rounding (at the optimum it holds, and the gap can reach zero)."""
     include = ~positive_mask[projected] | (coef[projected] > 0)
     scale = np.sqrt(np.sum(columns**2, axis=0))
-    while True:
-        result = deriv
-        if include.any():
-            fit = np.linalg.lstsq(columns[:, include], deriv.T, rcond=None)[0]
-            result = deriv - (columns[:, include] @ fit).T
-        if include.all():
-            return result
-        others = np.flatnonzero(~include)
+
+    def project(include):
+        if not include.any():
+            return deriv
+        fit = np.linalg.lstsq(columns[:, include], deriv.T, rcond=None)[0]
+        return deriv - (columns[:, include] @ fit).T
+
+    def violated(result, others):
         correlation = -(columns[:, others].T @ result.T)
-        violated = np.any(correlation > 1e-12 * np.sqrt(np.sum(result**2))
-                          * scale[others, None], axis=1)
-        if not violated.any():
-            return result
-        include[others[violated]] = True
+        return np.any(correlation > 1e-12 * np.sqrt(np.sum(result**2))
+                      * scale[others, None], axis=1)
+
+    return project_off_violators(include, project, violated)

@@ -496,11 +496,6 @@ class _Check:
             self.gap = max(self.primal - (projected_primal - projected_gap), 0.0)
         self.residual_norm_sq, self.y_dot_residual = residual_norm_sq, y_dot_residual
         self.dual_correlation = correlation
-        if problem.projection is not None and problem.positive:
-            unpenalised = problem.projection.features
-            if np.any(correlation[unpenalised] > 1e-12 * np.sqrt(
-                    max(residual_norm_sq, 0.0) * problem.design.col_norms_sq[unpenalised])):
-                self.gap = np.inf  # x_j^T theta <= 0 fails: no certificate yet
         if problem.unregularised:
             # plain least squares: no dual bound; scikit-learn's first-order gap
             self.gap = float(self.correlation @ self.correlation) / n
@@ -689,13 +684,7 @@ def _criterion(problem, check, tol, kkt_at_start):
 
 
 def _screen(problem, state, check, screened):
-    """Zero the features the Gap Safe rule discards (keeping the state in sync).
-    Nothing when the check has no dual certificate (an infinite gap: under
-    ``positive``, an unpenalised feature off the support with ``x_j^T theta > 0``
-    leaves the dual point infeasible, and its sphere would discard active
-    features)."""
-    if not np.isfinite(check.gap):
-        return
+    """Zero the features the Gap Safe rule discards (keeping the state in sync)."""
     newly = gap_safe_screen(check.dual_correlation, state.coef.astype(np.float64),
                             problem.design.col_norms_sq, check.primal, check.residual_norm_sq,
                             check.y_dot_residual, problem.n_samples, problem.l1, problem.l2,

@@ -18,7 +18,7 @@ import numpy as np
 from sparseopt.utils.validation import check_array_input, check_integer, check_scalar
 
 __all__ = ["enet_dual_gap", "dual_gap", "gap_safe_screen", "kkt_violations",
-           "UnpenalisedProjection"]
+           "UnpenalisedProjection", "project_off_violators"]
 
 # Relative safety margin of the screening test (the dual quantities carry
 # rounding errors of ~1e-13 relative on well-scaled data).
@@ -164,28 +164,55 @@ def kkt_violations(correlation_scaled, coef, l1, l2, positive, weights):
     return np.where(coef != 0, np.abs(g - l1_w * np.sign(coef)), at_zero)
 
 
+def project_off_violators(include, project, violated):
+    """``project(include)`` with ``include`` (a mask of sign-constrained
+    unpenalised columns to project off) grown by every excluded column that
+    ``violated(result, others)`` flags (``x_j^T theta > 0`` beyond rounding),
+    until none is: the dual point is then feasible."""
+    while True:
+        result = project(include)
+        others = np.flatnonzero(~include)
+        if others.size == 0:
+            return result
+        flagged = violated(result, others)
+        if not flagged.any():
+            return result
+        include[others[flagged]] = True
+
+
 class UnpenalisedProjection:
     """Project the residual off the unpenalised columns, for a feasible dual point.
 
     With ``U`` the unpenalised features, ``r' = r - X_U c`` with
     ``c = argmin ||r - X_U c||`` satisfies ``X_U^T r' = 0``; its quantities
     follow from the cached products ``X^T X_U`` (``O(n p |U|)`` once) and
-    ``X_U^T y`` at ``O(p |U| + |U|^3)`` per check. Under ``positive=True``
-    only the unpenalised features in the support are projected off (the
-    others need ``x_j^T r' <= 0`` only).
+    ``X_U^T y`` at ``O(p |U| + |U|^3)`` per check. Under ``positive=True`` an
+    unpenalised feature off the support needs ``x_j^T r' <= 0`` only: it is
+    projected off only when that fails beyond rounding, so that the dual
+    point is feasible at every iterate and the gap reaches zero at the optimum.
     """
 
     def __init__(self, design, unpenalised, target_correlation):
         self.features = np.flatnonzero(unpenalised)
         self.cross = design.centred_cross(None, self.features)  # X_c^T X_c[:, U]
         self.target_dot = np.asarray(target_correlation)[self.features]  # X_c[:, U]^T y_c
+        self.norms_sq = np.diag(self.cross[self.features]).copy()
 
     def project(self, correlation, residual_norm_sq, y_dot_residual, coef, positive):
         """``(X^T r', ||r'||^2, y^T r')``; ``correlation`` may be ``(p, T)``
         (multi-task: ``r`` a residual matrix, inner products Frobenius)."""
-        columns = np.arange(self.features.size)
+        include = np.ones(self.features.size, dtype=bool)
         if positive:
-            columns = columns[coef[self.features] > 0]
+            include = coef[self.features] > 0
+        return project_off_violators(
+            include,
+            lambda mask: self._project(mask, correlation, residual_norm_sq,
+                                       y_dot_residual),
+            lambda projected, others: projected[0][self.features[others]] > 1e-12 * np.sqrt(
+                max(projected[1], 0.0) * self.norms_sq[others]))
+
+    def _project(self, include, correlation, residual_norm_sq, y_dot_residual):
+        columns = np.flatnonzero(include)
         if columns.size == 0:
             return correlation, residual_norm_sq, y_dot_residual
         gram = self.cross[self.features[columns]][:, columns]
