@@ -93,8 +93,7 @@ class _LeastSquaresBCD(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
         n_features = X.shape[1]
         check_block_size(self.block_size, n_features)
         check_linear_model_options(self)
-        if isinstance(self.precompute, np.ndarray) or hasattr(self.precompute, "__array__"):
-            check_precompute(self.precompute, n_features)
+        precompute = check_precompute(self.precompute, n_features)
         weights = check_penalty_weights(self.weights, n_features)
         if sample_weight is not None and not np.isscalar(sample_weight):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
@@ -111,7 +110,7 @@ class _LeastSquaresBCD(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
         targets = y.reshape(-1, 1) if y.ndim == 1 else y
         starts = self._warm_starts(targets.shape[1], n_features)
         results = [self._fit_target(X, np.ascontiguousarray(targets[:, k]), l1, l2, starts[k],
-                                    sample_weight, weights)
+                                    sample_weight, weights, precompute)
                    for k in range(targets.shape[1])]
         self._store(results, single=y.ndim == 1)
         return self
@@ -122,11 +121,11 @@ class _LeastSquaresBCD(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
             return [None] * n_targets
         return list(np.asarray(coef).reshape(n_targets, n_features))
 
-    def _fit_target(self, X, y, l1, l2, coef_init, sample_weight, weights):
+    def _fit_target(self, X, y, l1, l2, coef_init, sample_weight, weights, precompute):
         if self._uses_fast_solver():
             coef, intercept, info = solve_enet(
                 X, y, l1, l2, fit_intercept=self.fit_intercept, positive=self.positive,
-                selection=self.selection, precompute=self.precompute, screening=self.screening,
+                selection=self.selection, precompute=precompute, screening=self.screening,
                 tol=self.tol, max_iter=self.max_iter, coef_init=coef_init,
                 sample_weight=sample_weight, weights=weights, random_state=self.random_state,
                 verbose=self.verbose)
@@ -197,7 +196,7 @@ class _LeastSquaresBCD(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
             name = "relative_duality_gap"
         start = np.zeros(n_coords)
         if coef_init is not None:
-            start[:n_features] = coef_init
+            start[:n_features] = np.maximum(coef_init, 0.0) if self.positive else coef_init
         tol = self.tol
         if unregularised:
             kkt = np.abs(np.asarray(design.T @ centred).ravel()) / n_samples
@@ -267,8 +266,11 @@ default="gradient"
 default="auto"
         Default solver only. ``True``: form the Gram matrix
         :math:`X_c^\\top X_c` once (worth it when ``n_samples >> n_features``);
-        an array: that Gram matrix (of ``X``, or of the centred ``X`` with
-        ``fit_intercept``; checked on one entry, as scikit-learn does);
+        an array-like: that Gram matrix, of the centred or (with
+        ``fit_intercept``, then centred here) the uncentred ``X``, told apart
+        by its diagonal and one entry at a relative tolerance 1e-7 (1e-4 for
+        float32); a mismatch raises (scikit-learn checks one entry and,
+        with ``fit_intercept``, recomputes the Gram of non-centred ``X``);
         ``False``: work on the residual; ``"auto"``: for each working set,
         the cheaper of the residual and a cached Gram block of the working set
         by a cost model (never the full Gram matrix, never a second copy of

@@ -178,7 +178,7 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
     n_samples, n_features = X.shape
     sample_weight = check_sample_weight_array(sample_weight, n_samples)
     weights = check_penalty_weights(weights, n_features)
-    check_precompute(precompute, n_features)
+    precompute = check_precompute(precompute, n_features)
     if coef_init is not None:
         coef_init = check_array(coef_init, ensure_2d=False, dtype=X.dtype, input_name="coef_init")
         expected = (n_features,) if y.ndim == 1 else (y.shape[1], n_features)

@@ -112,3 +112,24 @@ def test_sample_weight_without_intercept(tasks):
     theirs = 0.5 * np.sum(c[:, None] * residual**2) + 0.1 * np.linalg.norm(sklearn.coef_,
                                                                            axis=0).sum()
     assert theirs > ours * 1.05
+
+
+@pytest.mark.parametrize("estimator", [MultiTaskLasso, MultiTaskElasticNet])
+def test_unregularised_stops_on_the_first_order_gap(estimator):
+    # alpha=0 has no dual bound: the gap was infinite and every fit ran to
+    # max_iter with a ConvergenceWarning; it stops on scikit-learn's
+    # first-order gap ||X^T R||^2 / n, as Lasso(alpha=0) does.
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 10))
+    Y = X @ rng.standard_normal((10, 3)) + rng.standard_normal((80, 3)) + 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # alpha=0: use LinearRegression
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = estimator(alpha=0.0, tol=1e-10, max_iter=5000).fit(X, Y)
+    centred = X - X.mean(axis=0)
+    solution = np.linalg.lstsq(centred, Y - Y.mean(axis=0), rcond=None)[0]
+    np.testing.assert_allclose(model.coef_, solution.T, atol=1e-6)
+    assert model.n_iter_ < 5000 and np.isfinite(model.dual_gap_)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_almost_equal
+from sklearn.base import clone
 from sklearn.datasets import load_diabetes, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, Ridge
@@ -164,6 +165,55 @@ def test_uncentred_gram_is_centred_with_an_intercept():
     given = ElasticNet(alpha=0.05, precompute=X.T @ X, tol=1e-12).fit(X, y)
     reference = ElasticNet(alpha=0.05, precompute=False, tol=1e-12).fit(X, y)
     assert_allclose(given.coef_, reference.coef_, atol=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-4])
+@pytest.mark.parametrize("estimator", [Lasso(alpha=0.05, tol=1e-12),
+                                       ElasticNet(alpha=0.05, tol=1e-12)])
+def test_uncentred_gram_is_told_from_the_centred_one(estimator, scale):
+    """The one entry scikit-learn checks cannot tell a centred Gram from an
+    uncentred one when its column has mean zero, or when X is small (both
+    within its absolute tolerance 1e-5): the uncentred Gram was taken as
+    centred, 2.3x the optimal objective with a gap of 7e-11 and no warning."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 12)) + rng.uniform(1.0, 3.0, 12)
+    X[:, 6] -= X[:, 6].mean()  # the column of the entry (6, 7) checked
+    X *= scale
+    y = X @ rng.standard_normal(12) / scale + rng.standard_normal(50) + 2.0
+    estimator = estimator.set_params(alpha=0.05 * scale)
+    given = clone(estimator).set_params(precompute=X.T @ X).fit(X, y)
+    reference = clone(estimator).set_params(precompute=False).fit(X, y)
+    assert_allclose(given.coef_, reference.coef_, rtol=1e-7, atol=1e-9 / scale)
+    assert_allclose(given.intercept_, reference.intercept_, rtol=1e-9)
+
+
+def test_gram_as_a_list_is_used_or_rejected():
+    """An array-like Gram (sklearn's parameter type) was silently ignored when
+    a list: a wrong one gave no error and a right one was never used."""
+    X, y = build_dataset(n_samples=40, n_features=12)
+    with pytest.raises(ValueError, match=r"precompute .*shape \(12, 12\)"):
+        Lasso(alpha=0.05, precompute=np.eye(3).tolist()).fit(X, y)
+    with pytest.raises(ValueError, match="precompute .*does not match X"):
+        Lasso(alpha=0.05, precompute=np.eye(12).tolist()).fit(X, y)
+    given = Lasso(alpha=0.05, precompute=(X.T @ X).tolist(), tol=1e-12).fit(X, y)
+    reference = Lasso(alpha=0.05, precompute=False, tol=1e-12).fit(X, y)
+    assert_allclose(given.coef_, reference.coef_, atol=1e-9)
+
+
+@pytest.mark.parametrize("options", [{}, {"precompute": True}, {"fit_intercept": False},
+                                     {"selection": "gsq"}])
+@pytest.mark.parametrize("estimator", [Lasso, ElasticNet])
+def test_warm_start_from_negative_coefficients_under_positive(estimator, options):
+    """A warm start with negative coefficients (a fit without ``positive``)
+    stayed where it was under positive=True: 9 negative coefficients,
+    n_iter_ 0 and a zero gap, no warning."""
+    X, y = build_dataset(n_samples=60, n_features=20)
+    model = estimator(alpha=0.01, warm_start=True, tol=1e-10, max_iter=10_000, **options)
+    assert np.sum(model.fit(X, y).coef_ < 0) >= 3
+    model.set_params(positive=True).fit(X, y)
+    cold = estimator(alpha=0.01, positive=True, tol=1e-10, max_iter=10_000, **options).fit(X, y)
+    assert model.coef_.min() >= 0.0
+    assert_allclose(model.coef_, cold.coef_, atol=1e-6)
 
 
 @pytest.mark.parametrize("sparse_X", [False, True])

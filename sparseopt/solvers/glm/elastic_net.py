@@ -218,7 +218,8 @@ def bcd_enet(X, y, alpha, l1_ratio=1.0, *, fit_intercept=False, positive=False,
     max_iter : int, default=1000
         Maximum number of epochs (passes over the working set).
     coef_init : ndarray of shape (n_features,), optional
-        Warm start; not modified.
+        Warm start; not modified (under ``positive``, its negative entries
+        start at 0).
     sample_weight : ndarray of shape (n_samples,), optional
         Non-negative sample weights (rescaled to sum to ``n_samples``, as
         scikit-learn does).
@@ -260,7 +261,7 @@ def bcd_enet(X, y, alpha, l1_ratio=1.0, *, fit_intercept=False, positive=False,
     l1_ratio = check_scalar(l1_ratio, "l1_ratio", lower=0.0, upper=1.0)
     tol = check_scalar(tol, "tol", lower=0.0, lower_inclusive=False)
     max_iter = check_integer(max_iter, "max_iter", lower=1)
-    check_precompute(precompute, X.shape[1])
+    precompute = check_precompute(precompute, X.shape[1])
     if selection not in SELECTION_RULES:
         raise ValueError(f"selection must be one of {SELECTION_RULES}, got {selection!r}.")
     for name, flag in (("fit_intercept", fit_intercept), ("positive", positive),
@@ -318,42 +319,54 @@ def bcd_lasso(X, y, alpha, **options):
 
 
 def check_precompute(precompute, n_features):
-    """``precompute`` is "auto", a bool or a square array of side n_features."""
+    """``precompute`` is "auto", a bool or a square array-like of side
+    n_features; returns it, an array-like as an ndarray."""
     if isinstance(precompute, str):
         if precompute != "auto":
             raise ValueError(f"precompute must be 'auto', a bool or a Gram matrix, got "
                              f"{precompute!r}.")
-    elif isinstance(precompute, bool | np.bool_):
-        pass
-    elif hasattr(precompute, "__array__"):
-        gram = np.asarray(precompute)
-        if gram.shape != (n_features, n_features):
-            raise ValueError(f"precompute (a Gram matrix) must have shape ({n_features}, "
-                             f"{n_features}), got {gram.shape}.")
-    else:
+        return precompute
+    if isinstance(precompute, bool | np.bool_):
+        return bool(precompute)
+    if not (hasattr(precompute, "__array__") or isinstance(precompute, list | tuple)):
         raise ValueError(f"precompute must be 'auto', a bool or a Gram matrix, got "
                          f"{precompute!r}.")
+    gram = np.asarray(precompute)
+    if gram.shape != (n_features, n_features):
+        raise ValueError(f"precompute (a Gram matrix) must have shape ({n_features}, "
+                         f"{n_features}), got {gram.shape}.")
+    return gram
 
 
 def _user_gram(design, gram):
-    """A user's Gram matrix as the centred weighted one, checked on one entry
-    like scikit-learn (a Gram of uncentred data is centred here)."""
+    """A user's Gram matrix as the centred weighted one (a Gram of uncentred
+    data is centred here). Its whole diagonal and one off-diagonal entry are
+    checked against ``X`` at a tolerance relative to the uncentred column
+    norms, so that a centred and an uncentred Gram are told apart whenever
+    they differ beyond it (one entry, as scikit-learn checks, cannot)."""
     gram = check_array(gram, dtype=np.float64, input_name="precompute")
-    p = design.n_features
-    first = p // 2
-    second = min(first + 1, p - 1)
-    expected = design.centred_cross(np.array([first]), np.array([second]))[0, 0]
-    uncentred = expected + design.n_samples * design.offsets[first] * design.offsets[second]
     rtol = 1e-4 if design.dtype == np.float32 else 1e-7
-    if np.isclose(gram[first, second], expected, rtol=rtol, atol=1e-5):
-        return gram
-    if design.fit_intercept and np.isclose(gram[first, second], uncentred, rtol=rtol, atol=1e-5):
-        return gram - design.n_samples * np.outer(design.offsets, design.offsets)
+    scale = np.maximum(design.squared_norms, np.finfo(float).tiny)
+    first = design.n_features // 2
+    second = min(first + 1, design.n_features - 1)
+    entry_scale = np.sqrt(scale[first] * scale[second])
+    centred_entry = design.centred_cross(np.array([first]), np.array([second]))[0, 0]
+    outer = design.n_samples * design.offsets[first] * design.offsets[second]
+    candidates = [(design.col_norms_sq, centred_entry, 0.0)]
+    if design.fit_intercept:
+        candidates.append((design.squared_norms, centred_entry + outer, 1.0))
+    for diagonal, entry, uncentred in candidates:
+        if (np.all(np.abs(np.diag(gram) - diagonal) <= rtol * scale)
+                and abs(gram[first, second] - entry) <= rtol * entry_scale):
+            return gram - uncentred * design.n_samples * np.outer(design.offsets, design.offsets)
+    worst = int(np.argmax(np.abs(np.diag(gram) - design.col_norms_sq) / scale))
+    weighted = " (sample-weighted)" if design.sample_weight is not None else ""
     raise ValueError(
-        "precompute (the Gram matrix) does not match X: entry "
-        f"({first}, {second}) is {gram[first, second]!r}, expected {expected!r} "
-        f"(X^T X{' of the sample-weighted X' if design.sample_weight is not None else ''}). "
-        "Pass precompute=True to have it computed.")
+        f"precompute (the Gram matrix) does not match X{weighted}: entry ({worst}, {worst}) "
+        f"is {gram[worst, worst]!r}, expected {design.col_norms_sq[worst]!r} (centred X^T X)"
+        + (f" or {design.squared_norms[worst]!r} (uncentred)" if design.fit_intercept else "")
+        + f", and entry ({first}, {second}) is {gram[first, second]!r}, expected "
+        f"{centred_entry!r}. Pass precompute=True to have it computed.")
 
 
 class _Problem:
@@ -411,6 +424,8 @@ class _State:
         p = problem.n_features
         self.coef = (np.zeros(p, dtype=dtype) if coef_init is None
                      else np.array(coef_init, dtype=dtype, copy=True))
+        if problem.positive:  # a start outside the constraint set (e.g. a warm start)
+            self.coef = np.maximum(self.coef, 0.0) + 0.0
         if problem.full_gram:
             coef64 = self.coef.astype(np.float64)
             self.correlation = problem.target_correlation - problem.gram.full @ coef64

@@ -252,6 +252,7 @@ def solve_multitask(X, Y, l1, l2, *, fit_intercept, tol=1e-4, max_iter=1000, coe
     check_finite_scale(y_norm_sq, "y", "the squared norm of y")
     weights = np.ones(p) if weights is None else weights
     l1_scaled, l2_scaled = n * l1 * weights, n * l2 * weights
+    unregularised = not (l1_scaled.any() or l2_scaled.any())
     coef = (np.zeros((p, target.shape[1])) if coef_init is None
             else np.array(coef_init, dtype=np.float64))
     arrays = design.kernel_arrays()
@@ -282,6 +283,8 @@ def solve_multitask(X, Y, l1, l2, *, fit_intercept, tol=1e-4, max_iter=1000, coe
             projected_primal, projected_gap = multitask_dual_gap(
                 dual_stats[1], dual_stats[2], dual_stats[0], coef, n, l1, l2, weights)
             gap = max(primal - (projected_primal - projected_gap), 0.0)
+        if unregularised:  # plain least squares: no dual bound; scikit-learn's first-order gap
+            gap = float(np.sum(correlation * correlation)) / n
         violations = _block_violations(correlation / n, coef, l1, l2, weights)
         violations[screened] = 0.0
         kkt = float(violations.max(initial=0.0))
