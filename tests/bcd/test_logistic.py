@@ -133,3 +133,20 @@ def test_gap_monitor_is_a_certificate(loss, l2):
         state = datafit.start(optimum + 0.3 * rng.standard_normal(optimum.size), False)
         objective, criterion = monitor(state)
         assert criterion * at_zero >= objective - best - 1e-12
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_warm_refit_at_the_optimum_takes_no_epoch(fit_intercept):
+    # The unpenalised gradients were measured against their value at the warm
+    # start (near the optimum: ~alpha), so a refit on the same data ran 7 more
+    # epochs; they are measured against the gradient at zero, as a cold fit's.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 20)) + 0.5
+    labels = (X[:, :3] @ np.array([1.5, -2.0, 1.0]) + 0.5 * rng.standard_normal(100)
+              > 0.8).astype(int)
+    model = SparseLogisticRegression(alpha=0.02, warm_start=True, tol=1e-8,
+                                     fit_intercept=fit_intercept, max_iter=20_000)
+    first = model.fit(X, labels).coef_.copy()
+    assert model.n_iter_ > 0
+    assert model.fit(X, labels).n_iter_ == 0
+    np.testing.assert_array_equal(model.coef_, first)

@@ -141,7 +141,14 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
     printer = printer or IterationPrinter("logistic_pn", verbose)
     history = ConvergenceHistory("relative_duality_gap")
     objective_at_zero = np.log(2.0)
-    unpenalised_scale = None
+    # The unpenalised gradients are measured against the gradient at zero
+    # (the same for a warm start, which may begin near the optimum).
+    deriv_at_zero = -0.5 * target * sample_scale
+    gradient_at_zero = (csc_rmatvec_kernel(*arrays[1:4], deriv_at_zero) if arrays[4]
+                        else matrix.T @ deriv_at_zero)
+    unpenalised_scale = max(abs(float(deriv_at_zero.sum())) if fit_intercept else 0.0,
+                            float(np.max(np.abs(gradient_at_zero), initial=0.0)),
+                            np.finfo(float).tiny)
     converged, epochs, n_newton, n_outer = False, 0, 0, 0
     lipschitz = np.full(n_features, -1.0)  # filled as columns enter working sets
     while True:
@@ -152,10 +159,6 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
         check = _Criterion(target, z, deriv, gradient, coef, l1, l2, n_samples, sample_weight,
                            weights, fit_intercept)
         criterion = check.gap / objective_at_zero
-        if unpenalised_scale is None:
-            unpenalised_scale = max(check.unpenalised, float(np.max(np.abs(gradient),
-                                                                    initial=0.0)),
-                                    np.finfo(float).tiny)
         criterion = max(criterion, check.unpenalised / unpenalised_scale)
         if not np.isfinite(check.objective):
             raise ValueError("The logistic objective overflowed: X or the coefficients are "
