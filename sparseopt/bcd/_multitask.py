@@ -42,8 +42,8 @@ _PARAMETERS = """
     ----------
     coef_ : ndarray of shape (n_tasks, n_features)
         Coefficients :math:`W^\\top` (scikit-learn's layout).
-    intercept_ : ndarray of shape (n_tasks,)
-        Intercepts.
+    intercept_ : ndarray of shape (n_tasks,) or float
+        Intercepts (0.0 when ``fit_intercept=False``, as scikit-learn's).
     n_iter_ : int
         Epochs run; 0 when a warm start is already optimal.
     dual_gap_ : float
@@ -138,7 +138,7 @@ class _MultiTask(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
             tol=self.tol, max_iter=self.max_iter, coef_init=start, sample_weight=sample_weight,
             weights=weights, screening=self.screening, verbose=self.verbose)
         self.coef_ = np.ascontiguousarray(coef.T).astype(X.dtype)
-        self.intercept_ = intercept.astype(X.dtype)
+        self.intercept_ = intercept.astype(X.dtype) if self.fit_intercept else 0.0
         self.n_iter_ = info["n_iter"]
         self.dual_gap_ = info["dual_gap"]
         self.kkt_violation_ = info["kkt_violation"]

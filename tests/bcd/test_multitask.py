@@ -36,6 +36,7 @@ def test_matches_sklearn(tasks, sparse, fit_intercept, l1_ratio, weighted):
                                                                  sample_weight=weight)
     np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-9)
     np.testing.assert_allclose(model.intercept_, reference.intercept_, atol=1e-9)
+    assert np.shape(model.intercept_) == np.shape(reference.intercept_)
     assert model.dual_gap_ == pytest.approx(reference.dual_gap_, abs=1e-10)
     support = np.any(model.coef_ != 0, axis=0)
     assert np.all(np.all(model.coef_[:, support] != 0, axis=0))  # shared support
