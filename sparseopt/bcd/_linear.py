@@ -192,7 +192,7 @@ class _LeastSquaresBCD(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
             monitor, name = None, "kkt_violation"
         else:
             monitor = glm_gap_monitor(datafit, penalty, objective_at_zero,
-                                      centre_least_squares=self.fit_intercept)
+                                      intercept=self.fit_intercept)
             name = "relative_duality_gap"
         start = np.zeros(n_coords)
         if coef_init is not None:

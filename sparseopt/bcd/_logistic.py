@@ -156,7 +156,8 @@ class _LogisticBase(LinearClassifierMixin, BaseEstimator):
         penalty = ElasticNetPenalty(self.alpha * self.l1_ratio,
                                     self.alpha * (1.0 - self.l1_ratio), weights)
         zero_state = datafit.start(np.zeros(n_coords), track_gradient=False)
-        monitor = glm_gap_monitor(datafit, penalty, datafit.value(zero_state))
+        monitor = glm_gap_monitor(datafit, penalty, datafit.value(zero_state),
+                                  intercept=self.fit_intercept)
         n_intercepts = n_outputs if self.fit_intercept else 0
         blocks = engine_blocks(self.blocks, n_coords - n_intercepts, n_intercepts,
                                what="coefficients" if n_outputs > 1 else "features")

@@ -17,12 +17,13 @@ relative to the largest gradient entry at the start.
 import numpy as np
 
 from sparseopt.core import losses
+from sparseopt.solvers.glm.classification_gap import balanced_deriv, intercept_class_factors
 from sparseopt.solvers.glm.enet_gap import project_off_violators
 
 __all__ = ["glm_gap_monitor"]
 
 
-def glm_gap_monitor(datafit, penalty, objective_at_zero, centre_least_squares=False):
+def glm_gap_monitor(datafit, penalty, objective_at_zero, intercept=False):
     """Monitor ``state -> (objective, criterion)`` with a duality-gap criterion.
 
     Parameters
@@ -33,14 +34,18 @@ def glm_gap_monitor(datafit, penalty, objective_at_zero, centre_least_squares=Fa
         The penalty; coordinates with zero weight are unpenalised.
     objective_at_zero : float
         :math:`F(0)`, the scale of the relative gap.
-    centre_least_squares : bool, default=False
-        For least squares with an intercept column (the last coordinate):
-        evaluate the gap at the optimal intercept for the current
-        coefficients (the residual is centred), with the dual point projected
-        off the centred columns of the other unpenalised coordinates (when
-        sign-constrained, those in the support and those whose
-        ``x_j^T theta <= 0`` fails), which makes it a valid certificate at
-        every iterate.
+    intercept : bool, default=False
+        Whether the last coordinate is an intercept (a column of ones). For
+        least squares the gap is evaluated at the optimal intercept for the
+        current coefficients (the residual is centred), with the dual point
+        projected off the centred columns of the other unpenalised
+        coordinates (when sign-constrained, those in the support and those
+        whose ``x_j^T theta <= 0`` fails); for the binary logistic loss the
+        dual point is balanced over the two classes (its entries sum to zero,
+        :func:`~sparseopt.solvers.glm.classification_gap.intercept_class_factors`).
+        Either makes the gap a valid certificate at every iterate (other
+        unpenalised coordinates of the logistic losses, and the multinomial
+        intercepts, are certified only through the gradient criterion).
 
     Returns
     -------
@@ -55,7 +60,8 @@ def glm_gap_monitor(datafit, penalty, objective_at_zero, centre_least_squares=Fa
     l2_weights = penalty.l2 * weights
     signed = penalty.positive_mask[penalised]  # sign-constrained penalised coordinates
     initial = {}
-    centre_least_squares = centre_least_squares and datafit.loss == losses.LEAST_SQUARES
+    centre_least_squares = intercept and datafit.loss == losses.LEAST_SQUARES
+    balance_classes = intercept and datafit.loss == losses.LOGISTIC
     projected = np.flatnonzero(unpenalised[:-1]) if centre_least_squares else np.empty(0, int)
     if projected.size:  # the centred columns of the unpenalised features
         columns = datafit.matrix[:, projected]
@@ -73,6 +79,12 @@ def glm_gap_monitor(datafit, penalty, objective_at_zero, centre_least_squares=Fa
                 deriv = _project_off(deriv, columns, projected, state.coef,
                                      penalty.positive_mask)
         correlation = -np.asarray(datafit.matrix.T @ deriv.T).ravel()  # X^T theta at c = 1
+        gradient_correlation = correlation
+        if balance_classes:
+            factors = intercept_class_factors(deriv[0], datafit.target)
+            if np.any(factors < 1.0):
+                deriv = balanced_deriv(deriv[0], datafit.target, factors)[None, :]
+                correlation = -np.asarray(datafit.matrix.T @ deriv[0]).ravel()
         factor = 1.0
         if penalty.l2 == 0.0 and penalised.any():
             values = np.where(signed, np.maximum(correlation[penalised], 0.0),
@@ -90,8 +102,8 @@ def glm_gap_monitor(datafit, penalty, objective_at_zero, centre_least_squares=Fa
         monitor.last_gap = gap
         criterion = gap / max(objective_at_zero, np.finfo(float).tiny)
         if unpenalised.any() and not centre_least_squares:
-            intercept_gradient = float(np.max(np.abs(correlation[unpenalised])))
-            initial.setdefault("intercept", max(float(np.max(np.abs(correlation))),
+            intercept_gradient = float(np.max(np.abs(gradient_correlation[unpenalised])))
+            initial.setdefault("intercept", max(float(np.max(np.abs(gradient_correlation))),
                                                 np.finfo(float).tiny))
             criterion = max(criterion, intercept_gradient / initial["intercept"])
         return objective, criterion

@@ -29,6 +29,7 @@ from scipy.special import entr, expit
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.core.history import ConvergenceHistory
+from sparseopt.solvers.glm.classification_gap import balanced_deriv, intercept_class_factors
 from sparseopt.solvers.glm.designs import (
     LeastSquaresDesign,
     check_finite_scale,
@@ -303,6 +304,16 @@ class _GroupState:
         margins = problem.target * self.z
         objective = float(problem.sample_scale @ np.logaddexp(0.0, -margins)) + penalty
         probability = factor * expit(-margins)
+        if problem.fit_intercept:  # the dual point balanced over the classes: sum_i u_i = 0
+            factors = intercept_class_factors(self.deriv, problem.target)
+            if np.any(factors < 1.0):
+                balanced = balanced_deriv(self.deriv, problem.target, factors)
+                scales = _group_scores(-np.asarray(problem.matrix.T @ balanced).ravel(),
+                                       problem.order, problem.group_ptr, problem.l1,
+                                       problem.group_l1, self.coef)[0]
+                factor = min(1.0, float(scales.min(initial=np.inf)))
+                probability = factor * np.where(problem.target > 0, factors[1],
+                                                factors[0]) * expit(-margins)
         dual = float(problem.sample_scale @ (entr(probability) + entr(1.0 - probability)))
         extra = None
         if problem.fit_intercept:

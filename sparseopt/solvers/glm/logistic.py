@@ -28,7 +28,12 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.linalg import csc_rmatvec_kernel
-from sparseopt.solvers.glm.classification_gap import logistic_dual_gap, logistic_gap
+from sparseopt.solvers.glm.classification_gap import (
+    balanced_deriv,
+    intercept_class_factors,
+    logistic_dual_gap,
+    logistic_gap,
+)
 from sparseopt.solvers.glm.designs import (
     check_overflowing_columns,
     columns_combination,
@@ -54,10 +59,15 @@ class _Criterion:
     """Gap, KKT violations and the relative criterion at one iterate."""
 
     def __init__(self, target, z, deriv, gradient, coef, l1, l2, n_samples, sample_weight,
-                 weights, fit_intercept):
+                 weights, fit_intercept, rmatvec):
+        correlation, factors = -gradient, None
+        if fit_intercept:  # the dual point balanced over the classes: sum_i u_i = 0
+            factors = intercept_class_factors(deriv, target)
+            if np.any(factors < 1.0):
+                correlation = -rmatvec(balanced_deriv(deriv, target, factors))
         self.objective, self.gap = logistic_gap(
-            target, z, -gradient, coef, l1, l2, n_samples, sample_weight=sample_weight,
-            weights=weights)
+            target, z, correlation, coef, l1, l2, n_samples, sample_weight=sample_weight,
+            weights=weights, class_factors=factors)
         self.violations, unpenalised = kkt_violations(gradient, coef, l1 * weights,
                                                       l2 * weights, weights)
         if fit_intercept:
@@ -143,9 +153,11 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
     objective_at_zero = np.log(2.0)
     # The unpenalised gradients are measured against the gradient at zero
     # (the same for a warm start, which may begin near the optimum).
+    def rmatvec(vector):
+        return csc_rmatvec_kernel(*arrays[1:4], vector) if arrays[4] else matrix.T @ vector
+
     deriv_at_zero = -0.5 * target * sample_scale
-    gradient_at_zero = (csc_rmatvec_kernel(*arrays[1:4], deriv_at_zero) if arrays[4]
-                        else matrix.T @ deriv_at_zero)
+    gradient_at_zero = rmatvec(deriv_at_zero)
     unpenalised_scale = max(abs(float(deriv_at_zero.sum())) if fit_intercept else 0.0,
                             float(np.max(np.abs(gradient_at_zero), initial=0.0)),
                             np.finfo(float).tiny)
@@ -154,10 +166,9 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
     while True:
         z = _linear_predictor(matrix, arrays, coef) + intercept_box[0]
         deriv = -target * sample_scale / (1.0 + np.exp(np.clip(target * z, -700, 700)))
-        gradient = (csc_rmatvec_kernel(*arrays[1:4], deriv) if arrays[4]
-                    else matrix.T @ deriv)
+        gradient = rmatvec(deriv)
         check = _Criterion(target, z, deriv, gradient, coef, l1, l2, n_samples, sample_weight,
-                           weights, fit_intercept)
+                           weights, fit_intercept, rmatvec)
         criterion = check.gap / objective_at_zero
         criterion = max(criterion, check.unpenalised / unpenalised_scale)
         if not np.isfinite(check.objective):
