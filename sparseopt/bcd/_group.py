@@ -40,7 +40,10 @@ _COMMON = """
     n_iter_ : int
         Epochs run.
     dual_gap_ : float
-        Duality gap at the solution, in objective units.
+        Duality gap at the solution, in objective units (with ``alpha=0``:
+        scikit-learn's first-order measure :math:`\\|X_c^\\top r\\|^2 / n` for
+        least squares, NaN for the logistic loss, whose fit then stops when
+        the largest gradient is at most ``tol`` times its value at zero).
     kkt_violation_ : float
         Largest group optimality violation.
     history_ : ConvergenceHistory

@@ -85,7 +85,9 @@ _ATTRIBUTES = """
     n_iter_ : int
         Epochs run (see ``max_iter``).
     dual_gap_ : float
-        Duality gap at the solution, in objective units.
+        Duality gap at the solution, in objective units (NaN without a
+        penalty, ``alpha=0``: no dual bound; the fit stops when the largest
+        gradient entry is at most ``tol`` times its value at zero).
     kkt_violation_ : float
         Largest violation of the optimality conditions.
     history_ : ConvergenceHistory
@@ -156,28 +158,33 @@ class _LogisticBase(LinearClassifierMixin, BaseEstimator):
         penalty = ElasticNetPenalty(self.alpha * self.l1_ratio,
                                     self.alpha * (1.0 - self.l1_ratio), weights)
         zero_state = datafit.start(np.zeros(n_coords), track_gradient=False)
-        monitor = glm_gap_monitor(datafit, penalty, datafit.value(zero_state),
-                                  intercept=self.fit_intercept)
+        tol, name, monitor = self.tol, "relative_criterion", None
+        if (penalty.l1 > 0 or penalty.l2 > 0) and weights.any():
+            monitor = glm_gap_monitor(datafit, penalty, datafit.value(zero_state),
+                                      intercept=self.fit_intercept)
+        else:  # no penalty: no dual bound, the largest gradient entry against its value at 0
+            name = "kkt_violation"
+            tol = self.tol * max(float(np.max(np.abs(datafit.full_gradient(zero_state)))),
+                                 np.finfo(float).tiny)
         n_intercepts = n_outputs if self.fit_intercept else 0
         blocks = engine_blocks(self.blocks, n_coords - n_intercepts, n_intercepts,
                                what="coefficients" if n_outputs > 1 else "features")
         coef, info = bcd_minimize(
             datafit, penalty, start, blocks=blocks, block_size=self.block_size,
             selection=self.selection, update=self.update,
-            max_epochs=self.max_iter, tol=self.tol, monitor=monitor,
-            criterion_name="relative_criterion",
+            max_epochs=self.max_iter, tol=tol, monitor=monitor, criterion_name=name,
             active_set=self.active_set,
             random_state=np.random.default_rng(check_random_state_seed(self.random_state)),
             verbose=self.verbose)
         if not info["converged"]:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} epochs: "
-                f"relative criterion {info['criterion']:.3e} > tol = {self.tol:.3e}.",
+                f"{name} {info['criterion']:.3e} > tol = {tol:.3e}.",
                 ConvergenceWarning, stacklevel=3)
         state = datafit.start(coef, track_gradient=False)
         violations = penalty.violations(datafit.full_gradient(state), coef)
-        self.n_iter_ = math.ceil(info["n_iter"] * (self.block_size or 1) / n_coords - 1e-9)
-        self.dual_gap_ = monitor.last_gap
+        self.n_iter_ = math.ceil(info["n_iter"] / info["updates_per_epoch"] - 1e-9)
+        self.dual_gap_ = np.nan if monitor is None else monitor.last_gap
         self.kkt_violation_ = float(violations.max(initial=0.0))
         self.history_ = info["history"]
         self.active_set_iteration_ = info["active_set_iteration"]

@@ -12,6 +12,7 @@ import scipy.sparse.linalg as spla
 from scipy.optimize import nnls
 from sklearn.linear_model import ElasticNet as SklearnElasticNet
 from sklearn.linear_model import Lasso as SklearnLasso
+from sklearn.linear_model import Ridge
 
 from sparseopt.bcd import (
     ElasticNet,
@@ -271,3 +272,46 @@ Lasso(max_iter=1, **dict(options, block_size=5)).fit(X[:40, :50], y[:40])  # com
 """,
         "Lasso(max_iter=10**9, **options).fit(X, y)",
     )
+
+
+@pytest.mark.parametrize("options", [
+    {"block_size": 3}, {"block_size": 2, "blocks": "sorted"},
+    {"blocks": [[0, 1, 2, 3, 4], [5, 6, 7, 8]]},
+    {"blocks": "variable", "block_size": 4, "selection": "gs"}])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_engine_counts_epochs_as_passes_over_the_blocks(options, fit_intercept):
+    # n_iter_ was updates x block_size / n_coords: 6 or 7 at max_iter=5 with
+    # the intercept's block or uneven blocks, 2 with an explicit partition.
+    from sklearn.exceptions import ConvergenceWarning
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((40, 9))
+    y = X[:, 0] - X[:, 3] + 0.3 * rng.standard_normal(40)
+    for model, target in [(Lasso(alpha=0.01), y),
+                          (SparseLogisticRegression(alpha=0.001), np.where(y > 0, 1, -1))]:
+        model.set_params(**options, fit_intercept=fit_intercept, tol=1e-14, max_iter=5)
+        with pytest.warns(ConvergenceWarning):
+            warnings.simplefilter("always")
+            model.fit(X, target)
+        assert model.n_iter_ == 5
+        if isinstance(model, Lasso):
+            assert model.n_epochs_ == 5.0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_gsq_variable_blocks_do_not_stall_on_an_optimal_intercept(seed):
+    # The IHT block of GSQ kept the optimal intercept (gradient 1e-16, through
+    # its coupling in H~) at every iteration: the objective froze 1.1e-2
+    # above the ridge optimum at seed 4 of the review's data.
+    rng = np.random.default_rng(seed + 4)
+    X = rng.standard_normal((40, 9)) * rng.uniform(0.3, 3, 9) + rng.uniform(-1, 2, 9)
+    y = X[:, :3] @ np.array([1.0, -2.0, 0.5]) + 0.5 * rng.standard_normal(40) + 2
+    model = LeastSquaresBCD(alpha=0.05, selection="gsq", blocks="variable", block_size=1,
+                            tol=1e-10, max_iter=3000).fit(X, y)
+    reference = Ridge(alpha=0.05 * 40, tol=1e-14, solver="cholesky").fit(X, y)
+
+    def objective(coef, intercept):
+        residual = y - X @ coef - intercept
+        return residual @ residual / 80 + 0.025 * coef @ coef
+
+    optimum = objective(reference.coef_, reference.intercept_)
+    assert objective(model.coef_, model.intercept_) <= optimum * (1 + 1e-9)

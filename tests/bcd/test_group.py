@@ -157,3 +157,24 @@ def test_float32_gap_is_a_certificate(seed):
                   model.coef_.astype(np.float64), model.intercept_)
     assert model.dual_gap_ >= ours - best - 1e-13
     assert ours - best <= 1e-9 * best
+
+
+def test_alpha_zero_and_a_constant_target_converge_without_warnings():
+    # alpha=0 left no dual bound (gap = objective): every fit ran to max_iter
+    # with a ConvergenceWarning; a constant target (P(0) = 0) divided by zero.
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((60, 6))
+    y = X[:, 0] - X[:, 3] + 0.5 * rng.standard_normal(60)
+    labels = np.where(y + rng.standard_normal(60) > 0, 1, -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        least_squares = GroupLasso(groups=3, alpha=0.0, tol=1e-10).fit(X, y)
+        logistic = GroupLogisticRegression(groups=3, alpha=0.0, tol=1e-10).fit(X, labels)
+        constant = GroupLasso(groups=3, alpha=0.1).fit(X, np.full(60, 3.0))
+    np.testing.assert_allclose(least_squares.coef_, LinearRegression().fit(X, y).coef_,
+                               atol=1e-6)
+    reference = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, labels)
+    np.testing.assert_allclose(logistic.coef_.ravel(), reference.coef_.ravel(), atol=1e-5)
+    assert np.isnan(logistic.dual_gap_) and least_squares.dual_gap_ < 1e-8
+    assert np.all(constant.coef_ == 0) and constant.intercept_ == pytest.approx(3.0)

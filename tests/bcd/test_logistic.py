@@ -203,3 +203,21 @@ def test_gap_with_an_intercept_is_a_certificate_at_every_stop(make):
             ours = np.mean(np.logaddexp(0.0, -labels * (X @ coef + intercept))) + norm
             assert ours - model.dual_gap_ <= problem.value + 1e-9, (seed, max_iter)
         assert ours <= problem.value + 1e-8 and model.dual_gap_ <= 1e-8
+
+
+@pytest.mark.parametrize("options", [{}, {"selection": "gsl", "block_size": 2}],
+                         ids=["fast", "engine"])
+def test_alpha_zero_stops_on_the_gradient(options):
+    # alpha=0 left no dual bound (gap = objective): the fit ran to max_iter
+    # with a ConvergenceWarning; it stops when the gradient is tol times its
+    # value at zero, dual_gap_ NaN (no certificate).
+    import warnings
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((60, 6))
+    labels = np.where(X[:, 0] - X[:, 3] + 1.5 * rng.standard_normal(60) > 0, 1, -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SparseLogisticRegression(alpha=0.0, tol=1e-10, **options).fit(X, labels)
+    reference = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, labels)
+    np.testing.assert_allclose(model.coef_.ravel(), reference.coef_.ravel(), atol=1e-6)
+    assert np.isnan(model.dual_gap_) and model.n_iter_ < 1000

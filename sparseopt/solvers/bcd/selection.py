@@ -314,7 +314,11 @@ class BlockSelector:
         pen}(w + d - mu (g + H~ d)) - w`` with the single step ``mu = 1 /
         lambda_max(H~)``, each followed by keeping the ``size`` largest
         ``|d_i|``; stop early once ``d`` no longer moves. The block is the kept
-        support. Cost: about 10 products with ``H~`` per iteration.
+        support, unless every coordinate of it is already optimal (zero
+        coordinate steps ``s_i``: the coupling through ``H~`` can keep such a
+        coordinate, e.g. an optimal intercept, and the iteration would repeat
+        it forever); then it is the ``size`` best coordinates by the GSL
+        scores. Cost: about 10 products with ``H~`` per iteration.
         """
         gradient, coef = state.gradient, state.coef
         constants = self.coordinate_constants
@@ -332,4 +336,6 @@ class BlockSelector:
             direction = kept
             if change <= _IHT_TOL * max(1.0, np.linalg.norm(kept)):
                 break
+        if not np.any(steps[support]):
+            support = top_k_indices_kernel(self._coordinate_scores(state, self.lipschitz), size)
         return np.sort(support)

@@ -210,15 +210,21 @@ def solve_group_lasso(X, y, alpha, l1_ratio, groups, group_weights, *, loss="lea
     printer = printer or IterationPrinter(f"group_bcd_{loss}", verbose)
     history = ConvergenceHistory("relative_duality_gap")
     screened = np.zeros(problem.n_groups, dtype=bool)
-    epochs, n_outer, unpenalised_scale = 0.0, 0, None
+    epochs, n_outer = 0.0, 0
+    # no penalty: no dual bound for the logistic loss, a first-order criterion
+    first_order = loss == "logistic" and problem.l1 == 0 and not problem.group_l1.any()
+    gradient_scale = state.gradient_scale_at_zero() if loss == "logistic" else None
     while True:
-        objective, gap, criterion_extra, violations, dual_info = state.check()
+        objective, gap, intercept_gradient, violations, dual_info = state.check()
         violations[screened] = 0.0
-        criterion = gap / state.objective_at_zero
-        if criterion_extra is not None:
-            if unpenalised_scale is None:
-                unpenalised_scale = max(criterion_extra[1], np.finfo(float).tiny)
-            criterion = max(criterion, criterion_extra[0] / unpenalised_scale)
+        if first_order:
+            gap = np.nan
+            criterion = max(float(violations.max(initial=0.0)), intercept_gradient) \
+                / gradient_scale
+        else:
+            criterion = gap / max(state.objective_at_zero, np.finfo(float).tiny)
+            if intercept_gradient is not None:
+                criterion = max(criterion, intercept_gradient / gradient_scale)
         history.append(epochs, objective, criterion)
         converged = criterion <= tol
         printer(n_outer, objective=objective, criterion=criterion,
@@ -283,7 +289,8 @@ class _GroupState:
         return -np.asarray(problem.matrix.T @ self.deriv).ravel()
 
     def check(self):
-        """``(objective, gap, unpenalised criterion, group violations, screening data)``."""
+        """``(objective, gap, intercept gradient (logistic), group violations, screening
+        data)``."""
         problem = self.problem
         correlation = self._refresh()
         n = problem.n_samples
@@ -299,8 +306,10 @@ class _GroupState:
             y_dot_residual = float(problem.target @ residual)
             objective = residual_norm_sq / (2 * n) + penalty
             dual = (2 * factor * y_dot_residual - factor**2 * residual_norm_sq) / (2 * n)
-            return (objective, max(objective - dual, 0.0), None, violations,
-                    (scaled, factor, objective - dual))
+            gap = max(objective - dual, 0.0)
+            if problem.l1 == 0 and not problem.group_l1.any():
+                gap = float(correlation @ correlation) / n  # no dual bound: sklearn's measure
+            return objective, gap, None, violations, (scaled, factor, objective - dual)
         margins = problem.target * self.z
         objective = float(problem.sample_scale @ np.logaddexp(0.0, -margins)) + penalty
         probability = factor * expit(-margins)
@@ -315,11 +324,18 @@ class _GroupState:
                 probability = factor * np.where(problem.target > 0, factors[1],
                                                 factors[0]) * expit(-margins)
         dual = float(problem.sample_scale @ (entr(probability) + entr(1.0 - probability)))
-        extra = None
+        intercept_gradient = abs(float(self.deriv.sum())) if problem.fit_intercept else 0.0
+        return objective, max(objective - dual, 0.0), intercept_gradient, violations, None
+
+    def gradient_scale_at_zero(self):
+        """The largest data-fit gradient entry (intercept included) at zero, the
+        scale of the logistic gradient criteria (also on a warm start)."""
+        problem = self.problem
+        deriv = -0.5 * problem.target * problem.sample_scale
+        scale = float(np.max(np.abs(problem.matrix.T @ deriv), initial=0.0))
         if problem.fit_intercept:
-            extra = (abs(float(self.deriv.sum())), max(abs(float(self.deriv.sum())),
-                                                      float(np.abs(correlation).max())))
-        return objective, max(objective - dual, 0.0), extra, violations, None
+            scale = max(scale, abs(float(deriv.sum())))
+        return max(scale, np.finfo(float).tiny)
 
     def screen(self, scaled, factor, gap):
         """Gap Safe sphere test per group: ``||S_l1(X_g^T theta)|| + r ||X_g||_2 <

@@ -145,6 +145,7 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
                     else sample_weight / n_samples)
     weights = np.ones(n_features) if weights is None else np.asarray(weights, dtype=float)
     l1_vec, l2_vec = l1 * weights, l2 * weights
+    unregularised = not (l1_vec.any() or l2_vec.any())
     coef = np.zeros(n_features) if coef_init is None else np.array(coef_init, dtype=np.float64)
     intercept_box = np.array([float(intercept_init) if fit_intercept else 0.0])
     force = printer is None
@@ -169,8 +170,11 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
         gradient = rmatvec(deriv)
         check = _Criterion(target, z, deriv, gradient, coef, l1, l2, n_samples, sample_weight,
                            weights, fit_intercept, rmatvec)
-        criterion = check.gap / objective_at_zero
-        criterion = max(criterion, check.unpenalised / unpenalised_scale)
+        if unregularised:  # no dual bound: a first-order criterion
+            check.gap = np.nan
+            criterion = check.kkt / unpenalised_scale
+        else:
+            criterion = max(check.gap / objective_at_zero, check.unpenalised / unpenalised_scale)
         if not np.isfinite(check.objective):
             raise ValueError("The logistic objective overflowed: X or the coefficients are "
                              "too large for float64 arithmetic; rescale X.")
