@@ -14,6 +14,7 @@ from sparseopt.bcd._cv import (
     check_alphas,
 )
 from sparseopt.bcd._group import _group_weights
+from sparseopt.bcd._path import geometric_grid
 from sparseopt.solvers.glm.designs import LeastSquaresDesign, normalise_sample_weight
 from sparseopt.solvers.glm.group_lasso import check_groups, solve_group_lasso
 
@@ -53,8 +54,7 @@ def group_alpha_grid(X, y, groups, group_weights, *, fit_intercept, sample_weigh
     target, _ = design.target(y)
     correlation = design.centred_rmatvec(target, 0.0)
     norms = np.array([np.linalg.norm(correlation[group]) for group in groups])
-    alpha_max = max(float(np.max(norms / group_weights)), np.finfo(float).tiny) / X.shape[0]
-    return np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+    return geometric_grid(float(np.max(norms / group_weights)) / X.shape[0], n_alphas, eps)
 
 
 class GroupLassoCV(_RegressionCV):

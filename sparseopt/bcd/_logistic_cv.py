@@ -5,7 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import log_softmax
+from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -20,6 +20,7 @@ from sparseopt.bcd._cv_runner import (
     split_folds,
     warm_path,
 )
+from sparseopt.bcd._path import geometric_grid
 from sparseopt.bcd._predict import LinearClassifierMixin
 from sparseopt.solvers.glm.elastic_net import check_penalty_weights
 from sparseopt.solvers.glm.logistic import solve_logistic
@@ -30,17 +31,24 @@ from sparseopt.utils.validation import check_classification_targets, validate_da
 __all__ = ["SparseLogisticRegressionCV", "logistic_alpha_grid"]
 
 
+# Relative margin on alpha_max after the unpenalised fit (at tol 1e-10, it
+# left penalised coefficients of 1e-11 at the exact boundary).
+_UNPENALISED_FIT_MARGIN = 1e-8
+
+
 def logistic_alpha_grid(X, labels, n_classes, *, l1_ratio, fit_intercept, sample_weight,
                         weights, n_alphas, eps):
     r"""Log-spaced grid from :math:`\alpha_{max}` down to ``eps * alpha_max``.
 
     :math:`\alpha_{max} = \max_{j,k: \omega_j > 0} |G_{jk}| / (\rho\,\omega_j)`
     with :math:`G = X^\top C (\Pi - Y)` the gradient of the mean (weighted)
-    log-loss at zero coefficients and the best intercepts (:math:`\Pi` the
-    class frequencies, :math:`C` the normalised sample weights; without
-    intercept, :math:`1/2` or :math:`1/K`): the smallest alpha whose solution
-    is zero. Binary problems have one column (``Y`` the indicator of the
-    second class).
+    log-loss at zero penalised coefficients and the best intercepts and
+    unpenalised coefficients (:math:`\Pi` the fitted probabilities: the class
+    frequencies with an intercept alone, :math:`1/2` or :math:`1/K` without
+    one; :math:`C` the normalised sample weights): the smallest alpha whose
+    solution has no penalised non-zero (with unpenalised features, raised by
+    a relative 1e-8 against the precision of their fit). Binary problems have
+    one column (``Y`` the indicator of the second class).
     """
     n_samples = X.shape[0]
     scale = (np.full(n_samples, 1.0 / n_samples) if sample_weight is None
@@ -48,15 +56,36 @@ def logistic_alpha_grid(X, labels, n_classes, *, l1_ratio, fit_intercept, sample
     onehot = np.eye(n_classes)[labels]
     if n_classes == 2:
         onehot = onehot[:, 1:]
-    frequencies = scale @ onehot if fit_intercept else np.full(
-        onehot.shape[1], 0.5 if n_classes == 2 else 1.0 / n_classes)
-    gradient = np.asarray(X.T @ (scale[:, None] * (frequencies - onehot)))
     factors = np.ones(X.shape[1]) if weights is None else weights
     penalised = factors > 0
+    if penalised.all():
+        probabilities = scale @ onehot if fit_intercept else np.full(
+            onehot.shape[1], 0.5 if n_classes == 2 else 1.0 / n_classes)
+    else:
+        probabilities = _unpenalised_probabilities(X[:, ~penalised], labels, n_classes,
+                                                   fit_intercept, sample_weight)
+    gradient = np.asarray(X.T @ (scale[:, None] * (probabilities - onehot)))
     top = float(np.max(np.abs(gradient[penalised]).max(axis=1) / factors[penalised],
                        initial=0.0))
-    alpha_max = max(top, np.finfo(float).tiny) / l1_ratio
-    return np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+    if not penalised.all():  # the unpenalised fit is solved to tol 1e-10
+        top *= 1.0 + _UNPENALISED_FIT_MARGIN
+    return geometric_grid(top / l1_ratio, n_alphas, eps)
+
+
+def _unpenalised_probabilities(X, labels, n_classes, fit_intercept, sample_weight):
+    """Fitted probabilities ``(n, K')`` of the unpenalised model on ``X``'s
+    columns (and the intercept): the start of the path."""
+    options = {"fit_intercept": fit_intercept, "tol": 1e-10, "max_iter": 10_000,
+               "sample_weight": sample_weight, "warn": False}
+    if n_classes == 2:
+        coef, intercept, _ = solve_logistic(X, np.where(labels == 1, 1.0, -1.0), 0.0, 0.0,
+                                            **options)
+        return expit(np.asarray(X @ coef).ravel() + intercept)[:, None]
+    full, _ = solve_multinomial(X, labels, n_classes, 0.0, 0.0, **options)
+    scores = np.asarray(X @ full[:X.shape[1]])
+    if fit_intercept:
+        scores = scores + full[X.shape[1]]
+    return softmax(scores, axis=1)
 
 
 def _logistic_solver(X, labels, sample_weight, l1_ratio, settings, monitor):

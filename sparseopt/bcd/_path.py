@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.optimize import nnls
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from sparseopt.solvers.glm.designs import LeastSquaresDesign, normalise_sample_weight
@@ -21,16 +22,33 @@ from sparseopt.utils.validation import check_array
 __all__ = ["lasso_path", "alpha_grid"]
 
 
+# Relative margin on alpha_max after fitting the unpenalised features alone
+# (its rounding left penalised coefficients of 1e-15 at the exact boundary).
+_UNPENALISED_FIT_MARGIN = 1e-10
+
+
+def geometric_grid(alpha_max, n_alphas, eps):
+    """``n_alphas`` values log-spaced from ``alpha_max`` down to ``eps *
+    alpha_max``; when ``alpha_max`` is 0 (every solution is zero), the
+    float64 resolution 1e-15 repeated, as scikit-learn's grid."""
+    resolution = np.finfo(np.float64).resolution
+    if not alpha_max > resolution:
+        return np.full(n_alphas, resolution)
+    return np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+
+
 def alpha_grid(X, y, *, l1_ratio=1.0, fit_intercept=False, positive=False, sample_weight=None,
                weights=None, n_alphas=100, eps=1e-3):
     r"""The default grid: ``n_alphas`` values log-spaced from ``alpha_max`` down
     to ``eps * alpha_max``.
 
-    :math:`\alpha_{max} = \max_{j: \omega_j > 0} |x_j^\top y| / (n \rho \omega_j)`
-    on the (weighted, centred) data is the smallest alpha whose solution is
-    zero (with unpenalised features, after fitting them alone: here they are
-    taken as zero, which gives an upper end that may still have non-zeros
-    among the unpenalised features only).
+    :math:`\alpha_{max} = \max_{j: \omega_j > 0} |x_j^\top r| / (n \rho \omega_j)`
+    on the (weighted, centred) data, with :math:`r` the residual of ``y``
+    after fitting the unpenalised features alone (least squares, or
+    non-negative least squares under ``positive``; ``y`` itself without
+    them), is the smallest alpha whose solution has no penalised non-zero
+    (with unpenalised features, raised by a relative 1e-10 against the
+    rounding of their fit, which left penalised coefficients of 1e-15).
 
     Parameters
     ----------
@@ -46,20 +64,42 @@ def alpha_grid(X, y, *, l1_ratio=1.0, fit_intercept=False, positive=False, sampl
     """
     design = LeastSquaresDesign(X, fit_intercept, normalise_sample_weight(sample_weight,
                                                                          X.shape[0]))
-    if y.ndim == 2:  # multi-task: row norms of X^T Y
-        correlation = np.linalg.norm(np.column_stack([
-            design.centred_rmatvec(design.target(y[:, t])[0], 0.0) for t in range(y.shape[1])]),
-            axis=1)
-    else:
-        target, _ = design.target(y)
-        correlation = design.centred_rmatvec(target, 0.0)
-    if not positive:
-        correlation = np.abs(correlation)
     factors = np.ones(X.shape[1]) if weights is None else weights
     penalised = factors > 0
+    if y.ndim == 2:  # multi-task: row norms of X^T R
+        correlation = np.column_stack([design.centred_rmatvec(design.target(y[:, t])[0], 0.0)
+                                       for t in range(y.shape[1])])
+        correlation = np.linalg.norm(_off_unpenalised(design, correlation, ~penalised, False),
+                                     axis=1)
+    else:
+        correlation = design.centred_rmatvec(design.target(y)[0], 0.0)
+        correlation = _off_unpenalised(design, correlation, ~penalised, positive)
+    if not positive:
+        correlation = np.abs(correlation)
     top = float(np.max(correlation[penalised] / factors[penalised], initial=0.0))
-    alpha_max = max(top, np.finfo(float).tiny) / (X.shape[0] * l1_ratio)
-    return np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+    if not penalised.all():
+        top *= 1.0 + _UNPENALISED_FIT_MARGIN
+    return geometric_grid(top / (X.shape[0] * l1_ratio), n_alphas, eps)
+
+
+def _off_unpenalised(design, correlation, unpenalised, positive):
+    """``X_c^T r`` with ``r`` the residual of the target (whose ``X_c^T y_c`` is
+    ``correlation``) after its least-squares fit (non-negative under
+    ``positive``) on the unpenalised columns alone, from their Gram matrix."""
+    features = np.flatnonzero(unpenalised)
+    if features.size == 0:
+        return correlation
+    gram = design.centred_cross(features, features)
+    right = correlation[features]
+    if positive:  # NNLS on a square root of the Gram matrix
+        values, vectors = np.linalg.eigh(gram)
+        keep = values > 1e-12 * max(float(values.max()), np.finfo(float).tiny)
+        roots = np.sqrt(values[keep])
+        solution = nnls(roots[:, None] * vectors[:, keep].T,
+                        (vectors[:, keep].T @ right) / roots)[0]
+    else:
+        solution = np.linalg.lstsq(gram, right, rcond=None)[0]
+    return correlation - design.centred_cross(None, features) @ solution
 
 
 @validate_params(

@@ -334,3 +334,52 @@ def test_logistic_cv_penalty_factors_are_a_column_rescaling(classification, clas
     np.testing.assert_allclose(weighted.alphas_, rescaled.alphas_, rtol=1e-12)
     np.testing.assert_allclose(weighted.scores_, rescaled.scores_, atol=1e-7)
     np.testing.assert_allclose(weighted.coef_ * factors, rescaled.coef_, atol=1e-6)
+
+
+def _unpenalised_first_problem(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((80, 6))
+    X[:, 1] += 0.8 * X[:, 0]  # a penalised feature correlated with the unpenalised one
+    y = 2.0 * X[:, 0] - 1.5 * X[:, 1] + 0.3 * X[:, 2] + rng.standard_normal(80) + 1.0
+    weights = np.r_[0.0, rng.uniform(0.5, 2.0, 5)]
+    return X, y, weights
+
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("seed", range(3))
+def test_grid_top_is_tight_with_unpenalised_features(seed, positive):
+    # The grid's top took the unpenalised coefficients at zero: 2.3x too low
+    # (a penalised coefficient -0.51 at its top), so no larger alpha was ever
+    # tried. After fitting them alone it is the smallest all-zero alpha.
+    X, y, weights = _unpenalised_first_problem(seed)
+    top = LassoCV(weights=weights, positive=positive, alphas=3, cv=3).fit(X, y).alphas_[0]
+    penalised = slice(1, None)
+    at_top = Lasso(alpha=top, weights=weights, positive=positive, tol=1e-12).fit(X, y)
+    below = Lasso(alpha=0.98 * top, weights=weights, positive=positive, tol=1e-12).fit(X, y)
+    assert np.all(at_top.coef_[penalised] == 0)
+    assert np.max(np.abs(below.coef_[penalised])) >= 1e-6
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_logistic_grid_top_is_tight_with_unpenalised_features(n_classes):
+    # Same defect on the logistic grid: 5x too low.
+    X, y, weights = _unpenalised_first_problem(0)
+    labels = np.digitize(y, np.quantile(y, np.linspace(0, 1, n_classes + 1)[1:-1]))
+    model = SparseLogisticRegressionCV(weights=weights, alphas=3, cv=3, tol=1e-10).fit(X, labels)
+    top = model.alphas_[0]
+    estimator = SparseLogisticRegression if n_classes == 2 else MultinomialLogisticRegression
+    at_top = estimator(alpha=top, weights=weights, tol=1e-12).fit(X, labels)
+    below = estimator(alpha=0.98 * top, weights=weights, tol=1e-12).fit(X, labels)
+    assert np.all(np.atleast_2d(at_top.coef_)[:, 1:] == 0)
+    assert np.max(np.abs(np.atleast_2d(below.coef_)[:, 1:])) >= 1e-5
+
+
+def test_all_zero_problems_get_scikit_learns_grid():
+    # alpha_max = 0 (a constant y) gave a grid of subnormal numbers (7e-310),
+    # so 1 / alpha_ was inf; scikit-learn's grid is 1e-15 repeated.
+    X = np.random.default_rng(0).standard_normal((30, 4))
+    y = np.full(30, 2.0)
+    model = LassoCV(alphas=4, cv=3).fit(X, y)
+    reference = sk.LassoCV(alphas=4, cv=3).fit(X, y)
+    np.testing.assert_array_equal(model.alphas_, reference.alphas_)
+    assert model.alpha_ == reference.alpha_ == 1e-15

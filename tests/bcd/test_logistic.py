@@ -221,3 +221,17 @@ def test_alpha_zero_stops_on_the_gradient(options):
     reference = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, labels)
     np.testing.assert_allclose(model.coef_.ravel(), reference.coef_.ravel(), atol=1e-6)
     assert np.isnan(model.dual_gap_) and model.n_iter_ < 1000
+
+
+def test_multinomial_alpha_zero_stops_on_the_gradient():
+    # Same defect as the binary one: alpha=0 ran to max_iter (gap = objective).
+    import warnings
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((90, 3))
+    y = np.digitize(X[:, 0] - X[:, 1] + rng.standard_normal(90), [-0.5, 0.5])  # overlapping
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = MultinomialLogisticRegression(alpha=0.0, tol=1e-10).fit(X, y)
+    reference = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-6)
+    assert np.isnan(model.dual_gap_) and model.n_iter_ < 1000

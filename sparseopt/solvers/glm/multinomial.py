@@ -237,6 +237,7 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     printer = printer or IterationPrinter("multinomial_cd", verbose)
     history = ConvergenceHistory("relative_criterion")
     converged, unpenalised_scale, n_iter = False, None, 0
+    unregularised = not ((l1 > 0 or l2 > 0) and np.any(weights > 0))
     while True:
         deriv = (P - onehot) * sample_scale
         correlation = np.asarray(matrix.T @ deriv.T)  # (p, K) = X^T grad
@@ -258,7 +259,11 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
         if unpenalised_scale is None:
             unpenalised_scale = max(unpenalised, float(np.abs(correlation).max(initial=0.0)),
                                     np.finfo(float).tiny)
-        criterion = max(gap / np.log(n_classes), unpenalised / unpenalised_scale)
+        if unregularised:  # no dual bound: a first-order criterion
+            gap = np.nan
+            criterion = kkt / unpenalised_scale
+        else:
+            criterion = max(gap / np.log(n_classes), unpenalised / unpenalised_scale)
         history.append(n_iter, objective, criterion)
         converged = criterion <= tol
         printer(n_iter, objective=objective, criterion=criterion,
