@@ -13,6 +13,8 @@ from sklearn.utils.validation import _check_sample_weight
 
 from sparseopt.bcd._cv_runner import (
     PathControl,
+    best_grid_point,
+    check_fold_weights,
     convergence_summary,
     fold_rows,
     path_epochs,
@@ -188,6 +190,7 @@ class _RegressionCV(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
         l1_ratios = self._l1_ratios()
         grids = [self._grid(X, y, sample_weight, ratio, settings) for ratio in l1_ratios]
         folds = split_folds(self.cv, X, y, classifier=False)
+        check_fold_weights(folds, sample_weight)
         name = type(self).__name__
         seeds = task_seeds(getattr(self, "random_state", None),
                            len(l1_ratios) * len(folds) + 1)
@@ -208,8 +211,7 @@ class _RegressionCV(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
         def choose(results):
             errors = np.array([result["errors"] for result in results]).reshape(
                 len(l1_ratios), len(folds), -1)
-            mean = errors.mean(axis=1)  # (n_l1_ratios, n_alphas); ties: largest alpha first
-            best.extend(int(k) for k in np.unravel_index(np.argmin(mean), mean.shape))
+            best.extend(best_grid_point(-errors.mean(axis=1), grids))
             best.append(errors)
             return best[1]
 

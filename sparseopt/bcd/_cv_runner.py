@@ -19,7 +19,8 @@ from sklearn.model_selection import check_cv
 from sparseopt.utils.progress import IterationPrinter, ProgressBar
 
 __all__ = ["PathControl", "Cancelled", "split_folds", "fold_rows", "warm_path",
-           "run_tasks", "path_epochs", "convergence_summary"]
+           "run_tasks", "path_epochs", "convergence_summary", "best_grid_point",
+           "check_fold_weights"]
 
 
 class Cancelled(Exception):
@@ -74,6 +75,16 @@ def split_folds(cv, X, y, classifier):
             raise ValueError("cv produced a split with an empty training or test set: every "
                              "fold needs at least one sample on each side.")
     return folds
+
+
+def check_fold_weights(folds, sample_weight):
+    """Every training set must carry a positive total sample weight."""
+    if sample_weight is None:
+        return
+    for k, (train, _) in enumerate(folds):
+        if not np.sum(sample_weight[train]) > 0:
+            raise ValueError(f"sample_weight: the training rows of fold {k + 1} all have "
+                             "weight zero; every training set needs a positive weight.")
 
 
 def fold_rows(X, rows):
@@ -144,6 +155,20 @@ def run_tasks(tasks, final_task, control, *, n_jobs, printer, on_done):
 
 def _indexed(index, task):
     return index, task()
+
+
+def best_grid_point(scores, grids):
+    """``(ratio index, alpha index)`` of the largest mean score ``scores``
+    ``(n_l1_ratios, n_alphas)``. Near-ties (within a relative 1e-12: the
+    float means of equal fold scores may differ in the last bit) go to the
+    larger alpha, then to the first ratio; NaN scores are never chosen."""
+    if not np.any(np.isfinite(scores)):
+        return 0, 0
+    best = np.nanmax(scores)
+    tied = scores >= best - 1e-12 * abs(best)
+    alphas = np.where(tied, np.asarray(grids, dtype=np.float64), -np.inf)
+    ratio, alpha = np.unravel_index(np.argmax(alphas), alphas.shape)
+    return int(ratio), int(alpha)
 
 
 def path_epochs(infos):

@@ -13,6 +13,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sparseopt.bcd._cv import check_alphas, check_l1_ratios, sample_weight_or_none
 from sparseopt.bcd._cv_runner import (
     PathControl,
+    best_grid_point,
+    check_fold_weights,
     convergence_summary,
     fold_rows,
     path_epochs,
@@ -346,11 +348,13 @@ class SparseLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         l1_ratios = self._l1_ratios()
         grids = [self._grid(X, labels, sample_weight, ratio, weights) for ratio in l1_ratios]
         folds = split_folds(self.cv, X, labels, classifier=True)
+        check_fold_weights(folds, sample_weight)
         for k, (train, _) in enumerate(folds):
-            if np.unique(labels[train]).size < 2:
-                raise ValueError(f"cv: the training set of fold {k + 1} has a single class; "
-                                 "every training set needs at least two (use a stratified "
-                                 "splitter).")
+            missing = np.setdiff1d(np.arange(len(self.classes_)), labels[train])
+            if missing.size:  # (its intercept would have no finite optimum)
+                raise ValueError(f"cv: the training set of fold {k + 1} lacks the class(es) "
+                                 f"{list(self.classes_[missing])}; every training set needs "
+                                 "every class (use a stratified splitter).")
         settings = {"n_classes": len(self.classes_), "fit_intercept": self.fit_intercept,
                     "tol": self.tol, "max_iter": self.max_iter, "weights": weights,
                     "verbose": self.verbose}
@@ -371,8 +375,7 @@ class SparseLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         def choose(results):
             scores = -np.array([result["errors"] for result in results]).reshape(
                 len(l1_ratios), len(folds), -1)
-            mean = scores.mean(axis=1)  # ties: the larger alpha, then the first ratio
-            best.extend(int(k) for k in np.unravel_index(np.argmax(mean), mean.shape))
+            best.extend(best_grid_point(scores.mean(axis=1), grids))
             best.append(scores)
             return best[1]
 

@@ -300,8 +300,31 @@ def test_a_single_class_training_fold_is_named(classification):
     X, binary, _ = classification
     zeros = np.flatnonzero(binary == 0)[:10]
     cv = [(zeros, np.setdiff1d(np.arange(len(binary)), zeros))]
-    with pytest.raises(ValueError, match="fold 1 has a single class"):
+    with pytest.raises(ValueError, match=r"fold 1 lacks the class\(es\) \[np.int64\(1\)\]"):
         SparseLogisticRegressionCV(alphas=3, cv=cv).fit(X, binary)
+
+
+def test_a_multiclass_training_fold_missing_a_class_is_named():
+    # It was accepted: the missing class's intercept has no finite optimum, and
+    # the fold's score moved with tol (-10.3, -15.3, -19.3) without a warning.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    labels = np.repeat([0, 1, 2], 20)  # unshuffled KFold(3): each fold misses a class
+    with pytest.raises(ValueError, match=r"fold 1 lacks the class\(es\) \[np.int64\(0\)\]"):
+        SparseLogisticRegressionCV(alphas=3, cv=KFold(3)).fit(X, labels)
+
+
+@pytest.mark.parametrize("make", [lambda: LassoCV(alphas=3, cv=KFold(3)),
+                                  lambda: SparseLogisticRegressionCV(alphas=3, cv=KFold(3))])
+def test_a_training_fold_of_zero_weights_is_named(make):
+    # It raised "X has entries too large in magnitude" (a division by the
+    # fold's zero weight sum), with max|X| = 2.5.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = np.tile([0, 1], 30)
+    sample_weight = np.r_[np.ones(20), np.zeros(40)]  # fold 1 trains on rows 20-59
+    with pytest.raises(ValueError, match="sample_weight: the training rows of fold 1"):
+        make().fit(X, y, sample_weight=sample_weight)
 
 
 def test_duplicated_columns_p_greater_than_n_match_sklearn_in_objective_and_choice():
@@ -383,3 +406,23 @@ def test_all_zero_problems_get_scikit_learns_grid():
     reference = sk.LassoCV(alphas=4, cv=3).fit(X, y)
     np.testing.assert_array_equal(model.alphas_, reference.alphas_)
     assert model.alpha_ == reference.alpha_ == 1e-15
+
+
+def test_accuracy_ties_go_to_the_larger_alpha():
+    # Equal accuracy counts gave float means differing in the last bit, and
+    # over two l1_ratios the flattened argmax preferred the first ratio: 5 of
+    # 80 fits chose a smaller alpha than an exactly tied one.
+    grid = np.geomspace(0.3, 0.003, 8)
+    cv = StratifiedKFold(4, shuffle=True, random_state=0)  # test folds of 10 samples
+    for seed in range(40):
+        rng = np.random.RandomState(seed)
+        X = rng.randn(40, 5)
+        y = (X[:, 0] + 0.8 * rng.randn(40) > 0).astype(int)
+        for ratios in ([1.0], [0.2, 1.0]):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model = SparseLogisticRegressionCV(l1_ratio=ratios, alphas=grid,
+                                                   scoring="accuracy", cv=cv).fit(X, y)
+            counts = np.rint(model.scores_ * 10).astype(int).sum(axis=0)  # exact
+            tied = np.argwhere(counts == counts.max())
+            assert model.alpha_ == grid[tied[:, 1].min()], (seed, ratios)

@@ -34,6 +34,8 @@ def normalise_sample_weight(sample_weight, n_samples):
     if sample_weight is None:
         return None
     weights = np.asarray(sample_weight, dtype=np.float64)
+    if not weights.sum() > 0:
+        raise ValueError("sample_weight sums to zero: no sample carries weight.")
     return weights * (n_samples / weights.sum())
 
 
