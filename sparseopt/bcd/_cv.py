@@ -248,6 +248,7 @@ class _ElasticNetPathCV(_RegressionCV):
         "positive": ["boolean"],
         "selection": [StrOptions(set(SELECTION_RULES))],
         "precompute": [StrOptions({"auto"}), "boolean"],
+        "copy_X": ["boolean"],
         "screening": ["boolean"],
         "weights": ["array-like", None],
         "random_state": ["random_state"],
@@ -286,6 +287,10 @@ GRID_PARAMETERS = """
 _ENET_SOLVE_PARAMETERS = """    precompute : "auto" or bool, default="auto"
         As in :class:`~sparseopt.bcd.Lasso`, per fold (a Gram matrix cannot
         serve every fold, so none is accepted).
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility: ``X`` is never modified,
+        whatever the value (scikit-learn's ``copy_X=False`` allows it to
+        overwrite ``X``).
     max_iter : int, default=1000
         Maximum number of epochs of each solve.
     tol : float, default=1e-4
@@ -411,12 +416,14 @@ class LassoCV(_ElasticNetPathCV):
     """
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, precompute="auto",
-                 max_iter=1000, tol=1e-4, cv=None, verbose=0, n_jobs=None, positive=False,
-                 random_state=None, selection="cyclic", screening=True, weights=None):
+                 copy_X=True, max_iter=1000, tol=1e-4, cv=None, verbose=0, n_jobs=None,
+                 positive=False, random_state=None, selection="cyclic", screening=True,
+                 weights=None):
         self.eps = eps
         self.alphas = alphas
         self.fit_intercept = fit_intercept
         self.precompute = precompute
+        self.copy_X = copy_X
         self.max_iter = max_iter
         self.tol = tol
         self.cv = cv
@@ -478,14 +485,15 @@ class ElasticNetCV(_ElasticNetPathCV):
     }
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
-                 precompute="auto", max_iter=1000, tol=1e-4, cv=None, verbose=0, n_jobs=None,
-                 positive=False, random_state=None, selection="cyclic", screening=True,
-                 weights=None):
+                 precompute="auto", copy_X=True, max_iter=1000, tol=1e-4, cv=None, verbose=0,
+                 n_jobs=None, positive=False, random_state=None, selection="cyclic",
+                 screening=True, weights=None):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
         self.fit_intercept = fit_intercept
         self.precompute = precompute
+        self.copy_X = copy_X
         self.max_iter = max_iter
         self.tol = tol
         self.cv = cv

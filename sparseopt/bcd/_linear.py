@@ -44,6 +44,7 @@ class _LeastSquaresBCD(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
         "fit_intercept": ["boolean"],
         "positive": ["boolean"],
         "precompute": [StrOptions({"auto"}), "boolean", "array-like"],
+        "copy_X": ["boolean"],
         "screening": ["boolean"],
         "active_set": ["boolean"],
         "weights": ["array-like", None],
@@ -275,6 +276,10 @@ default="auto"
         the cheaper of the residual and a cached Gram block of the working set
         by a cost model (never the full Gram matrix, never a second copy of
         ``X``). The greedy rules always use Gram blocks.
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility: ``X`` is never modified,
+        whatever the value (scikit-learn's ``copy_X=False`` allows it to
+        overwrite ``X``).
     screening : bool, default=True
         Gap Safe screening of provably inactive features (default solver).
     active_set : bool, default=False
@@ -391,8 +396,8 @@ class Lasso(_LeastSquaresBCD):
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, positive=False, selection="cyclic",
                  blocks="fixed", block_size=1, update="gradient", precompute="auto",
-                 screening=True, active_set=False, weights=None, tol=1e-4, max_iter=1000,
-                 warm_start=False, random_state=None, verbose=0):
+                 copy_X=True, screening=True, active_set=False, weights=None, tol=1e-4,
+                 max_iter=1000, warm_start=False, random_state=None, verbose=0):
         _init_params(self, locals())
 
     def _penalty_strengths(self):
@@ -436,8 +441,9 @@ class ElasticNet(_LeastSquaresBCD):
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, positive=False,
                  selection="cyclic", blocks="fixed", block_size=1, update="gradient",
-                 precompute="auto", screening=True, active_set=False, weights=None, tol=1e-4,
-                 max_iter=1000, warm_start=False, random_state=None, verbose=0):
+                 precompute="auto", copy_X=True, screening=True, active_set=False,
+                 weights=None, tol=1e-4, max_iter=1000, warm_start=False, random_state=None,
+                 verbose=0):
         _init_params(self, locals())
 
     def _penalty_strengths(self):
@@ -482,8 +488,8 @@ class LeastSquaresBCD(_LeastSquaresBCD):  # noqa: D101 (docstring assembled belo
 
     def __init__(self, alpha=0.0, *, fit_intercept=True, positive=False, selection="cyclic",
                  blocks="fixed", block_size=1, update="gradient", precompute="auto",
-                 screening=True, active_set=False, weights=None, tol=1e-4, max_iter=1000,
-                 warm_start=False, random_state=None, verbose=0):
+                 copy_X=True, screening=True, active_set=False, weights=None, tol=1e-4,
+                 max_iter=1000, warm_start=False, random_state=None, verbose=0):
         _init_params(self, locals())
 
     def _penalty_strengths(self):

@@ -113,6 +113,7 @@ def _off_unpenalised(design, correlation, unpenalised, positive):
         "positive": ["boolean"],
         "selection": [StrOptions(set(SELECTION_RULES))],
         "precompute": [StrOptions({"auto"}), "boolean", "array-like"],
+        "copy_X": ["boolean"],
         "screening": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -125,7 +126,7 @@ def _off_unpenalised(design, correlation, unpenalised, positive):
     prefer_skip_nested_validation=True,
 )
 def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
-               positive=False, selection="cyclic", precompute="auto", screening=True,
+               positive=False, selection="cyclic", precompute="auto", copy_X=True, screening=True,
                tol=1e-4, max_iter=1000, coef_init=None, sample_weight=None, weights=None,
                return_n_iter=False, verbose=0):
     r"""Lasso (or elastic-net) solutions along a decreasing grid of ``alpha``.
@@ -150,8 +151,9 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
     y : array-like of shape (n_samples,) or (n_samples, n_tasks)
         Target. Not modified. A 2-D ``y`` gives the multi-task path (the
         l2,1 penalty of :class:`~sparseopt.bcd.MultiTaskElasticNet`, as
-        scikit-learn's ``lasso_path`` does); ``selection``, ``precompute``
-        and ``positive`` then do not apply.
+        scikit-learn's ``lasso_path`` does); ``selection`` and
+        ``precompute`` then do not apply, and ``positive=True`` raises (as
+        in scikit-learn).
     eps : float, default=1e-3
         ``alpha_min / alpha_max`` of the automatic grid, in ``(0, 1)``.
     alphas : int or array-like, default=100
@@ -170,6 +172,10 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
     precompute : "auto", bool or ndarray, default="auto"
         As in :class:`~sparseopt.bcd.Lasso`; the Gram matrix (or the cached
         Gram blocks) serve the whole path.
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility: ``X`` is never modified,
+        whatever the value (scikit-learn's ``copy_X=False`` allows it to
+        overwrite ``X``).
     screening : bool, default=True
         Gap Safe screening.
     tol : float, default=1e-4
@@ -219,6 +225,9 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
     sample_weight = check_sample_weight_array(sample_weight, n_samples)
     weights = check_penalty_weights(weights, n_features)
     precompute = check_precompute(precompute, n_features)
+    if positive and y.ndim == 2:
+        raise ValueError("positive=True is not supported with a 2-D y (the multi-task "
+                         "path); fit each column of y separately.")
     if coef_init is not None:
         coef_init = check_array(coef_init, ensure_2d=False, dtype=X.dtype, input_name="coef_init")
         expected = (n_features,) if y.ndim == 1 else (y.shape[1], n_features)

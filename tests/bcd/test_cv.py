@@ -20,6 +20,7 @@ from sparseopt.bcd import (
     MultinomialLogisticRegression,
     SparseLogisticRegression,
     SparseLogisticRegressionCV,
+    lasso_path,
 )
 
 TIGHT = {"tol": 1e-12, "max_iter": 100_000}
@@ -426,3 +427,24 @@ def test_accuracy_ties_go_to_the_larger_alpha():
             counts = np.rint(model.scores_ * 10).astype(int).sum(axis=0)  # exact
             tied = np.argwhere(counts == counts.max())
             assert model.alpha_ == grid[tied[:, 1].min()], (seed, ratios)
+
+
+def test_copy_x_is_accepted_and_x_is_never_modified():
+    # sklearn's parameter copy_X raised TypeError (drop-in users pass it).
+    X, y = np.random.default_rng(0).standard_normal((30, 5)), np.arange(30.0)
+    before = X.copy()
+    for model in (Lasso(copy_X=False), LassoCV(copy_X=False, alphas=3),
+                  ElasticNetCV(copy_X=False, alphas=3)):
+        model.fit(X, y)
+        np.testing.assert_array_equal(X, before)
+        assert model.get_params()["copy_X"] is False
+    lasso_path(X, y, alphas=3, copy_X=False)
+    np.testing.assert_array_equal(X, before)
+
+
+def test_lasso_path_rejects_positive_with_a_2d_y():
+    # It silently ignored positive (a coefficient of -1.03); sklearn raises.
+    X = np.random.default_rng(0).standard_normal((30, 5))
+    Y = np.column_stack([X[:, 0] - X[:, 1], X[:, 2]])
+    with pytest.raises(ValueError, match="positive=True is not supported with a 2-D y"):
+        lasso_path(X, Y, alphas=3, positive=True)
