@@ -228,8 +228,9 @@ class _RegressionCV(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
         self.alphas_ = np.asarray(grids) if isinstance(self.alphas, Integral) else grids[0]
         if self.alphas_.ndim == 2 and len(l1_ratios) == 1:
             self.alphas_ = self.alphas_[0]
-        (self.coef_, self.intercept_), info = (final["solutions"][alpha_index],
-                                               final["infos"][alpha_index])
+        (coef, self.intercept_), info = (final["solutions"][alpha_index],
+                                         final["infos"][alpha_index])
+        self.coef_ = np.asarray(coef).astype(X.dtype, copy=False)  # float32 is kept
         self.dual_gap_ = info["dual_gap"]
         self.n_iter_ = path_epochs(final["infos"][:alpha_index + 1])
         printer(len(tasks) + 1, objective=float(errors[ratio_index, :, alpha_index].mean()),

@@ -141,7 +141,7 @@ class _GroupRegressor(LinearRegressorMixin, BaseEstimator, metaclass=ABCMeta):
             tol=self.tol, max_iter=self.max_iter, coef_init=start,
             sample_weight=_sample_weight(sample_weight, X), screening=self.screening,
             verbose=self.verbose)
-        self.coef_, self.intercept_ = coef, intercept
+        self.coef_, self.intercept_ = coef.astype(X.dtype, copy=False), intercept
         self.n_iter_ = info["n_iter"]
         self.dual_gap_ = info["dual_gap"]
         self.kkt_violation_ = info["kkt_violation"]

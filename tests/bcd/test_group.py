@@ -178,3 +178,14 @@ def test_alpha_zero_and_a_constant_target_converge_without_warnings():
     np.testing.assert_allclose(logistic.coef_.ravel(), reference.coef_.ravel(), atol=1e-5)
     assert np.isnan(logistic.dual_gap_) and least_squares.dual_gap_ < 1e-8
     assert np.all(constant.coef_ == 0) and constant.intercept_ == pytest.approx(3.0)
+
+
+def test_float32_is_kept():
+    # coef_ came back float64 for float32 X (Lasso and LassoCV keep float32;
+    # the logistic estimators work in float64 throughout).
+    from sparseopt.bcd import GroupLassoCV
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 6)).astype(np.float32)
+    y = (X[:, 0] + 1.0).astype(np.float32)
+    for model in [GroupLasso(groups=3, alpha=0.01), GroupLassoCV(groups=3, alphas=3, cv=3)]:
+        assert model.fit(X, y).coef_.dtype == np.float32
