@@ -278,7 +278,7 @@ GRID_PARAMETERS = """
         ``alpha_min / alpha_max`` of the automatic grid, in ``(0, 1)``.
     alphas : int or array-like, default=100
         The number of automatic grid values, log-spaced from
-        :math:`\\alpha_{max}` (the smallest alpha with a zero solution, on
+        :math:`\\alpha_{max}` (the smallest alpha with no non-zero penalised coefficient, on
         all the data) down to ``eps * alpha_max``; or the grid itself
         (non-negative, sorted decreasingly), as in scikit-learn 1.9.
     fit_intercept : bool, default=True
@@ -463,7 +463,8 @@ class ElasticNetCV(_ElasticNetPathCV):
     Attributes
     ----------
     l1_ratio_ : float
-        The chosen l1_ratio (ties: the first).
+        The chosen l1_ratio (near-ties of the mean error: the larger alpha,
+        then the first ratio).
 """ + ATTRIBUTES + """
     See Also
     --------

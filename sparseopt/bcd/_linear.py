@@ -295,8 +295,9 @@ default="auto"
         the largest coefficient change of the last epoch is at most
         ``tol * max|w|`` (the block engine checks the gap only). The dual
         point is rebuilt from the residual at each check. scikit-learn stops
-        on the same change criterion and a gap of ``2 tol P(0)``, so at equal
-        ``tol`` this is at least as precise.
+        on the same change criterion and a gap of ``2 tol P(0)``; at equal
+        ``tol`` the median and worst coefficient errors of ours were at most
+        scikit-learn's over 12 problems at ``tol`` 1e-4 and 1e-8 (tested).
     max_iter : int, default=1000
         Maximum number of epochs, as in scikit-learn: passes over the
         working set for the default solver (a greedy rule's epoch is as many
@@ -310,7 +311,7 @@ default="auto"
     verbose : int, default=0
         Print the objective and stopping criterion through
         :class:`~sparseopt.utils.IterationPrinter` (1: at most one line a
-        second, 2: every check; the block engine prints at each epoch).
+        second, 2: every check; at 2 the block engine prints every epoch).
 
     Attributes
     ----------
@@ -325,7 +326,8 @@ default="auto"
         The same, not rounded up.
     dual_gap_ : float or ndarray of shape (n_targets,)
         Duality gap at the solution, in objective units (for ``alpha=0``,
-        scikit-learn's first-order measure :math:`\\|X_c^\\top r\\|^2 / n`).
+        scikit-learn's first-order measure :math:`\\|X_c^\\top r\\|^2 / n`
+        on the default solver, NaN on the block engine).
     kkt_violation_ : float or ndarray of shape (n_targets,)
         Largest violation of the optimality conditions.
     history_ : ConvergenceHistory or list of ConvergenceHistory
@@ -460,7 +462,8 @@ class LeastSquaresBCD(_LeastSquaresBCD):  # noqa: D101 (docstring assembled belo
     the paper's first test problem, with any of its block, selection and
     update rules. With ``alpha = 0`` (and no unique solution when
     ``n_features > n_samples``) the stopping rule is relative: the largest
-    gradient entry falls below ``tol`` times its value at zero.
+    gradient entry falls below ``tol`` times its value at zero (also on a
+    warm start).
 
     Parameters
     ----------

@@ -189,7 +189,7 @@ class SparseLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         unpenalised fit, which separable data do not have).
     alphas : int or array-like, default=50
         The number of automatic grid values, log-spaced from
-        :math:`\alpha_{max}` (the smallest alpha with zero coefficients, on
+        :math:`\alpha_{max}` (the smallest alpha with no non-zero penalised coefficient, on
         all the data) to ``eps * alpha_max``, or the grid itself.
     fit_intercept : bool, default=True
         Fit unpenalised intercepts.

@@ -158,7 +158,7 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
         ``alpha_min / alpha_max`` of the automatic grid, in ``(0, 1)``.
     alphas : int or array-like, default=100
         The number of automatic grid values, log-spaced from
-        :math:`\alpha_{max}` (the smallest alpha with a zero solution) down to
+        :math:`\alpha_{max}` (the smallest alpha with no non-zero penalised coefficient) down to
         ``eps * alpha_max``; or the grid itself (non-negative, sorted
         decreasingly before solving).
     l1_ratio : float, default=1.0
@@ -182,7 +182,7 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
         Relative tolerance of every solve.
     max_iter : int, default=1000
         Maximum epochs per solve.
-    coef_init : array-like of shape (n_features,), default=None
+    coef_init : array-like of shape (n_features,) or (n_tasks, n_features), default=None
         Start of the first solve.
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative sample weights (rescaled to sum to ``n_samples``).

@@ -315,3 +315,15 @@ def test_gsq_variable_blocks_do_not_stall_on_an_optimal_intercept(seed):
 
     optimum = objective(reference.coef_, reference.intercept_)
     assert objective(model.coef_, model.intercept_) <= optimum * (1 + 1e-9)
+
+
+def test_unpenalised_warm_refit_takes_no_epoch():
+    # The gradient criterion was measured against the gradient at the warm
+    # start (near zero at the optimum): a refit on the same data ran 26 epochs.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 8))
+    y = X @ rng.standard_normal(8) + rng.standard_normal(50)
+    model = LeastSquaresBCD(alpha=0.0, warm_start=True, tol=1e-8).fit(X, y)
+    first = model.coef_.copy()
+    assert model.fit(X, y).n_iter_ == 0
+    np.testing.assert_array_equal(model.coef_, first)

@@ -633,12 +633,11 @@ def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, prin
     updates = 0
     last_change = 0.0
     epochs_guess = _FIRST_EPOCH_GUESS
-    kkt_at_start = None
     n_outer = 0
     active = None  # the features not screened, once some are: checks on the screened problem
     while True:
         check = _Check(problem, state, screened, active)
-        criterion, threshold, kkt_at_start = _criterion(problem, check, tol, kkt_at_start)
+        criterion, threshold = _criterion(problem, check, tol)
         largest = float(np.max(np.abs(state.coef), initial=0.0))
         # (float32 coefficients move by a rounding unit at best)
         precise = last_change <= max(tol, _CHANGE_RESOLUTION * np.finfo(problem.dtype).eps) \
@@ -649,7 +648,7 @@ def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, prin
             # the screened problem's gap bounds the suboptimality too (screening is
             # safe); the last check is on the whole problem, whose gap is reported
             check = _Check(problem, state, screened)
-            criterion, threshold, kkt_at_start = _criterion(problem, check, tol, kkt_at_start)
+            criterion, threshold = _criterion(problem, check, tol)
             converged = criterion <= threshold and precise
         history.append(updates, check.primal, criterion)
         printer(n_outer, objective=check.primal, criterion=criterion,
@@ -690,12 +689,14 @@ def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, prin
             "history": history, "screened": screened}
 
 
-def _criterion(problem, check, tol, kkt_at_start):
-    """``(criterion, threshold, kkt_at_start)`` of the stopping rule at a check."""
+def _criterion(problem, check, tol):
+    """``(criterion, threshold)`` of the stopping rule at a check (without a
+    penalty: the largest gradient entry against its value at zero, also on a
+    warm start)."""
     if problem.unregularised:
-        kkt_at_start = check.kkt if kkt_at_start is None else kkt_at_start
-        return check.kkt, tol * kkt_at_start, kkt_at_start
-    return check.gap, tol * problem.objective_at_zero, kkt_at_start
+        at_zero = float(np.max(np.abs(problem.target_correlation), initial=0.0))
+        return check.kkt, tol * max(at_zero / problem.n_samples, np.finfo(float).tiny)
+    return check.gap, tol * problem.objective_at_zero
 
 
 def _screen(problem, state, check, screened):
