@@ -78,13 +78,15 @@ def split_folds(cv, X, y, classifier):
 
 
 def check_fold_weights(folds, sample_weight):
-    """Every training set must carry a positive total sample weight."""
+    """Every training and test set must carry a positive total sample weight
+    (the fit and the weighted test score are undefined otherwise)."""
     if sample_weight is None:
         return
-    for k, (train, _) in enumerate(folds):
-        if not np.sum(sample_weight[train]) > 0:
-            raise ValueError(f"sample_weight: the training rows of fold {k + 1} all have "
-                             "weight zero; every training set needs a positive weight.")
+    for k, (train, test) in enumerate(folds):
+        for rows, what in ((train, "training"), (test, "test")):
+            if not np.sum(sample_weight[rows]) > 0:
+                raise ValueError(f"sample_weight: the {what} rows of fold {k + 1} all have "
+                                 f"weight zero; every {what} set needs a positive weight.")
 
 
 def fold_rows(X, rows):

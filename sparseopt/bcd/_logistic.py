@@ -341,12 +341,20 @@ class MultinomialLogisticRegression(_LogisticBase):
     coef_ : ndarray of shape (n_classes, n_features)
         Coefficients.
     intercept_ : ndarray of shape (n_classes,)
-        Intercepts.""" + _ATTRIBUTES + """
+        Intercepts, centred (the softmax is unchanged by a common shift, so
+        every shift is optimal; scikit-learn's sum to zero too).""" + _ATTRIBUTES + """
     Notes
     -----
     The default configuration (cyclic fixed blocks of one feature, Newton
     updates) runs a compiled loop (:mod:`sparseopt.solvers.glm.multinomial`);
     every other combination runs the generic block engine.
+
+    With two classes this is not the binary model of scikit-learn's
+    ``LogisticRegression``: ``coef_`` has two rows, both penalised (with the
+    l2 penalty the probabilities are those of
+    ``SparseLogisticRegression(alpha=alpha / 2)``; with l1 the split of the
+    coefficients between the rows is not unique). Use
+    :class:`SparseLogisticRegression` for the binary model.
 """ + _REFERENCES + """
     Examples
     --------
@@ -438,6 +446,8 @@ class MultinomialLogisticRegression(_LogisticBase):
             finally:
                 self.block_size = original
         self.coef_ = np.ascontiguousarray(full[:n_features].T)
-        self.intercept_ = full[-1].copy() if self.fit_intercept else np.zeros(n_classes)
+        self.intercept_ = np.zeros(n_classes)
+        if self.fit_intercept:  # any common shift is optimal: the centred one, as sklearn's
+            self.intercept_ = full[-1] - full[-1].mean()
         return self
 

@@ -114,8 +114,10 @@ def _logistic_solver(X, labels, sample_weight, l1_ratio, settings, monitor):
                 init = np.vstack([start[0], start[1][None, :]]) if fit_intercept else start[0]
             full, info = solve_multinomial(X, labels, n_classes, l1, l2, coef_init=init,
                                            **options)
-            solution = (full[:n_features].copy(), full[n_features].copy() if fit_intercept
-                        else np.zeros(n_classes))
+            intercept = np.zeros(n_classes)
+            if fit_intercept:  # centred, as MultinomialLogisticRegression's
+                intercept = full[n_features] - full[n_features].mean()
+            solution = (full[:n_features].copy(), intercept)
         return solution, {"n_iter": info["n_iter"], "dual_gap": info["dual_gap"],
                           "converged": info["converged"]}
 

@@ -7,7 +7,7 @@ per class otherwise), ``intercept_`` and ``classes_``.
 """
 
 import numpy as np
-from scipy.special import expit, softmax
+from scipy.special import expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -115,6 +115,26 @@ class LinearClassifierMixin(ClassifierMixin):
             positive = expit(scores[:, 0])
             return np.column_stack([1.0 - positive, positive])
         return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithms of the class probabilities (computed without rounding
+        the probabilities first, so that tiny ones keep their logarithm).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, ordered as ``classes_``.
+        """
+        scores = self._scores(X)
+        if scores.shape[1] == 1:
+            return np.column_stack([-np.logaddexp(0.0, scores[:, 0]),
+                                    -np.logaddexp(0.0, -scores[:, 0])])
+        return log_softmax(scores, axis=1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -448,3 +448,15 @@ def test_lasso_path_rejects_positive_with_a_2d_y():
     Y = np.column_stack([X[:, 0] - X[:, 1], X[:, 2]])
     with pytest.raises(ValueError, match="positive=True is not supported with a 2-D y"):
         lasso_path(X, Y, alphas=3, positive=True)
+
+
+@pytest.mark.parametrize("make", [lambda: LassoCV(alphas=3, cv=KFold(3)),
+                                  lambda: SparseLogisticRegressionCV(alphas=3, cv=KFold(3))])
+def test_a_test_fold_of_zero_weights_is_named(make):
+    # The weighted test score divided by zero (a raw ZeroDivisionError).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = np.tile([0, 1], 30)
+    sample_weight = np.r_[np.zeros(20), np.ones(40)]  # fold 1 tests on rows 0-19
+    with pytest.raises(ValueError, match="sample_weight: the test rows of fold 1"):
+        make().fit(X, y, sample_weight=sample_weight)

@@ -235,3 +235,35 @@ def test_multinomial_alpha_zero_stops_on_the_gradient():
     reference = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y)
     np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-6)
     assert np.isnan(model.dual_gap_) and model.n_iter_ < 1000
+
+
+@pytest.mark.parametrize("make", [lambda: SparseLogisticRegression(alpha=0.01),
+                                  lambda: MultinomialLogisticRegression(alpha=0.01),
+                                  lambda: GroupLogisticRegression(groups=2, alpha=0.01)])
+def test_predict_log_proba(make):
+    # It was missing (AttributeError), where sklearn's LogisticRegression has it.
+    X, y = load_iris(return_X_y=True)
+    if not isinstance(make(), MultinomialLogisticRegression):
+        y = (y == 2).astype(int)
+    model = make().fit(X, y)
+    np.testing.assert_allclose(model.predict_log_proba(X), np.log(model.predict_proba(X)),
+                               rtol=1e-10, atol=1e-12)
+    far = 1e3 * X  # probabilities round to 0 and 1; their logarithms stay finite
+    assert np.all(np.isfinite(model.predict_log_proba(far)))
+
+
+def test_multinomial_intercepts_are_centred_like_sklearns():
+    # Any common shift of the intercepts is optimal; ours drifted along it
+    # (sum 4.75 on standardised iris, l1) where sklearn's sum to zero.
+    from sklearn.preprocessing import StandardScaler
+
+    from sparseopt.bcd import SparseLogisticRegressionCV
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = MultinomialLogisticRegression(alpha=1e-2, tol=1e-10, max_iter=20_000).fit(X, y)
+    reference = LogisticRegression(C=1 / (len(y) * 1e-2), l1_ratio=1.0, solver="saga",
+                                   tol=1e-10, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(model.intercept_, reference.intercept_, atol=1e-4)
+    assert abs(model.intercept_.sum()) < 1e-12
+    cv = SparseLogisticRegressionCV(alphas=[1e-2], cv=3, tol=1e-10, max_iter=20_000).fit(X, y)
+    np.testing.assert_allclose(cv.intercept_, model.intercept_, atol=1e-6)
