@@ -244,6 +244,11 @@ class GraphLabelPropagation(RegressorMixin, BaseEstimator):
     def predict(self, X):
         """Values at new points: weighted average over their training neighbours.
 
+        Meant for points outside the graph: on the training points
+        themselves (``"knn"``) a point is its own nearest neighbour and the
+        one-way neighbour graph is not the symmetrised graph that was solved,
+        so ``predict(X_train)`` differs from ``transduction_`` (use that).
+
         Parameters
         ----------
         X : {array-like, sparse matrix}

@@ -121,6 +121,7 @@ def _off_unpenalised(design, correlation, unpenalised, positive):
         "sample_weight": ["array-like", None],
         "weights": ["array-like", None],
         "return_n_iter": ["boolean"],
+        "random_state": ["random_state"],
         "verbose": ["verbose"],
     },
     prefer_skip_nested_validation=True,
@@ -128,7 +129,7 @@ def _off_unpenalised(design, correlation, unpenalised, positive):
 def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
                positive=False, selection="cyclic", precompute="auto", copy_X=True, screening=True,
                tol=1e-4, max_iter=1000, coef_init=None, sample_weight=None, weights=None,
-               return_n_iter=False, verbose=0):
+               random_state=None, return_n_iter=False, verbose=0):
     r"""Lasso (or elastic-net) solutions along a decreasing grid of ``alpha``.
 
     Solves, for each :math:`\alpha` of the grid, from the largest to the
@@ -164,11 +165,15 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
     l1_ratio : float, default=1.0
         :math:`\rho \in (0, 1]`.
     fit_intercept : bool, default=False
-        Fit an unpenalised intercept.
+        Fit an unpenalised intercept (scikit-learn's ``lasso_path`` has
+        none). The intercepts are not returned: for coefficients ``w`` they
+        are ``ybar - xbar @ w``, with the (sample-weighted) means of ``y``
+        and of the columns of ``X``.
     positive : bool, default=False
         Non-negative coefficients.
     selection : {"cyclic", "random", "gs", "gsl"}, default="cyclic"
-        Coordinate rule inside the working sets.
+        Coordinate rule inside the working sets (``"random"`` is seeded by
+        ``random_state``).
     precompute : "auto", bool or ndarray, default="auto"
         As in :class:`~sparseopt.bcd.Lasso`; the Gram matrix (or the cached
         Gram blocks) serve the whole path.
@@ -188,6 +193,8 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
         Non-negative sample weights (rescaled to sum to ``n_samples``).
     weights : array-like of shape (n_features,), default=None
         Per-feature penalty factors (0: unpenalised).
+    random_state : int, RandomState instance or None, default=None
+        Seeds ``selection="random"`` (as scikit-learn's ``random_state``).
     return_n_iter : bool, default=False
         Also return the number of epochs of each solve.
     verbose : int, default=0
@@ -257,7 +264,7 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
             X, y, alpha * l1_ratio, alpha * (1.0 - l1_ratio), fit_intercept=fit_intercept,
             positive=positive, selection=selection, precompute=precompute, screening=screening,
             tol=tol, max_iter=max_iter, coef_init=coef, sample_weight=sample_weight,
-            weights=weights, cache=cache, printer=printer)
+            weights=weights, random_state=random_state, cache=cache, printer=printer)
         coefs[:, k] = coef
         gaps[k] = info["dual_gap"]
         n_iters[k] = info["n_iter"]

@@ -90,3 +90,13 @@ def test_float32_elastic_net():
     reference = ElasticNet(alpha=0.05, tol=1e-12).fit(X, y)
     assert model.coef_.dtype == np.float32
     np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-4)
+
+
+def test_lasso_path_random_selection_is_seeded():
+    # random_state was not a parameter: two identical calls differed by 3.5e-4.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 15))
+    y = X[:, :3] @ np.array([1.0, -2.0, 0.5]) + rng.standard_normal(60)
+    first = lasso_path(X, y, alphas=6, selection="random", random_state=3, tol=1e-3)[1]
+    second = lasso_path(X, y, alphas=6, selection="random", random_state=3, tol=1e-3)[1]
+    np.testing.assert_array_equal(first, second)
