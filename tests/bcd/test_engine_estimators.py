@@ -149,6 +149,8 @@ def test_verbose_prints_on_the_engine_path(shifted_problem, capsys):
     assert len(lines) >= 3
     assert "objective" in lines[0] and "criterion" in lines[0]
     assert "converged=True" in lines[-1]
+    iterations = [line.split()[2] for line in lines]
+    assert len(set(iterations)) == len(iterations)  # the last check was printed twice
     Lasso(alpha=0.01, selection="gsq", verbose=0, tol=1e-8).fit(X, y)
     assert capsys.readouterr().out == ""
 

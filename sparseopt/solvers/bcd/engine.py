@@ -214,8 +214,9 @@ def bcd_minimize(datafit, penalty, coef_init=None, *, blocks="fixed", block_size
                          "overflow float64. Rescale them (e.g. divide X and y by their "
                          "largest entries).")
     history.append(0, objective, criterion)
-    printer(0, objective=objective, criterion=criterion)
     converged = criterion <= tol
+    if not converged:  # (the last check is printed once, after the loop)
+        printer(0, objective=objective, criterion=criterion)
     previous_support, active_phase, active_iteration = None, False, None
     iteration, checking = 0, True
     with DeferredInterrupt() as interrupt:
@@ -237,7 +238,8 @@ def bcd_minimize(datafit, penalty, coef_init=None, *, blocks="fixed", block_size
                 objective, criterion = _checked(monitor, state, iteration)
                 converged = criterion <= tol
                 history.append(iteration, objective, criterion)
-                printer(iteration, objective=objective, criterion=criterion)
+                if not (converged or iteration >= max_iter):
+                    printer(iteration, objective=objective, criterion=criterion)
                 if use_active:
                     active_phase, previous_support, active_iteration = _active_set_status(
                         datafit, penalty, state, previous_support, active_iteration,
