@@ -36,7 +36,7 @@ from sparseopt.utils.validation import (
 )
 
 __all__ = ["logistic_dual_gap", "logistic_gap", "multinomial_dual_gap",
-           "intercept_class_factors", "balanced_deriv"]
+           "intercept_class_factors", "balanced_deriv", "balanced_correlation_bound"]
 
 
 def _dual_factor(correlation, l1, l2, weights):
@@ -160,6 +160,18 @@ def intercept_class_factors(deriv, target):
 def balanced_deriv(deriv, target, factors):
     """``deriv`` with each class scaled by its factor of :func:`intercept_class_factors`."""
     return deriv * np.where(target > 0, factors[1], factors[0])
+
+
+def balanced_correlation_bound(correlation, deriv, target, factors, column_norms):
+    """Upper bounds of ``|x_j^T u'|`` for the balanced point ``u'`` (``deriv``
+    with the heavy class scaled by ``rho``) from ``correlation = X^T deriv``:
+    ``|x_j^T u| + (1 - rho) ||x_j|| ||u_heavy||`` (Cauchy-Schwarz), without a
+    product with ``X``. The dual evaluated with them is still a lower bound
+    (the dual penalty term grows with ``|x_j^T u'|``), and it is tight as the
+    intercept's gradient, hence ``1 - rho``, vanishes."""
+    heavy = target > 0 if factors[1] < 1.0 else target < 0
+    return np.abs(correlation) + (1.0 - float(factors.min())) * column_norms \
+        * float(np.linalg.norm(deriv[heavy]))
 
 
 def logistic_gap(target, z, correlation_vector, coef, l1, l2, n_samples, *, sample_weight=None,

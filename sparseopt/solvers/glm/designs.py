@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from numba import njit
 
 __all__ = ["LeastSquaresDesign", "GramCache", "normalise_sample_weight", "check_finite_scale",
+           "column_norms",
            "csc_kernel_indices", "NO_INDICES"]
 
 # Largest Gram cache (features): 4000^2 float64 = 128 MB.
@@ -37,6 +38,13 @@ def normalise_sample_weight(sample_weight, n_samples):
     if not weights.sum() > 0:
         raise ValueError("sample_weight sums to zero: no sample carries weight.")
     return weights * (n_samples / weights.sum())
+
+
+def column_norms(matrix):
+    """Euclidean norm of each column of a dense or sparse matrix."""
+    if sp.issparse(matrix):
+        return np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=0)).ravel())
+    return np.linalg.norm(matrix, axis=0)
 
 
 def check_finite_scale(values, name, what):

@@ -29,10 +29,14 @@ from scipy.special import entr, expit
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.core.history import ConvergenceHistory
-from sparseopt.solvers.glm.classification_gap import balanced_deriv, intercept_class_factors
+from sparseopt.solvers.glm.classification_gap import (
+    balanced_correlation_bound,
+    intercept_class_factors,
+)
 from sparseopt.solvers.glm.designs import (
     LeastSquaresDesign,
     check_finite_scale,
+    column_norms,
     kernel_design,
     normalise_sample_weight,
 )
@@ -162,6 +166,7 @@ class _GroupProblem:
             self.lipschitz = self._lipschitz(self.design.centred_cross, 1.0)
         else:
             self.matrix, self.arrays = kernel_design(X)
+            self.column_norms = column_norms(self.matrix)  # (the intercept's certificate)
             self.target = np.asarray(y, dtype=np.float64)
             self.sample_scale = (np.full(n, 1.0 / n) if sample_weight is None
                                  else sample_weight / n)
@@ -316,9 +321,9 @@ class _GroupState:
         if problem.fit_intercept:  # the dual point balanced over the classes: sum_i u_i = 0
             factors = intercept_class_factors(self.deriv, problem.target)
             if np.any(factors < 1.0):
-                balanced = balanced_deriv(self.deriv, problem.target, factors)
-                scales = _group_scores(-np.asarray(problem.matrix.T @ balanced).ravel(),
-                                       problem.order, problem.group_ptr, problem.l1,
+                bound = balanced_correlation_bound(correlation, self.deriv, problem.target,
+                                                   factors, problem.column_norms)
+                scales = _group_scores(bound, problem.order, problem.group_ptr, problem.l1,
                                        problem.group_l1, self.coef)[0]
                 factor = min(1.0, float(scales.min(initial=np.inf)))
                 probability = factor * np.where(problem.target > 0, factors[1],

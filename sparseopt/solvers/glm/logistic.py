@@ -29,13 +29,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.linalg import csc_rmatvec_kernel
 from sparseopt.solvers.glm.classification_gap import (
-    balanced_deriv,
+    balanced_correlation_bound,
     intercept_class_factors,
     logistic_dual_gap,
     logistic_gap,
 )
 from sparseopt.solvers.glm.designs import (
     check_overflowing_columns,
+    column_norms,
     columns_combination,
     kernel_design,
 )
@@ -59,18 +60,19 @@ class _Criterion:
     """Gap, KKT violations and the relative criterion at one iterate."""
 
     def __init__(self, target, z, deriv, gradient, coef, l1, l2, n_samples, sample_weight,
-                 weights, fit_intercept, rmatvec):
+                 weights, column_norms):
         correlation, factors = -gradient, None
-        if fit_intercept:  # the dual point balanced over the classes: sum_i u_i = 0
-            factors = intercept_class_factors(deriv, target)
+        if column_norms is not None:  # an intercept: the dual point balanced over the
+            factors = intercept_class_factors(deriv, target)  # classes, sum_i u_i = 0
             if np.any(factors < 1.0):
-                correlation = -rmatvec(balanced_deriv(deriv, target, factors))
+                correlation = balanced_correlation_bound(gradient, deriv, target, factors,
+                                                         column_norms)
         self.objective, self.gap = logistic_gap(
             target, z, correlation, coef, l1, l2, n_samples, sample_weight=sample_weight,
             weights=weights, class_factors=factors)
         self.violations, unpenalised = kkt_violations(gradient, coef, l1 * weights,
                                                       l2 * weights, weights)
-        if fit_intercept:
+        if column_norms is not None:
             unpenalised = max(unpenalised, abs(float(deriv.sum())))
         self.unpenalised = unpenalised
         self.kkt = max(float(self.violations.max(initial=0.0)), self.unpenalised)
@@ -157,6 +159,7 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
     def rmatvec(vector):
         return csc_rmatvec_kernel(*arrays[1:4], vector) if arrays[4] else matrix.T @ vector
 
+    norms = column_norms(matrix) if fit_intercept else None  # (the intercept's certificate)
     deriv_at_zero = -0.5 * target * sample_scale
     gradient_at_zero = rmatvec(deriv_at_zero)
     unpenalised_scale = max(abs(float(deriv_at_zero.sum())) if fit_intercept else 0.0,
@@ -169,7 +172,7 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
         deriv = -target * sample_scale / (1.0 + np.exp(np.clip(target * z, -700, 700)))
         gradient = rmatvec(deriv)
         check = _Criterion(target, z, deriv, gradient, coef, l1, l2, n_samples, sample_weight,
-                           weights, fit_intercept, rmatvec)
+                           weights, norms)
         if unregularised:  # no dual bound: a first-order criterion
             check.gap = np.nan
             criterion = check.kkt / unpenalised_scale
