@@ -315,16 +315,19 @@ def test_a_multiclass_training_fold_missing_a_class_is_named():
         SparseLogisticRegressionCV(alphas=3, cv=KFold(3)).fit(X, labels)
 
 
+@pytest.mark.parametrize("rows", ["training", "test"])
 @pytest.mark.parametrize("make", [lambda: LassoCV(alphas=3, cv=KFold(3)),
                                   lambda: SparseLogisticRegressionCV(alphas=3, cv=KFold(3))])
-def test_a_training_fold_of_zero_weights_is_named(make):
-    # It raised "X has entries too large in magnitude" (a division by the
-    # fold's zero weight sum), with max|X| = 2.5.
+def test_a_fold_of_zero_weights_is_named(make, rows):
+    # Zero-weight training rows raised "X has entries too large in magnitude"
+    # (a division by the fold's zero weight sum, with max|X| = 2.5); zero-weight
+    # test rows a raw ZeroDivisionError (the weighted test score).
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 3))
     y = np.tile([0, 1], 30)
-    sample_weight = np.r_[np.ones(20), np.zeros(40)]  # fold 1 trains on rows 20-59
-    with pytest.raises(ValueError, match="sample_weight: the training rows of fold 1"):
+    tested = np.arange(60) < 20  # fold 1 tests on rows 0-19 and trains on rows 20-59
+    sample_weight = np.where(tested == (rows == "test"), 0.0, 1.0)
+    with pytest.raises(ValueError, match=f"sample_weight: the {rows} rows of fold 1"):
         make().fit(X, y, sample_weight=sample_weight)
 
 
@@ -449,14 +452,3 @@ def test_lasso_path_rejects_positive_with_a_2d_y():
     with pytest.raises(ValueError, match="positive=True is not supported with a 2-D y"):
         lasso_path(X, Y, alphas=3, positive=True)
 
-
-@pytest.mark.parametrize("make", [lambda: LassoCV(alphas=3, cv=KFold(3)),
-                                  lambda: SparseLogisticRegressionCV(alphas=3, cv=KFold(3))])
-def test_a_test_fold_of_zero_weights_is_named(make):
-    # The weighted test score divided by zero (a raw ZeroDivisionError).
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((60, 3))
-    y = np.tile([0, 1], 30)
-    sample_weight = np.r_[np.zeros(20), np.ones(40)]  # fold 1 tests on rows 0-19
-    with pytest.raises(ValueError, match="sample_weight: the test rows of fold 1"):
-        make().fit(X, y, sample_weight=sample_weight)

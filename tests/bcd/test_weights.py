@@ -225,18 +225,28 @@ def test_positive_with_unpenalised_features_matches_cvxpy(seed):
     truth[:4] = 2 * rng.standard_normal(4)
     y = X @ truth + 0.5 * rng.standard_normal(n) + 1.0
     factors = np.r_[0.0, 0.0, np.random.default_rng(seed + 1).uniform(0.3, 2.0, p - 2)]
-    centred = X - X.mean(axis=0)
-    alpha = 0.9 * np.max(np.abs(centred[:, 2:].T @ (y - y.mean())) / factors[2:]) / n
-    w, b = cp.Variable(p, nonneg=True), cp.Variable()
-    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(y - X @ w - b) / n
-                                     + alpha * cp.sum(cp.multiply(factors, cp.abs(w)))))
-    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-13, tol_gap_rel=1e-13, tol_feas=1e-13)
+    alpha, optimum, solution = _positive_with_unpenalised_cvxpy(X, y, factors, 0.9)
     model = Lasso(alpha=alpha, positive=True, weights=factors, tol=1e-10,
                   max_iter=100_000).fit(X, y)
     ours = 0.5 * np.sum((y - X @ model.coef_ - model.intercept_) ** 2) / n \
         + alpha * factors @ np.abs(model.coef_)
-    assert ours <= problem.value + 1e-8 * abs(problem.value)
-    np.testing.assert_allclose(model.coef_, w.value, atol=1e-5)
+    assert ours <= optimum + 1e-8 * abs(optimum)
+    np.testing.assert_allclose(model.coef_, solution, atol=1e-5)
+
+
+def _positive_with_unpenalised_cvxpy(X, y, factors, fraction):
+    """``(alpha, optimum, coefficients)`` of the positive weighted Lasso with an
+    intercept at ``fraction`` of the penalised features' alpha_max, by cvxpy."""
+    n, p = X.shape
+    centred = X - X.mean(axis=0)
+    penalised = factors > 0
+    alpha = fraction * np.max(np.abs(centred[:, penalised].T @ (y - y.mean()))
+                              / factors[penalised]) / n
+    w, b = cp.Variable(p, nonneg=True), cp.Variable()
+    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(y - X @ w - b) / n
+                                     + alpha * cp.sum(cp.multiply(factors, cp.abs(w)))))
+    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-13, tol_gap_rel=1e-13, tol_feas=1e-13)
+    return alpha, problem.value, w.value
 
 
 def _unpenalised_problem(seed, alpha_fraction):
@@ -320,15 +330,10 @@ def test_positive_with_unpenalised_features_gap_is_a_certificate_at_every_check(
         truth = np.r_[-1.0, 0.0, 2.0, 2.0, 2.0, np.zeros(p - 5)]  # feature 0 ends at 0
         y = X @ truth + 0.5 * rng.standard_normal(n) - 1.0
         factors = np.r_[0.0, 0.0, np.random.default_rng(seed + 1).uniform(0.3, 2.0, p - 2)]
-        centred = X - X.mean(axis=0)
-        alpha = 0.5 * np.max(np.abs(centred[:, 2:].T @ (y - y.mean())) / factors[2:]) / n
-        w, b = cp.Variable(p, nonneg=True), cp.Variable()
-        problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(y - X @ w - b) / n
-                                         + alpha * cp.sum(cp.multiply(factors, cp.abs(w)))))
-        problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-13, tol_gap_rel=1e-13, tol_feas=1e-13)
+        alpha, optimum, _ = _positive_with_unpenalised_cvxpy(X, y, factors, 0.5)
         model = Lasso(alpha=alpha, positive=True, weights=factors, tol=1e-10,
                       max_iter=10_000).fit(X, y)
         gaps, objectives = model.history_.criteria, model.history_.objectives
         assert np.all(np.isfinite(gaps)), (seed, gaps)
-        assert np.all(objectives - gaps <= problem.value + 1e-9 * abs(problem.value)), seed
+        assert np.all(objectives - gaps <= optimum + 1e-9 * abs(optimum)), seed
         assert model.coef_[0] == 0.0 and model.coef_[1] > 0.0
