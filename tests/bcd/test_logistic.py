@@ -2,6 +2,7 @@ import cvxpy as cp
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from scipy.special import logsumexp
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
@@ -113,6 +114,46 @@ def test_multinomial_l1_matches_cvxpy(iris):
     model = MultinomialLogisticRegression(alpha=alpha, tol=1e-11, max_iter=20_000).fit(X, y)
     np.testing.assert_allclose(model.coef_.T, W.value, atol=2e-5)
     assert model.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multinomial_configurations_match_cvxpy(sparse, fit_intercept, l1_ratio, weighted):
+    """Every configuration of the multinomial solver (layout, intercept, penalty,
+    sample weights) against Clarabel on correlated 4-class data."""
+    rng = np.random.default_rng(7)
+    X, y, _ = make_sparse_regression(90, 12, 4, rho=0.7, random_state=5)
+    X[rng.random(X.shape) < 0.3] = 0.0
+    labels = np.digitize(y + 0.3 * rng.standard_normal(90), np.quantile(y, [0.25, 0.5, 0.75]))
+    sample_weight = rng.uniform(0.2, 3.0, 90) if weighted else None
+    n, p, k, alpha = 90, 12, 4, 0.02
+    scale = np.ones(n) / n if sample_weight is None else sample_weight / sample_weight.sum()
+    W, b = cp.Variable((p, k)), cp.Variable(k)
+    scores = X @ W + (np.ones((n, 1)) @ cp.reshape(b, (1, k), order="C") if fit_intercept else 0)
+    losses = cp.log_sum_exp(scores, axis=1) - cp.sum(cp.multiply(np.eye(k)[labels], scores), axis=1)
+    penalty = alpha * (l1_ratio * cp.sum(cp.abs(W)) + (1 - l1_ratio) / 2 * cp.sum_squares(W))
+    problem = cp.Problem(cp.Minimize(scale @ losses + penalty))
+    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+    design = sp.csc_matrix(X) if sparse else X
+    model = MultinomialLogisticRegression(alpha=alpha, l1_ratio=l1_ratio, tol=1e-12,
+                                          fit_intercept=fit_intercept, max_iter=20_000)
+    model.fit(design, labels, sample_weight=sample_weight)
+    scores = X @ model.coef_.T + model.intercept_
+    reference = X @ W.value + (b.value if fit_intercept else 0.0)
+    # the optimal probabilities are unique; the coefficients only with an l2 term
+    # (an l1 penalty alone can leave a common shift of a feature's row free)
+    np.testing.assert_allclose(model.predict_proba(X), np.exp(reference - logsumexp(
+        reference, axis=1, keepdims=True)), atol=2e-6)
+    if l1_ratio < 1.0:
+        np.testing.assert_allclose(model.coef_.T, W.value, atol=2e-5)
+    top = scores.max(axis=1)
+    ours = scale @ (top + np.log(np.exp(scores - top[:, None]).sum(axis=1))
+                    - scores[np.arange(n), labels])
+    ours += alpha * (l1_ratio * np.abs(model.coef_).sum()
+                     + (1 - l1_ratio) / 2 * (model.coef_ ** 2).sum())
+    assert ours <= problem.value + 1e-9 * max(1.0, abs(problem.value))
 
 
 @pytest.mark.parametrize("loss", ["least_squares", "logistic", "multinomial"])

@@ -34,42 +34,43 @@ _ARMIJO = 1e-4
 _MODEL_SWEEPS = 20
 
 
-@njit(cache=True, nogil=True)
-def _row_softmax(Z, P, i):
-    n_classes = Z.shape[0]
-    top = Z[0, i]
+@njit(cache=True, nogil=True, inline="always")
+def _trial_row(Z, i, shift, trial_exp, label):
+    """Loss of row ``i`` at the predictor ``Z[i] + shift`` (``lse - z_y``);
+    ``trial_exp[i]`` receives ``exp(z_k + shift_k - top)`` and the return is
+    ``(loss, top, sum of those exponentials)``."""
+    n_classes = Z.shape[1]
+    top = Z[i, 0] + shift[0]
     for k in range(1, n_classes):
-        top = max(top, Z[k, i])
+        top = max(top, Z[i, k] + shift[k])
     total = 0.0
     for k in range(n_classes):
-        P[k, i] = np.exp(Z[k, i] - top)
-        total += P[k, i]
-    for k in range(n_classes):
-        P[k, i] /= total
-    return top + np.log(total)
-
-
-@njit(cache=True, nogil=True)
-def _row_lse(values):
-    top = values.max()
-    return top + np.log(np.sum(np.exp(values - top)))
+        value = np.exp(Z[i, k] + shift[k] - top)
+        trial_exp[i, k] = value
+        total += value
+    return top + np.log(total) - Z[i, label] - shift[label], top, total
 
 
 @njit(cache=True, nogil=True)
 def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_intercept,
-                      labels, sample_scale, Z, P, W, l1, l2):
+                      labels, sample_scale, Z, P, log_norm, W, l1, l2, trial_exp, trial_top,
+                      trial_sum):
     """One cyclic pass of block proximal Newton over the features (jitted).
 
-    ``Z`` (K, n) predictor, ``P`` (K, n) probabilities, ``W`` (p [+1], K)
-    coefficients (the last row the intercepts) are updated in place;
-    ``sample_scale`` is ``s_i / n`` and ``l1``, ``l2`` are per-feature
-    strengths. Returns the number of blocks that moved.
+    ``Z`` (n, K) predictor, ``P`` (n, K) probabilities, ``log_norm`` (n,) the
+    rows' log-partition ``lse(Z[i])`` and ``W`` (p [+1], K) coefficients
+    (the last row the intercepts) are updated in place; ``sample_scale`` is
+    ``s_i / n`` and ``l1``, ``l2`` are per-feature strengths; ``trial_exp``
+    (n, K), ``trial_top`` and ``trial_sum`` (n,) are scratch. The line search
+    keeps the exponentials of its last trial, so that an accepted step
+    updates ``P`` without computing them again (``K`` exponentials per row
+    and trial). Returns the number of blocks that moved.
     """
-    n_classes, n_samples = Z.shape
+    n_samples, n_classes = Z.shape
     gradient = np.empty(n_classes)
     hessian = np.empty((n_classes, n_classes))
     delta = np.empty(n_classes)
-    trial = np.empty(n_classes)
+    shift = np.empty(n_classes)
     n_blocks = n_features + (1 if fit_intercept else 0)
     all_rows = np.arange(n_samples).astype(indices.dtype)
     ones = np.ones(n_samples)
@@ -89,18 +90,22 @@ def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_i
             continue
         gradient[:] = 0.0
         hessian[:, :] = 0.0
-        for position in range(rows.shape[0]):
+        for position in range(rows.shape[0]):  # the block's gradient, Hessian (upper)
             i = rows[position]
             x = values[position] * sample_scale[i]
             if x == 0.0:
                 continue
+            xx = x * values[position]
             for k in range(n_classes):
-                residual = P[k, i] - (1.0 if labels[i] == k else 0.0)
-                gradient[k] += x * residual
-                xx = x * values[position] * P[k, i]
-                hessian[k, k] += xx
-                for m in range(n_classes):
-                    hessian[k, m] -= xx * P[m, i]
+                p = P[i, k]
+                gradient[k] += x * (p - (1.0 if labels[i] == k else 0.0))
+                hessian[k, k] += xx * p
+                weighted = xx * p
+                for m in range(k, n_classes):
+                    hessian[k, m] -= weighted * P[i, m]
+        for k in range(n_classes):
+            for m in range(k):
+                hessian[k, m] = hessian[m, k]
         # the Newton model, minimised by coordinate descent on u = w + d
         for k in range(n_classes):
             delta[k] = 0.0
@@ -137,10 +142,10 @@ def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_i
                 if x == 0.0:
                     continue
                 for k in range(n_classes):
-                    trial[k] = Z[k, i] + step * x * delta[k]
-                before = _row_lse(Z[:, i]) - Z[labels[i], i]
-                after = _row_lse(trial) - trial[labels[i]]
-                change += sample_scale[i] * (after - before)
+                    shift[k] = step * x * delta[k]
+                after, trial_top[i], trial_sum[i] = _trial_row(Z, i, shift, trial_exp,
+                                                               labels[i])
+                change += sample_scale[i] * (after - (log_norm[i] - Z[i, labels[i]]))
             for k in range(n_classes):
                 change += elastic_net_change_scalar(0.0, W[j, k], step * delta[k], block_l1,
                                                     block_l2)
@@ -153,14 +158,16 @@ def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_i
         moved += 1
         for k in range(n_classes):
             W[j, k] += step * delta[k]
-        for position in range(rows.shape[0]):
+        for position in range(rows.shape[0]):  # the last trial's exponentials
             i = rows[position]
             x = values[position]
             if x == 0.0:
                 continue
+            total = trial_sum[i]
             for k in range(n_classes):
-                Z[k, i] += step * x * delta[k]
-            _row_softmax(Z, P, i)
+                Z[i, k] += step * x * delta[k]
+                P[i, k] = trial_exp[i, k] / total
+            log_norm[i] = trial_top[i] + np.log(total)
     return moved
 
 
@@ -226,23 +233,27 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     weights = np.ones(n_features) if weights is None else np.asarray(weights, dtype=float)
     n_rows = n_features + int(fit_intercept)
     W = np.zeros((n_rows, n_classes)) if coef_init is None else np.array(coef_init, dtype=float)
-    Z = np.ascontiguousarray(np.asarray(matrix @ W[:n_features]).T)
+    Z = np.ascontiguousarray(matrix @ W[:n_features], dtype=np.float64)  # (n, K)
     if fit_intercept:
-        Z += W[-1][:, None]
-    P = np.exp(Z - Z.max(axis=0))
-    P /= P.sum(axis=0)
-    onehot = np.zeros((n_classes, n_samples))
-    onehot[labels, np.arange(n_samples)] = 1.0
+        Z += W[-1]
+    top = Z.max(axis=1, keepdims=True)
+    P = np.exp(Z - top)
+    total = P.sum(axis=1, keepdims=True)
+    P /= total
+    log_norm = (top + np.log(total)).ravel()
+    trial_exp, trial_top, trial_sum = np.empty_like(Z), np.empty(n_samples), np.empty(n_samples)
+    onehot = np.zeros((n_samples, n_classes))
+    onehot[np.arange(n_samples), labels] = 1.0
     force = printer is None
     printer = printer or IterationPrinter("multinomial_cd", verbose)
     history = ConvergenceHistory("relative_criterion")
     converged, unpenalised_scale, n_iter = False, None, 0
     unregularised = not ((l1 > 0 or l2 > 0) and np.any(weights > 0))
     while True:
-        deriv = (P - onehot) * sample_scale
-        correlation = np.asarray(matrix.T @ deriv.T)  # (p, K) = X^T grad
+        deriv = (P - onehot) * sample_scale[:, None]
+        correlation = np.asarray(matrix.T @ deriv)  # (p, K) = X^T grad
         coef = W[:n_features]
-        objective, gap = multinomial_dual_gap(Z, labels, -correlation, coef, l1, l2,
+        objective, gap = multinomial_dual_gap(Z.T, labels, -correlation, coef, l1, l2,
                                               sample_scale=sample_scale, weights=weights)
         if not np.isfinite(objective):
             raise ValueError("The multinomial objective overflowed: X is too large for "
@@ -253,7 +264,7 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
                               np.maximum(np.abs(shifted) - l1_rows, 0.0))
         unpenalised = np.abs(correlation[weights == 0]).ravel()
         if fit_intercept:
-            unpenalised = np.append(unpenalised, np.abs(deriv.sum(axis=1)))
+            unpenalised = np.append(unpenalised, np.abs(deriv.sum(axis=0)))
         unpenalised = float(unpenalised.max(initial=0.0))
         kkt = max(float(violations.max(initial=0.0)), unpenalised)
         if unpenalised_scale is None:
@@ -271,7 +282,8 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
         if converged or n_iter >= max_iter:
             break
         moved = multinomial_epoch(*arrays, n_features, fit_intercept, labels, sample_scale, Z,
-                                  P, W, l1 * weights, l2 * weights)
+                                  P, log_norm, W, l1 * weights, l2 * weights, trial_exp,
+                                  trial_top, trial_sum)
         n_iter += 1
         if moved == 0:
             break
