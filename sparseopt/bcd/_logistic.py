@@ -323,9 +323,14 @@ class MultinomialLogisticRegression(_LogisticBase):
 
     over :math:`W \in \mathbb{R}^{p \times K}` by block coordinate descent
     where, by default, a block is one feature's :math:`K` class coefficients
-    (the paper's softmax experiments), updated by a proximal Newton step with
-    a line search (``update="lipschitz_matrix"`` uses instead the constant
-    bound :math:`\tilde H_b = \frac{\|x_j\|^2}{n} \frac12 (I - \frac{1}{K}11^\top)`
+    (the paper's softmax experiments) with its exact :math:`K \times K`
+    Hessian. The defaults run a working-set proximal Newton method whose
+    quadratic models are minimised by cyclic passes over these blocks, each
+    Newton step followed by a line search; any other rule, partition or
+    update runs the block engine, where each block takes its own proximal
+    Newton step with a line search (``update="lipschitz_matrix"`` uses
+    instead the constant bound
+    :math:`\tilde H_b = \frac{\|x_j\|^2}{n} \frac12 (I - \frac{1}{K}11^\top)`
     of the block Hessian, Boehning's bound, which needs no line search but
     converges slower when the classes are well separated).
 
@@ -346,8 +351,14 @@ class MultinomialLogisticRegression(_LogisticBase):
     Notes
     -----
     The default configuration (cyclic fixed blocks of one feature, Newton
-    updates) runs a compiled loop (:mod:`sparseopt.solvers.glm.multinomial`);
-    every other combination runs the generic block engine.
+    updates) runs the compiled working-set proximal Newton solver
+    (:mod:`sparseopt.solvers.glm.multinomial`; ``n_iter_`` counts its passes
+    over the working set's columns: one per gradient evaluation and one per
+    pass on a Newton model); every other combination runs the generic block
+    engine. On standardised scikit-learn datasets, to a relative duality gap
+    of 1e-6, it took 3.5 ms on iris (``alpha=1e-3``), 2.3 ms on wine and
+    184 ms on digits (``alpha=1e-2``), 3.3-7.6x less than the per-feature
+    cyclic block Newton it replaced (26.5, 7.6 and 963 ms).
 
     With two classes this is not the binary model of scikit-learn's
     ``LogisticRegression``: ``coef_`` has two rows, both penalised (with the
@@ -358,8 +369,8 @@ class MultinomialLogisticRegression(_LogisticBase):
 """ + _REFERENCES + """
     Examples
     --------
-    Standardised features (raw iris needs 2857 epochs at this ``alpha``, and
-    scikit-learn's saga 56640 iterations; standardised, 167 epochs):
+    Standardised features (at this ``alpha`` raw iris needs 3970 epochs, and
+    scikit-learn's saga 3001 iterations; standardised, 236 epochs and 557):
 
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.pipeline import make_pipeline

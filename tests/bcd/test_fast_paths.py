@@ -241,7 +241,7 @@ def test_read_only_memmaps_work(estimator):
 
 @pytest.mark.parametrize("estimator, name", [
     (Lasso(alpha=0.01), "bcd_enet"), (SparseLogisticRegression(alpha=0.001), "logistic_pn"),
-    (MultinomialLogisticRegression(alpha=0.001), "multinomial_cd"),
+    (MultinomialLogisticRegression(alpha=0.001), "multinomial_pn"),
     (MultiTaskLasso(alpha=0.01), "multitask_bcd"), (GroupLasso(groups=3, alpha=0.01),
                                                      "group_bcd_least_squares")],
     ids=lambda value: value if isinstance(value, str) else type(value).__name__)

@@ -1,19 +1,22 @@
-"""Cyclic block proximal Newton for penalised multinomial logistic regression.
+"""Working-set proximal Newton for penalised multinomial logistic regression.
 
 Minimises
 
-    1/n sum_i (logsumexp(x_i^T W + b) - x_i^T w_{y_i} - b_{y_i})
-        + l1 ||W||_1 + l2/2 ||W||_F^2
+    sum_i c_i (logsumexp(x_i^T W + b) - x_i^T w_{y_i} - b_{y_i})
+        + sum_j omega_j (l1 ||W_j||_1 + l2/2 ||W_j||^2)
 
-one feature at a time: a block is the ``K`` class coefficients of a feature
-(and the unpenalised intercepts are one more block). Each block update is a
-proximal Newton step with the exact ``K x K`` block Hessian, its model solved
-by coordinate descent, followed by a backtracking line search evaluated on
-the rows where the feature is non-zero only. The linear predictor and the
-class probabilities are kept up to date, so an epoch costs
-``O(nnz(X) K^2)``. This is the default configuration of
-:class:`~sparseopt.bcd.MultinomialLogisticRegression` (cyclic fixed blocks of
-one feature, Newton updates) compiled in one numba loop.
+(``c_i = s_i / n``). An outer loop checks the Fenchel duality gap and picks a
+working set of features (the support and the largest KKT violations, twice
+the support); on it, each proximal Newton step minimises the quadratic model
+with the exact Hessian by cyclic block coordinate descent, a block being the
+``K`` class coefficients of a feature with its exact ``K x K`` block Hessian
+(the intercepts, unpenalised, are one more block), in the space of the
+linear predictor (the full Hessian is never formed: a block's model gradient
+costs ``O(nnz(x_j) K)``). A backtracking line search on the objective
+follows; it keeps the exponentials of its last trial, so that an accepted
+step updates the class probabilities without computing them again. This is
+the default configuration of :class:`~sparseopt.bcd.MultinomialLogisticRegression`
+(cyclic blocks of one feature, Newton updates) compiled in numba.
 """
 
 import warnings
@@ -26,12 +29,22 @@ from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
 from sparseopt.solvers.glm.classification_gap import multinomial_dual_gap
 from sparseopt.solvers.glm.designs import kernel_design
+from sparseopt.solvers.glm.enet_kernels import subdiff_distance
+from sparseopt.solvers.glm.logistic_kernels import (
+    _ARMIJO,
+    _CURVATURE_FLOOR,
+    _MAX_MODEL_EPOCHS,
+    _RESOLUTION,
+)
+from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
 from sparseopt.utils.progress import IterationPrinter
 
 __all__ = ["solve_multinomial"]
 
-_ARMIJO = 1e-4
-_MODEL_SWEEPS = 20
+_MODEL_SWEEPS = 20  # coordinate-descent sweeps of a block's K x K model at most
+_INNER_TOL_RATIO = 0.3
+_WORKING_SET_START = 10
+_NEWTON_PER_CALL = 10  # then the driver regains control (Ctrl-C)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -52,129 +65,220 @@ def _trial_row(Z, i, shift, trial_exp, label):
 
 
 @njit(cache=True, nogil=True)
-def multinomial_epoch(dense, data, indices, indptr, is_sparse, n_features, fit_intercept,
-                      labels, sample_scale, Z, P, log_norm, W, l1, l2, trial_exp, trial_top,
-                      trial_sum):
-    """One cyclic pass of block proximal Newton over the features (jitted).
+def multinomial_newton_inner(dense, data, indices, indptr, is_sparse, labels, sample_scale, Z,
+                             P, log_norm, W, fit_intercept, working_set, l1, l2, tol_in,
+                             max_newton, max_passes, report):
+    """Proximal Newton steps on a working set of features (jitted).
 
     ``Z`` (n, K) predictor, ``P`` (n, K) probabilities, ``log_norm`` (n,) the
-    rows' log-partition ``lse(Z[i])`` and ``W`` (p [+1], K) coefficients
-    (the last row the intercepts) are updated in place; ``sample_scale`` is
-    ``s_i / n`` and ``l1``, ``l2`` are per-feature strengths; ``trial_exp``
-    (n, K), ``trial_top`` and ``trial_sum`` (n,) are scratch. The line search
-    keeps the exponentials of its last trial, so that an accepted step
-    updates ``P`` without computing them again (``K`` exponentials per row
-    and trial). Returns the number of blocks that moved.
+    rows' log-partition ``lse(Z[i])`` and ``W`` (p [+1], K) coefficients (the
+    last row the intercepts) are updated in place; ``sample_scale`` is
+    ``c_i = s_i / n`` and ``l1``, ``l2`` per-feature strengths. Runs at most
+    ``max_newton`` steps and ``max_passes`` passes over the working set's
+    columns (one per gradient and Hessian evaluation, one per
+    coordinate-descent pass on the model) and returns the passes made;
+    ``report`` receives ``[converged, Newton steps, accepted steps]``
+    (``converged`` is -1 when a gradient or curvature overflows).
     """
     n_samples, n_classes = Z.shape
-    gradient = np.empty(n_classes)
-    hessian = np.empty((n_classes, n_classes))
-    delta = np.empty(n_classes)
-    shift = np.empty(n_classes)
-    n_blocks = n_features + (1 if fit_intercept else 0)
+    size = working_set.shape[0]
+    n_blocks = size + (1 if fit_intercept else 0)
+    intercept_row = W.shape[0] - 1
     all_rows = np.arange(n_samples).astype(indices.dtype)
     ones = np.ones(n_samples)
-    moved = 0
-    for j in range(n_blocks):
-        if j == n_features:  # the intercepts: a column of ones, unpenalised
-            rows, values = all_rows, ones
-            block_l1, block_l2 = 0.0, 0.0
-        elif is_sparse:
-            rows = indices[indptr[j]:indptr[j + 1]]
-            values = data[indptr[j]:indptr[j + 1]]
-            block_l1, block_l2 = l1[j], l2[j]
-        else:
-            rows, values = all_rows, dense[:, j]
-            block_l1, block_l2 = l1[j], l2[j]
-        if rows.shape[0] == 0:
-            continue
-        gradient[:] = 0.0
-        hessian[:, :] = 0.0
-        for position in range(rows.shape[0]):  # the block's gradient, Hessian (upper)
-            i = rows[position]
-            x = values[position] * sample_scale[i]
-            if x == 0.0:
-                continue
-            xx = x * values[position]
-            for k in range(n_classes):
-                p = P[i, k]
-                gradient[k] += x * (p - (1.0 if labels[i] == k else 0.0))
-                hessian[k, k] += xx * p
-                weighted = xx * p
-                for m in range(k, n_classes):
-                    hessian[k, m] -= weighted * P[i, m]
-        for k in range(n_classes):
-            for m in range(k):
-                hessian[k, m] = hessian[m, k]
-        # the Newton model, minimised by coordinate descent on u = w + d
-        for k in range(n_classes):
-            delta[k] = 0.0
-        for _ in range(_MODEL_SWEEPS):
-            largest = 0.0
-            for k in range(n_classes):
-                curvature = hessian[k, k]
-                if curvature <= 0.0:
-                    continue
-                partial = gradient[k]
-                for m in range(n_classes):
-                    partial += hessian[k, m] * delta[m]
-                current = W[j, k] + delta[k]
-                new = soft_threshold_scalar(curvature * current - partial, block_l1) / (
-                    curvature + block_l2)
-                change = new - current
-                delta[k] += change
-                largest = max(largest, abs(change))
-            if largest <= 1e-12 * (1.0 + np.abs(W[j]).max()):
-                break
-        predicted = 0.0
-        for k in range(n_classes):
-            predicted += elastic_net_change_scalar(gradient[k], W[j, k], delta[k], block_l1,
-                                                   block_l2)
-        if predicted >= 0.0:
-            continue
-        step = 1.0
-        accepted = False
-        for _ in range(30):
-            change = 0.0
+    gradient = np.empty((n_blocks, n_classes))
+    hessian = np.empty((n_blocks, n_classes, n_classes))
+    delta = np.empty((n_blocks, n_classes))
+    dZ = np.empty((n_samples, n_classes))
+    partial = np.empty(n_classes)
+    change = np.empty(n_classes)
+    shift = np.empty(n_classes)
+    trial_exp = np.empty((n_samples, n_classes))
+    trial_top = np.empty(n_samples)
+    trial_sum = np.empty(n_samples)
+    moved_row = np.empty(n_samples, dtype=np.bool_)
+    passes = 0
+    report[0] = 0.0
+    report[1] = 0.0
+    report[2] = 0.0
+    for newton in range(max_newton):
+        report[1] = newton
+        if passes + 2 > max_passes:  # a gradient and one model pass at least
+            return passes
+        passes += 1
+        violation = 0.0
+        for b in range(n_blocks):  # gradients and block Hessians (upper, then mirrored)
+            j = working_set[b] if b < size else intercept_row
+            if b == size:
+                rows, values = all_rows, ones
+            elif is_sparse:
+                rows, values = indices[indptr[j]:indptr[j + 1]], data[indptr[j]:indptr[j + 1]]
+            else:
+                rows, values = all_rows, dense[:, j]
+            block_l1, block_l2 = (l1[j], l2[j]) if b < size else (0.0, 0.0)
+            gradient[b] = 0.0
+            hessian[b] = 0.0
+            bound = 0.0
             for position in range(rows.shape[0]):
                 i = rows[position]
-                x = values[position]
+                x = values[position] * sample_scale[i]
                 if x == 0.0:
                     continue
+                xx = x * values[position]
+                bound += xx
                 for k in range(n_classes):
-                    shift[k] = step * x * delta[k]
+                    p = P[i, k]
+                    gradient[b, k] += x * (p - (1.0 if labels[i] == k else 0.0))
+                    weighted = xx * p
+                    hessian[b, k, k] += weighted
+                    for m in range(k, n_classes):
+                        hessian[b, k, m] -= weighted * P[i, m]
+            floor = _CURVATURE_FLOOR * 0.25 * bound
+            for k in range(n_classes):
+                for m in range(k):
+                    hessian[b, k, m] = hessian[b, m, k]
+                hessian[b, k, k] = max(hessian[b, k, k], floor)
+                if not (np.isfinite(gradient[b, k]) and np.isfinite(hessian[b, k, k])):
+                    report[0] = -1.0  # X overflows float64 (the driver raises)
+                    return passes
+                violation = max(violation, subdiff_distance(gradient[b, k], W[j, k], block_l1,
+                                                            block_l2, False))
+        if violation <= tol_in:
+            report[0] = 1.0
+            return passes
+        # the model, by cyclic block coordinate descent on the changes delta
+        delta[:, :] = 0.0
+        dZ[:, :] = 0.0
+        for _ in range(min(_MAX_MODEL_EPOCHS, max_passes - passes)):
+            passes += 1
+            largest = 0.0
+            for b in range(n_blocks):
+                j = working_set[b] if b < size else intercept_row
+                if b == size:
+                    rows, values = all_rows, ones
+                elif is_sparse:
+                    rows = indices[indptr[j]:indptr[j + 1]]
+                    values = data[indptr[j]:indptr[j + 1]]
+                else:
+                    rows, values = all_rows, dense[:, j]
+                block_l1, block_l2 = (l1[j], l2[j]) if b < size else (0.0, 0.0)
+                for k in range(n_classes):  # the model's gradient at the block
+                    partial[k] = gradient[b, k]
+                for position in range(rows.shape[0]):
+                    i = rows[position]
+                    x = values[position] * sample_scale[i]
+                    if x == 0.0:
+                        continue
+                    along = 0.0
+                    for k in range(n_classes):
+                        along += P[i, k] * dZ[i, k]
+                    for k in range(n_classes):
+                        partial[k] += x * P[i, k] * (dZ[i, k] - along)
+                change[:] = 0.0
+                for _ in range(_MODEL_SWEEPS):  # the block's K-dimensional model
+                    moved = 0.0
+                    for k in range(n_classes):
+                        curvature = hessian[b, k, k]
+                        if curvature <= 0.0:
+                            continue
+                        local = partial[k]
+                        for m in range(n_classes):
+                            local += hessian[b, k, m] * change[m]
+                        current = W[j, k] + delta[b, k] + change[k]
+                        new = soft_threshold_scalar(curvature * current - local, block_l1) / (
+                            curvature + block_l2)
+                        step = new - current
+                        change[k] += step
+                        moved = max(moved, abs(step))
+                    if moved <= 1e-12 * (1.0 + np.abs(W[j]).max()):
+                        break
+                nonzero = False
+                for k in range(n_classes):
+                    if change[k] != 0.0:
+                        nonzero = True
+                        delta[b, k] += change[k]
+                        largest = max(largest, abs(change[k]) * np.sqrt(hessian[b, k, k]))
+                if nonzero:
+                    for position in range(rows.shape[0]):
+                        i = rows[position]
+                        x = values[position]
+                        for k in range(n_classes):
+                            dZ[i, k] += x * change[k]
+            if largest <= 0.1 * tol_in:
+                break
+        predicted = 0.0
+        for b in range(n_blocks):
+            j = working_set[b] if b < size else intercept_row
+            block_l1, block_l2 = (l1[j], l2[j]) if b < size else (0.0, 0.0)
+            for k in range(n_classes):
+                predicted += elastic_net_change_scalar(gradient[b, k], W[j, k], delta[b, k],
+                                                       block_l1, block_l2)
+        if predicted >= 0.0:
+            report[0] = 1.0  # no descent direction left at this precision
+            report[1] = newton + 1
+            return passes
+        for i in range(n_samples):
+            moved_row[i] = False
+            for k in range(n_classes):
+                if dZ[i, k] != 0.0:
+                    moved_row[i] = True
+        step = _line_search(Z, log_norm, dZ, moved_row, labels, sample_scale, W, working_set,
+                            delta, fit_intercept, l1, l2, predicted, shift, trial_exp,
+                            trial_top, trial_sum)
+        if step == 0.0:
+            report[0] = 1.0
+            report[1] = newton + 1
+            return passes
+        for b in range(n_blocks):
+            j = working_set[b] if b < size else intercept_row
+            for k in range(n_classes):
+                W[j, k] += step * delta[b, k]
+        for i in range(n_samples):  # the last trial's exponentials
+            if moved_row[i]:
+                total = trial_sum[i]
+                for k in range(n_classes):
+                    Z[i, k] += step * dZ[i, k]
+                    P[i, k] = trial_exp[i, k] / total
+                log_norm[i] = trial_top[i] + np.log(total)
+        report[2] += 1.0
+    report[1] = max_newton
+    return passes
+
+
+@njit(cache=True, nogil=True)
+def _line_search(Z, log_norm, dZ, moved_row, labels, sample_scale, W, working_set, delta,
+                 fit_intercept, l1, l2, predicted, shift, trial_exp, trial_top, trial_sum):
+    """Backtracking (Armijo) step along ``delta``; 0.0 when none is accepted.
+    The exponentials of the last trial stay in ``trial_exp``, ``trial_top``
+    and ``trial_sum`` (rows where the predictor moves)."""
+    n_samples, n_classes = Z.shape
+    size = working_set.shape[0]
+    below_rounding = -predicted <= _RESOLUTION * np.max(sample_scale) * n_samples
+    step = 1.0
+    for _ in range(30):
+        change = 0.0
+        for i in range(n_samples):
+            if moved_row[i]:
+                for k in range(n_classes):
+                    shift[k] = step * dZ[i, k]
                 after, trial_top[i], trial_sum[i] = _trial_row(Z, i, shift, trial_exp,
                                                                labels[i])
                 change += sample_scale[i] * (after - (log_norm[i] - Z[i, labels[i]]))
+        for b in range(size):
+            j = working_set[b]
             for k in range(n_classes):
-                change += elastic_net_change_scalar(0.0, W[j, k], step * delta[k], block_l1,
-                                                    block_l2)
-            if change <= _ARMIJO * step * predicted or -predicted < 1e-15:
-                accepted = True
-                break
-            step *= 0.5
-        if not accepted:
-            continue
-        moved += 1
-        for k in range(n_classes):
-            W[j, k] += step * delta[k]
-        for position in range(rows.shape[0]):  # the last trial's exponentials
-            i = rows[position]
-            x = values[position]
-            if x == 0.0:
-                continue
-            total = trial_sum[i]
-            for k in range(n_classes):
-                Z[i, k] += step * x * delta[k]
-                P[i, k] = trial_exp[i, k] / total
-            log_norm[i] = trial_top[i] + np.log(total)
-    return moved
+                change += elastic_net_change_scalar(0.0, W[j, k], step * delta[b, k], l1[j],
+                                                    l2[j])
+        if below_rounding or change <= _ARMIJO * step * predicted:
+            return step
+        step *= 0.5
+    return 0.0
 
 
 def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1e-4,
                       max_iter=1000, coef_init=None, sample_weight=None, weights=None,
                       verbose=0, printer=None, warn=True):
-    r"""Penalised multinomial logistic regression by cyclic block proximal Newton.
+    r"""Penalised multinomial logistic regression by working-set proximal Newton.
 
     Inputs must be validated: ``X`` float64 (dense or sparse; not modified),
     ``labels`` integers in ``[0, n_classes)``. Minimises
@@ -200,7 +304,9 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     tol : float, default=1e-4
         Relative tolerance.
     max_iter : int, default=1000
-        Maximum number of epochs (cyclic passes over the features).
+        Maximum number of epochs (passes over the working set's columns: one per
+        gradient evaluation and one per coordinate-descent pass on a Newton
+        model).
     coef_init : ndarray of shape (n_features [+1], n_classes), optional
         Warm start (copied); the last row holds the intercepts if fitted.
     sample_weight : ndarray of shape (n_samples,), optional
@@ -210,7 +316,7 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     verbose : int, default=0
         Verbosity of the :class:`~sparseopt.utils.IterationPrinter`.
     printer : callable, optional
-        Replaces that printer (called at every epoch), e.g. one printer for
+        Replaces that printer (called at every outer iteration), e.g. one printer for
         the solves of a path.
     warn : bool, default=True
         Raise the ConvergenceWarning (``False``: the caller reads
@@ -221,8 +327,8 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     coef : ndarray of shape (n_features [+1], n_classes)
         Coefficients (and intercepts in the last row).
     info : dict
-        ``n_iter`` (epochs), ``dual_gap``, ``kkt_violation``, ``converged``,
-        ``history``.
+        ``n_iter`` (epochs), ``n_outer`` (outer iterations), ``dual_gap``,
+        ``kkt_violation``, ``converged``, ``history``.
     """
     n_samples, n_features = X.shape
     matrix, arrays = kernel_design(X)
@@ -231,37 +337,39 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     if sample_weight is not None:
         sample_scale = np.asarray(sample_weight, dtype=np.float64) / np.sum(sample_weight)
     weights = np.ones(n_features) if weights is None else np.asarray(weights, dtype=float)
+    l1_vec, l2_vec = l1 * weights, l2 * weights
     n_rows = n_features + int(fit_intercept)
     W = np.zeros((n_rows, n_classes)) if coef_init is None else np.array(coef_init, dtype=float)
-    Z = np.ascontiguousarray(matrix @ W[:n_features], dtype=np.float64)  # (n, K)
-    if fit_intercept:
-        Z += W[-1]
-    top = Z.max(axis=1, keepdims=True)
-    P = np.exp(Z - top)
-    total = P.sum(axis=1, keepdims=True)
-    P /= total
-    log_norm = (top + np.log(total)).ravel()
-    trial_exp, trial_top, trial_sum = np.empty_like(Z), np.empty(n_samples), np.empty(n_samples)
     onehot = np.zeros((n_samples, n_classes))
     onehot[np.arange(n_samples), labels] = 1.0
     force = printer is None
-    printer = printer or IterationPrinter("multinomial_cd", verbose)
+    printer = printer or IterationPrinter("multinomial_pn", verbose)
     history = ConvergenceHistory("relative_criterion")
-    converged, unpenalised_scale, n_iter = False, None, 0
+    converged, unpenalised_scale, epochs, n_outer = False, None, 0, 0
     unregularised = not ((l1 > 0 or l2 > 0) and np.any(weights > 0))
+    report = np.zeros(3)
     while True:
+        # the predictor from the coefficients (no drift from the incremental updates)
+        Z = np.ascontiguousarray(matrix @ W[:n_features], dtype=np.float64)  # (n, K)
+        if fit_intercept:
+            Z += W[-1]
+        top = Z.max(axis=1, keepdims=True)
+        P = np.exp(Z - top)
+        total = P.sum(axis=1, keepdims=True)
+        P /= total
+        log_norm = (top + np.log(total)).ravel()
         deriv = (P - onehot) * sample_scale[:, None]
         correlation = np.asarray(matrix.T @ deriv)  # (p, K) = X^T grad
         coef = W[:n_features]
         objective, gap = multinomial_dual_gap(Z.T, labels, -correlation, coef, l1, l2,
                                               sample_scale=sample_scale, weights=weights)
         if not np.isfinite(objective):
-            raise ValueError("The multinomial objective overflowed: X is too large for "
-                             "float64 arithmetic; rescale X.")
-        shifted = correlation + l2 * weights[:, None] * coef
-        l1_rows = l1 * weights[:, None]
+            raise ValueError(_OVERFLOW)
+        shifted = correlation + l2_vec[:, None] * coef
+        l1_rows = l1_vec[:, None]
         violations = np.where(coef != 0, np.abs(shifted + l1_rows * np.sign(coef)),
-                              np.maximum(np.abs(shifted) - l1_rows, 0.0))
+                              np.maximum(np.abs(shifted) - l1_rows, 0.0)).max(axis=1,
+                                                                              initial=0.0)
         unpenalised = np.abs(correlation[weights == 0]).ravel()
         if fit_intercept:
             unpenalised = np.append(unpenalised, np.abs(deriv.sum(axis=0)))
@@ -275,23 +383,40 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
             criterion = kkt / unpenalised_scale
         else:
             criterion = max(gap / np.log(n_classes), unpenalised / unpenalised_scale)
-        history.append(n_iter, objective, criterion)
+        history.append(epochs, objective, criterion)
         converged = criterion <= tol
-        printer(n_iter, objective=objective, criterion=criterion,
-                force=force and (converged or n_iter >= max_iter))
-        if converged or n_iter >= max_iter:
+        out_of_epochs = epochs >= max_iter
+        printer(n_outer, objective=objective, criterion=criterion,
+                force=force and (converged or out_of_epochs), epochs=epochs)
+        if converged or out_of_epochs:
             break
-        moved = multinomial_epoch(*arrays, n_features, fit_intercept, labels, sample_scale, Z,
-                                  P, log_norm, W, l1 * weights, l2 * weights, trial_exp,
-                                  trial_top, trial_sum)
-        n_iter += 1
-        if moved == 0:
+        support = np.any(coef != 0, axis=1)
+        size = working_set_size(int(support.sum()), n_features, _WORKING_SET_START)
+        working_set = select_working_set(violations, support, size).astype(np.int64)
+        done = accepted = 0
+        while epochs + done < max_iter:  # bounded kernel calls
+            done += multinomial_newton_inner(
+                *arrays, labels, sample_scale, Z, P, log_norm, W, fit_intercept, working_set,
+                l1_vec, l2_vec, _INNER_TOL_RATIO * kkt, _NEWTON_PER_CALL,
+                max_iter - epochs - done, report)
+            accepted += int(report[2])
+            if report[0] < 0:
+                raise ValueError(_OVERFLOW)
+            if report[0] or report[1] < _NEWTON_PER_CALL:
+                break
+        epochs += done
+        n_outer += 1
+        if accepted == 0:  # no step left at this precision, or no epoch left
             break
     if warn and not converged:
         warnings.warn(
             f"multinomial solver did not converge in max_iter={max_iter} epochs: "
             f"relative criterion {criterion:.3e} > tol = {tol:.3e}. Increase max_iter or tol.",
             ConvergenceWarning, stacklevel=3)
-    info = {"n_iter": n_iter, "dual_gap": float(gap), "kkt_violation": kkt,
-            "converged": converged, "history": history}
+    info = {"n_iter": epochs, "n_outer": n_outer, "dual_gap": float(gap),
+            "kkt_violation": kkt, "converged": converged, "history": history}
     return W, info
+
+
+_OVERFLOW = ("The multinomial objective overflowed: X is too large for float64 arithmetic; "
+             "rescale X.")
