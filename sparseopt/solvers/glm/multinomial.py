@@ -44,7 +44,7 @@ __all__ = ["solve_multinomial"]
 _MODEL_SWEEPS = 20  # coordinate-descent sweeps of a block's K x K model at most
 _INNER_TOL_RATIO = 0.3
 _WORKING_SET_START = 10
-_NEWTON_PER_CALL = 10  # then the driver regains control (Ctrl-C)
+_NEWTON_PER_CALL = 10  # Newton steps per outer iteration at most
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -62,6 +62,44 @@ def _trial_row(Z, i, shift, trial_exp, label):
         trial_exp[i, k] = value
         total += value
     return top + np.log(total) - Z[i, label] - shift[label], top, total
+
+
+@njit(cache=True, nogil=True)
+def _best_common_shift(row, l1, l2, kinks):
+    """The shift ``c`` minimising ``sum_k l1 |row_k + c| + l2/2 (row_k + c)^2``
+    (with ``l2 = 0``, the one closest to 0); ``kinks`` is scratch of the
+    row's size. Adding ``c`` to all of a feature's class coefficients leaves
+    every probability unchanged and the block Hessian is singular along it,
+    so coordinate descent alone hardly moves a row that way (it stalled where
+    the optimal row has a zero and the l1 term decreases along the shift).
+    The derivative ``l1 sum_k sign(row_k + c) + l2 sum_k (row_k + c)`` is
+    non-decreasing: its zero is on a piece between two kinks or at a kink."""
+    n_classes = row.shape[0]
+    for k in range(n_classes):  # the kinks -row_k, sorted (insertion: K is small)
+        value = -row[k]
+        position = k
+        while position > 0 and kinks[position - 1] > value:
+            kinks[position] = kinks[position - 1]
+            position -= 1
+        kinks[position] = value
+    half = n_classes // 2
+    if l2 == 0.0:  # a median: the middle kink, or the point of the middle piece nearest 0
+        if n_classes % 2:
+            return kinks[half]
+        return min(max(0.0, kinks[half - 1]), kinks[half])
+    total = row.sum()
+    for m in range(n_classes + 1):  # the piece with m kinks below c
+        low = kinks[m - 1] if m > 0 else -np.inf
+        high = kinks[m] if m < n_classes else np.inf
+        slope_sign = l1 * (2 * m - n_classes)
+        c = -(slope_sign + l2 * total) / (l2 * n_classes)
+        if low <= c <= high:
+            return c
+        if m < n_classes:  # the kink at high: is 0 in the subdifferential?
+            at_kink = l2 * (total + n_classes * high)
+            if slope_sign + at_kink <= 0.0 <= slope_sign + 2.0 * l1 + at_kink:
+                return high
+    return 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -93,6 +131,8 @@ def multinomial_newton_inner(dense, data, indices, indptr, is_sparse, labels, sa
     partial = np.empty(n_classes)
     change = np.empty(n_classes)
     shift = np.empty(n_classes)
+    row = np.empty(n_classes)
+    kinks = np.empty(n_classes)
     trial_exp = np.empty((n_samples, n_classes))
     trial_top = np.empty(n_samples)
     trial_sum = np.empty(n_samples)
@@ -189,9 +229,15 @@ def multinomial_newton_inner(dense, data, indices, indptr, is_sparse, labels, sa
                             curvature + block_l2)
                         step = new - current
                         change[k] += step
-                        moved = max(moved, abs(step))
-                    if moved <= 1e-12 * (1.0 + np.abs(W[j]).max()):
+                        moved = max(moved, abs(step) * np.sqrt(curvature))
+                    if moved <= 0.01 * tol_in:  # (the passes stop at 0.1 tol_in)
                         break
+                if block_l1 > 0.0:  # along the common shift only the penalty changes
+                    for k in range(n_classes):
+                        row[k] = W[j, k] + delta[b, k] + change[k]
+                    common = _best_common_shift(row, block_l1, block_l2, kinks)
+                    for k in range(n_classes):
+                        change[k] += common
                 nonzero = False
                 for k in range(n_classes):
                     if change[k] != 0.0:
@@ -345,9 +391,18 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     force = printer is None
     printer = printer or IterationPrinter("multinomial_pn", verbose)
     history = ConvergenceHistory("relative_criterion")
-    converged, unpenalised_scale, epochs, n_outer = False, None, 0, 0
+    converged, epochs, n_outer = False, 0, 0
     unregularised = not ((l1 > 0 or l2 > 0) and np.any(weights > 0))
+    # The unpenalised gradients are measured against the gradient at zero
+    # (the same for a warm start, which may begin near the optimum).
+    deriv_at_zero = (1.0 / n_classes - onehot) * sample_scale[:, None]
+    unpenalised_scale = max(float(np.abs(np.asarray(matrix.T @ deriv_at_zero)).max(initial=0.0)),
+                            float(np.abs(deriv_at_zero.sum(axis=0)).max()) if fit_intercept
+                            else 0.0, np.finfo(float).tiny)
+    # without an l1 term the solution is dense: no working sets
+    dense_solution = not np.any(l1_vec > 0)
     report = np.zeros(3)
+    stalled = False
     while True:
         # the predictor from the coefficients (no drift from the incremental updates)
         Z = np.ascontiguousarray(matrix @ W[:n_features], dtype=np.float64)  # (n, K)
@@ -375,9 +430,6 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
             unpenalised = np.append(unpenalised, np.abs(deriv.sum(axis=0)))
         unpenalised = float(unpenalised.max(initial=0.0))
         kkt = max(float(violations.max(initial=0.0)), unpenalised)
-        if unpenalised_scale is None:
-            unpenalised_scale = max(unpenalised, float(np.abs(correlation).max(initial=0.0)),
-                                    np.finfo(float).tiny)
         if unregularised:  # no dual bound: a first-order criterion
             gap = np.nan
             criterion = kkt / unpenalised_scale
@@ -388,31 +440,32 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
         out_of_epochs = epochs >= max_iter
         printer(n_outer, objective=objective, criterion=criterion,
                 force=force and (converged or out_of_epochs), epochs=epochs)
-        if converged or out_of_epochs:
+        if converged or out_of_epochs or stalled:
             break
         support = np.any(coef != 0, axis=1)
-        size = working_set_size(int(support.sum()), n_features, _WORKING_SET_START)
+        size = n_features if dense_solution else working_set_size(
+            int(support.sum()), n_features, _WORKING_SET_START)
         working_set = select_working_set(violations, support, size).astype(np.int64)
-        done = accepted = 0
-        while epochs + done < max_iter:  # bounded kernel calls
-            done += multinomial_newton_inner(
-                *arrays, labels, sample_scale, Z, P, log_norm, W, fit_intercept, working_set,
-                l1_vec, l2_vec, _INNER_TOL_RATIO * kkt, _NEWTON_PER_CALL,
-                max_iter - epochs - done, report)
-            accepted += int(report[2])
-            if report[0] < 0:
-                raise ValueError(_OVERFLOW)
-            if report[0] or report[1] < _NEWTON_PER_CALL:
-                break
+        # a bounded number of Newton steps, then the outer check (whose stopping
+        # rule, not the working set's inner tolerance, ends the fit)
+        done = multinomial_newton_inner(
+            *arrays, labels, sample_scale, Z, P, log_norm, W, fit_intercept, working_set,
+            l1_vec, l2_vec, _INNER_TOL_RATIO * kkt, _NEWTON_PER_CALL, max_iter - epochs,
+            report)
+        if report[0] < 0:
+            raise ValueError(_OVERFLOW)
         epochs += done
         n_outer += 1
-        if accepted == 0:  # no step left at this precision, or no epoch left
-            break
+        # no step accepted: none decreases the objective at this precision (or
+        # no epoch is left for one); checked once more, then stopped
+        stalled = report[2] == 0
     if warn and not converged:
+        no_step = stalled and max_iter - epochs >= 2  # (a Newton step needs 2 epochs)
+        reason = (f"stopped after {epochs} epochs: no step decreases the objective at this "
+                  "precision" if no_step else f"did not converge in max_iter={max_iter} epochs")
         warnings.warn(
-            f"multinomial solver did not converge in max_iter={max_iter} epochs: "
-            f"relative criterion {criterion:.3e} > tol = {tol:.3e}. Increase max_iter or tol.",
-            ConvergenceWarning, stacklevel=3)
+            f"multinomial solver {reason}: relative criterion {criterion:.3e} > tol = "
+            f"{tol:.3e}. Increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
     info = {"n_iter": epochs, "n_outer": n_outer, "dual_gap": float(gap),
             "kkt_violation": kkt, "converged": converged, "history": history}
     return W, info
