@@ -467,11 +467,13 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
         stalled = report[2] == 0
     if warn and not converged:
         no_step = stalled and max_iter - epochs >= 2  # (a Newton step needs 2 epochs)
-        reason = (f"stopped after {epochs} epochs: no step decreases the objective at this "
-                  "precision" if no_step else f"did not converge in max_iter={max_iter} epochs")
+        reason, advice = ((f"stopped after {epochs} epochs: no step decreases the objective "
+                           "at this precision", "Increase tol") if no_step else
+                          (f"did not converge in max_iter={max_iter} epochs",
+                           "Increase max_iter or tol"))
         warnings.warn(
             f"multinomial solver {reason}: relative criterion {criterion:.3e} > tol = "
-            f"{tol:.3e}. Increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
+            f"{tol:.3e}. {advice}.", ConvergenceWarning, stacklevel=3)
     info = {"n_iter": epochs, "n_outer": n_outer, "dual_gap": float(gap),
             "kkt_violation": kkt, "converged": converged, "history": history}
     return W, info

@@ -3,6 +3,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
+from sklearn.datasets import load_wine
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.solvers.glm.multinomial import _best_common_shift, solve_multinomial
@@ -64,3 +65,12 @@ def test_warm_start_at_the_optimum_stops_at_once():
             W, info = solve_multinomial(X, labels, 3, l1, 0.0, tol=1e-4, max_iter=10_000,
                                         coef_init=W)
             assert info["converged"] and info["n_iter"] == 0
+
+
+def test_a_stop_without_descent_says_so():
+    """Raw wine at tol=1e-15: no step decreases the objective before the gap
+    meets it; the warning says so and does not advise a larger max_iter."""
+    X, labels = load_wine(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match=r"no step decreases .* Increase tol\.$"):
+        W, info = solve_multinomial(X, labels, 3, 0.1, 0.0, tol=1e-15, max_iter=100_000)
+    assert info["n_iter"] < 100_000 and not info["converged"]
