@@ -15,7 +15,7 @@ from sparseopt.bcd._linear import ElasticNet, Lasso, LeastSquaresBCD
 from sparseopt.bcd._logistic import MultinomialLogisticRegression, SparseLogisticRegression
 from sparseopt.bcd._logistic_cv import SparseLogisticRegressionCV
 from sparseopt.bcd._multitask import MultiTaskElasticNet, MultiTaskLasso
-from sparseopt.bcd._path import lasso_path
+from sparseopt.bcd._path import enet_path, lasso_path
 
 __all__ = [
     "ElasticNet",
@@ -33,5 +33,6 @@ __all__ = [
     "SparseGroupLasso",
     "SparseLogisticRegression",
     "SparseLogisticRegressionCV",
+    "enet_path",
     "lasso_path",
 ]

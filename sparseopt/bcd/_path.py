@@ -19,7 +19,7 @@ from sparseopt.solvers.glm.multitask import solve_multitask
 from sparseopt.utils.progress import IterationPrinter
 from sparseopt.utils.validation import check_array
 
-__all__ = ["lasso_path", "alpha_grid"]
+__all__ = ["lasso_path", "enet_path", "alpha_grid"]
 
 
 # Relative margin on alpha_max after fitting the unpenalised features alone
@@ -38,7 +38,7 @@ def geometric_grid(alpha_max, n_alphas, eps):
 
 
 def alpha_grid(X, y, *, l1_ratio=1.0, fit_intercept=False, positive=False, sample_weight=None,
-               weights=None, n_alphas=100, eps=1e-3):
+               weights=None, n_alphas=100, eps=1e-3, Xy=None):
     r"""The default grid: ``n_alphas`` values log-spaced from ``alpha_max`` down
     to ``eps * alpha_max``.
 
@@ -56,6 +56,9 @@ def alpha_grid(X, y, *, l1_ratio=1.0, fit_intercept=False, positive=False, sampl
         Design and target.
     l1_ratio, fit_intercept, positive, sample_weight, weights, n_alphas, eps
         As in :func:`lasso_path`.
+    Xy : ndarray of shape (n_features,) or (n_features, n_tasks), optional
+        ``X^T y`` when already computed (validated by :func:`lasso_path`:
+        only without intercept and sample weights).
 
     Returns
     -------
@@ -67,12 +70,13 @@ def alpha_grid(X, y, *, l1_ratio=1.0, fit_intercept=False, positive=False, sampl
     factors = np.ones(X.shape[1]) if weights is None else weights
     penalised = factors > 0
     if y.ndim == 2:  # multi-task: row norms of X^T R
-        correlation = np.column_stack([design.centred_rmatvec(design.target(y[:, t])[0], 0.0)
-                                       for t in range(y.shape[1])])
+        correlation = Xy if Xy is not None else np.column_stack(
+            [design.centred_rmatvec(design.target(y[:, t])[0], 0.0) for t in range(y.shape[1])])
         correlation = np.linalg.norm(_off_unpenalised(design, correlation, ~penalised, False),
                                      axis=1)
     else:
-        correlation = design.centred_rmatvec(design.target(y)[0], 0.0)
+        correlation = (Xy if Xy is not None
+                       else design.centred_rmatvec(design.target(y)[0], 0.0))
         correlation = _off_unpenalised(design, correlation, ~penalised, positive)
     if not positive:
         correlation = np.abs(correlation)
@@ -113,6 +117,7 @@ def _off_unpenalised(design, correlation, unpenalised, positive):
         "positive": ["boolean"],
         "selection": [StrOptions(set(SELECTION_RULES))],
         "precompute": [StrOptions({"auto"}), "boolean", "array-like"],
+        "Xy": ["array-like", None],
         "copy_X": ["boolean"],
         "screening": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="neither")],
@@ -123,13 +128,15 @@ def _off_unpenalised(design, correlation, unpenalised, positive):
         "return_n_iter": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "check_input": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
 def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
-               positive=False, selection="cyclic", precompute="auto", copy_X=True, screening=True,
-               tol=1e-4, max_iter=1000, coef_init=None, sample_weight=None, weights=None,
-               random_state=None, return_n_iter=False, verbose=0):
+               positive=False, selection="cyclic", precompute="auto", Xy=None, copy_X=True,
+               screening=True, tol=1e-4, max_iter=1000, coef_init=None, sample_weight=None,
+               weights=None, random_state=None, return_n_iter=False, verbose=0,
+               check_input=True):
     r"""Lasso (or elastic-net) solutions along a decreasing grid of ``alpha``.
 
     Solves, for each :math:`\alpha` of the grid, from the largest to the
@@ -177,6 +184,12 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
     precompute : "auto", bool or ndarray, default="auto"
         As in :class:`~sparseopt.bcd.Lasso`; the Gram matrix (or the cached
         Gram blocks) serve the whole path.
+    Xy : array-like of shape (n_features,) or (n_features, n_tasks), default=None
+        ``X^T y`` when already computed (as scikit-learn's): replaces that
+        product in the automatic grid's :math:`\alpha_{max}`. Only for the
+        raw data (``fit_intercept=False``, no ``sample_weight``); a product
+        of the wrong shape or with non-finite values raises. It is trusted
+        otherwise: a wrong ``Xy`` gives a wrong grid, as in scikit-learn.
     copy_X : bool, default=True
         Accepted for scikit-learn compatibility: ``X`` is never modified,
         whatever the value (scikit-learn's ``copy_X=False`` allows it to
@@ -201,6 +214,10 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
         Print the solves' progress through one
         :class:`~sparseopt.utils.IterationPrinter` (at most a line a second at
         ``verbose=1``).
+    check_input : bool, default=True
+        Accepted for scikit-learn compatibility: the input is checked whatever
+        the value (the checks cost one pass over ``X``, scikit-learn's
+        ``check_input=False`` skips them).
 
     Returns
     -------
@@ -240,10 +257,12 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
         expected = (n_features,) if y.ndim == 1 else (y.shape[1], n_features)
         if coef_init.shape != expected:
             raise ValueError(f"coef_init must have shape {expected}, got {coef_init.shape}.")
+    if Xy is not None:
+        Xy = _check_xy(Xy, y, n_features, fit_intercept, sample_weight)
     if isinstance(alphas, Integral):
         alphas = alpha_grid(X, y, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
                             positive=positive, sample_weight=sample_weight, weights=weights,
-                            n_alphas=alphas, eps=eps)
+                            n_alphas=alphas, eps=eps, Xy=Xy)
     else:
         alphas = check_array(alphas, ensure_2d=False, dtype=np.float64, input_name="alphas")
         if alphas.ndim != 1 or np.any(alphas < 0):
@@ -271,6 +290,60 @@ def lasso_path(X, y, *, eps=1e-3, alphas=100, l1_ratio=1.0, fit_intercept=False,
     if return_n_iter:
         return alphas, coefs, gaps, n_iters
     return alphas, coefs, gaps
+
+
+def _check_xy(Xy, y, n_features, fit_intercept, sample_weight):
+    """``Xy`` as float64 of ``X^T y``'s shape (scikit-learn also takes a column
+    for a 1-D ``y``)."""
+    if fit_intercept or sample_weight is not None:
+        raise ValueError("Xy (the product X^T y of the raw data) cannot be used with "
+                         "fit_intercept=True or sample_weight: the path then works on "
+                         "centred, weighted data; pass Xy=None.")
+    Xy = check_array(Xy, ensure_2d=False, dtype=np.float64, input_name="Xy")
+    expected = (n_features,) if y.ndim == 1 else (n_features, y.shape[1])
+    if y.ndim == 1 and Xy.shape == (n_features, 1):
+        Xy = Xy[:, 0]
+    if Xy.shape != expected:
+        raise ValueError(f"Xy must have shape {expected} (X^T y), got {Xy.shape}.")
+    return Xy
+
+
+def enet_path(X, y, *, l1_ratio=0.5, **params):
+    r"""Elastic-net solutions along a decreasing grid of ``alpha``:
+    :func:`lasso_path` with scikit-learn's ``enet_path`` default
+    ``l1_ratio=0.5``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Design. Not modified.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Target. Not modified.
+    l1_ratio : float, default=0.5
+        :math:`\rho \in (0, 1]`, the share of the l1 penalty.
+    **params
+        The other parameters of :func:`lasso_path`, with the same meanings
+        and defaults.
+
+    Returns
+    -------
+    alphas, coefs, dual_gaps[, n_iters]
+        As in :func:`lasso_path`.
+
+    See Also
+    --------
+    sklearn.linear_model.enet_path : The anchor (same objective and outputs).
+
+    Examples
+    --------
+    >>> from sparseopt.bcd import enet_path
+    >>> from sparseopt.datasets import make_sparse_regression
+    >>> X, y, _ = make_sparse_regression(50, 100, 5, random_state=0)
+    >>> alphas, coefs, gaps = enet_path(X, y, alphas=10)
+    >>> coefs.shape
+    (100, 10)
+    """
+    return lasso_path(X, y, l1_ratio=l1_ratio, **params)
 
 
 def _multitask_path(X, Y, alphas, l1_ratio, fit_intercept, tol, max_iter, coef_init,

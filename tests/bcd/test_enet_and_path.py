@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.linear_model import ElasticNet as SklearnElasticNet
+from sklearn.linear_model import enet_path as sklearn_enet_path
 from sklearn.linear_model import lasso_path as sklearn_lasso_path
 
-from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD, lasso_path
+from sparseopt.bcd import ElasticNet, Lasso, LeastSquaresBCD, enet_path, lasso_path
 from sparseopt.datasets import make_sparse_regression
 
 
@@ -67,6 +68,40 @@ def test_lasso_path_matches_sklearn(problem):
     assert given[3].shape == (3,)
     with pytest.raises(ValueError, match="alphas must be an int .* or a 1-D array of non-neg"):
         lasso_path(X, y, alphas=[-1.0])
+
+
+def test_enet_path_matches_sklearn_with_its_defaults(problem):
+    """sklearn's ``enet_path`` call, unchanged: default l1_ratio 0.5, a
+    precomputed Gram matrix and ``Xy``, ``check_input``."""
+    X, y = problem
+    gram, xy = X.T @ X, X.T @ y
+    options = {"alphas": 8, "precompute": gram, "Xy": xy, "check_input": True}
+    alphas, coefs, gaps = enet_path(X, y, tol=1e-12, **options)
+    reference_alphas, reference_coefs, _ = sklearn_enet_path(X, y, tol=1e-14,
+                                                             max_iter=1_000_000, **options)
+    np.testing.assert_allclose(alphas, reference_alphas, rtol=1e-12)
+    np.testing.assert_allclose(coefs, reference_coefs, atol=1e-7)
+    assert coefs[:, -1].any() and not coefs[:, 0].any()
+
+
+def test_lasso_path_xy_sets_the_grid(problem):
+    """``Xy`` replaces ``X^T y`` in alpha_max (a column is taken for a 1-D y,
+    as scikit-learn does; the multi-task product is (n_features, n_tasks))."""
+    X, y = problem
+    xy = X.T @ y
+    default = lasso_path(X, y, alphas=4, tol=1e-10)[0]
+    np.testing.assert_allclose(lasso_path(X, y, alphas=4, Xy=xy[:, None])[0], default)
+    np.testing.assert_allclose(lasso_path(X, y, alphas=4, Xy=2 * xy, tol=1e-6)[0],
+                               2 * default)
+    Y = np.column_stack([y, -y[::-1]])
+    np.testing.assert_allclose(lasso_path(X, Y, alphas=4, Xy=X.T @ Y)[0],
+                               lasso_path(X, Y, alphas=4)[0])
+    with pytest.raises(ValueError, match=r"Xy must have shape \(120,\)"):
+        lasso_path(X, y, Xy=xy[:50])
+    with pytest.raises(ValueError, match="Xy .* cannot be used with fit_intercept=True"):
+        lasso_path(X, y, Xy=xy, fit_intercept=True)
+    with pytest.raises(ValueError, match="Xy"):
+        lasso_path(X, y, Xy=np.full_like(xy, np.nan))
 
 
 def test_ridge_least_squares_matches_closed_form(problem):
