@@ -54,6 +54,9 @@ _WORKING_SET_START = 10
 # printer get control back several times a second.
 _WORK_PER_CALL = 2e7
 _PASSES_PER_NEWTON = 7  # a gradient, up to five model passes, a line search
+# Newton steps between two outer checks at most: the outer stopping rule, not a
+# working set's inner tolerance (which rounding may make unreachable), ends a fit
+_NEWTON_PER_CHECK = 10
 
 
 class _Criterion:
@@ -165,7 +168,7 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
     unpenalised_scale = max(abs(float(deriv_at_zero.sum())) if fit_intercept else 0.0,
                             float(np.max(np.abs(gradient_at_zero), initial=0.0)),
                             np.finfo(float).tiny)
-    converged, epochs, n_newton, n_outer = False, 0, 0, 0
+    converged, epochs, n_newton, n_outer, stalled = False, 0, 0, 0, False
     lipschitz = np.full(n_features, -1.0)  # filled as columns enter working sets
     while True:
         z = _linear_predictor(matrix, arrays, coef) + intercept_box[0]
@@ -186,18 +189,17 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
         out_of_epochs = epochs >= max_iter
         printer(n_outer, objective=check.objective, criterion=criterion,
                 force=force and (converged or out_of_epochs), epochs=epochs)
-        if converged or out_of_epochs:
+        if converged or out_of_epochs or stalled:
             break
         support = coef != 0
         size = working_set_size(int(support.sum()), n_features, _WORKING_SET_START)
         working_set = select_working_set(check.violations, support, size).astype(np.int64)
         if working_set.size == 0 and not fit_intercept:
             break
-        done, steps, overflow = _inner(arrays, target, sample_scale, z, coef, intercept_box,
-                                       fit_intercept, working_set, l1_vec, l2_vec,
-                                       _INNER_TOL_RATIO * check.kkt, max_iter - epochs,
-                                       int(nonzeros[working_set].sum()) + n_samples,
-                                       lipschitz)
+        done, steps, accepted, overflow = _inner(
+            arrays, target, sample_scale, z, coef, intercept_box, fit_intercept, working_set,
+            l1_vec, l2_vec, _INNER_TOL_RATIO * check.kkt, max_iter - epochs,
+            int(nonzeros[working_set].sum()) + n_samples, lipschitz)
         if overflow:
             check_overflowing_columns([np.inf])
         if done == 0:  # fewer epochs left than one Newton step needs
@@ -205,11 +207,18 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
         epochs += done
         n_newton += steps
         n_outer += 1
+        # no step accepted: none decreases the objective at this precision;
+        # checked once more, then stopped
+        stalled = accepted == 0
     if warn and not converged:
+        no_step = stalled and max_iter - epochs >= 2  # (a Newton step needs 2 epochs)
+        reason, advice = ((f"stopped after {epochs} epochs: no step decreases the objective "
+                           "at this precision", "Increase tol") if no_step else
+                          (f"did not converge in max_iter={max_iter} epochs",
+                           "Increase max_iter or tol"))
         warnings.warn(
-            f"logistic solver did not converge in max_iter={max_iter} epochs: relative "
-            f"criterion {criterion:.3e} > tol = {tol:.3e}. Increase max_iter or tol.",
-            ConvergenceWarning, stacklevel=3)
+            f"logistic solver {reason}: relative criterion {criterion:.3e} > tol = "
+            f"{tol:.3e}. {advice}.", ConvergenceWarning, stacklevel=3)
     info = {"n_iter": epochs, "n_outer": n_outer, "n_newton": n_newton,
             "dual_gap": float(check.gap), "kkt_violation": check.kkt, "converged": converged,
             "history": history}
@@ -227,17 +236,15 @@ def _linear_predictor(matrix, arrays, coef):
 
 def _inner(arrays, target, sample_scale, z, coef, intercept_box, fit_intercept, working_set,
            l1, l2, tol_in, budget, work_per_newton, lipschitz):
-    """Proximal Newton on the working set in bounded kernel calls; returns
-    ``(epochs, Newton steps, whether a column's curvature overflowed)``."""
-    report = np.zeros(2)
-    per_call = max(1, int(_WORK_PER_CALL // (_PASSES_PER_NEWTON * work_per_newton)))
-    epochs = steps = 0
-    while epochs < budget:
-        done = prox_newton_inner(*arrays, target, sample_scale, z, coef, intercept_box,
-                                 fit_intercept, working_set, l1, l2, tol_in, per_call,
-                                 budget - epochs, lipschitz, report)
-        epochs += done
-        steps += int(report[1])
-        if report[0] or done == 0:
-            break
-    return epochs, steps, report[0] < 0
+    """Proximal Newton on the working set: one kernel call of at most
+    ``_NEWTON_PER_CHECK`` steps (fewer on large working sets, so that Ctrl-C
+    and the verbose printer get control back several times a second); returns
+    ``(epochs, Newton steps, accepted steps, whether a column's curvature
+    overflowed)``."""
+    report = np.zeros(3)
+    per_call = max(1, min(_NEWTON_PER_CHECK,
+                          int(_WORK_PER_CALL // (_PASSES_PER_NEWTON * work_per_newton))))
+    done = prox_newton_inner(*arrays, target, sample_scale, z, coef, intercept_box,
+                             fit_intercept, working_set, l1, l2, tol_in, per_call, budget,
+                             lipschitz, report)
+    return done, int(report[1]), int(report[2]), report[0] < 0

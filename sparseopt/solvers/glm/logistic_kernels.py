@@ -185,17 +185,19 @@ def _column_curvature(dense, data, indices, indptr, is_sparse, j, hess):
 
 @njit(cache=True, nogil=True, inline="always")
 def _column_gradient_and_curvature(dense, data, indices, indptr, is_sparse, j, deriv, hess):
-    """``(X[:, j] . deriv, sum_i hess_i X[i, j]^2)``; a CSC column in one pass over
-    its non-zeros (each sum in the order of two separate passes)."""
+    """``(X[:, j] . deriv, sum_i hess_i X[i, j]^2, X[:, j] . hess)``; a CSC column in
+    one pass over its non-zeros (each sum in the order of separate passes)."""
     if not is_sparse:
         return (column_dot(dense, data, indices, indptr, False, j, deriv),
-                _column_curvature(dense, data, indices, indptr, False, j, hess))
-    gradient, curvature = 0.0, 0.0
+                _column_curvature(dense, data, indices, indptr, False, j, hess),
+                column_dot(dense, data, indices, indptr, False, j, hess))
+    gradient, curvature, hess_sum = 0.0, 0.0, 0.0
     for position in range(indptr[j], indptr[j + 1]):
         row, value = indices[position], data[position]
         gradient += value * deriv[row]
         curvature += hess[row] * value * value
-    return gradient, curvature
+        hess_sum += hess[row] * value
+    return gradient, curvature, hess_sum
 
 
 @njit(cache=True, nogil=True)
@@ -219,14 +221,21 @@ def _derivatives(target, z, sample_scale, deriv, hess):
 
 @njit(cache=True, nogil=True, inline="always")
 def _model_descent(dense, data, indices, indptr, is_sparse, working_set, coef, hess, gradient,
-                   curvature, gradient_b, curvature_b, fit_intercept, l1, l2, tol_in, delta,
-                   xdelta, max_passes):
+                   curvature, hess_sums, gradient_b, curvature_b, eliminate, l1, l2, tol_in,
+                   delta, xdelta, max_passes):
     """Coordinate descent on the Newton model in the predictor space; returns
-    ``(intercept step, passes over the working set)``."""
+    ``(intercept step, passes over the working set)``.
+
+    With an intercept (``eliminate``) the model is minimised over the
+    intercept exactly after every coordinate step (it is eliminated: the
+    curvatures are then those of the centred model, ``curvature_j -
+    (h^T x_j)^2 / sum(h)``), so that columns with large means, nearly
+    collinear with the intercept, do not slow the descent (glmnet centres them).
+    """
     size = working_set.shape[0]
     delta[:] = 0.0
-    xdelta[:] = 0.0
-    delta_b = 0.0
+    xdelta[:] = 0.0  # X_S delta, the intercept step added at the end
+    delta_b = -gradient_b / curvature_b if eliminate else 0.0
     passes = 0
     for _ in range(max_passes):
         passes += 1
@@ -237,6 +246,8 @@ def _model_descent(dense, data, indices, indptr, is_sparse, working_set, coef, h
             j = working_set[k]
             partial = gradient[k] + column_weighted_dot(dense, data, indices, indptr, is_sparse,
                                                         j, hess, xdelta)
+            if eliminate:
+                partial += delta_b * hess_sums[k]
             current = coef[j] + delta[k]
             new = soft_threshold_scalar(curvature[k] * current - partial, l1[j]) / (
                 curvature[k] + l2[j])
@@ -244,15 +255,13 @@ def _model_descent(dense, data, indices, indptr, is_sparse, working_set, coef, h
             if change != 0.0:
                 delta[k] += change
                 column_axpy(dense, data, indices, indptr, is_sparse, j, change, xdelta)
+                if eliminate:
+                    delta_b -= change * hess_sums[k] / curvature_b
                 largest = max(largest, abs(change) * np.sqrt(curvature[k]))
-        if fit_intercept and curvature_b > 0.0:
-            partial = gradient_b + np.sum(hess * xdelta)
-            change = -partial / curvature_b
-            delta_b += change
-            xdelta += change
-            largest = max(largest, abs(change) * np.sqrt(curvature_b))
         if largest <= 0.1 * tol_in:
             break
+    if eliminate:
+        xdelta += delta_b
     return delta_b, passes
 
 
@@ -291,8 +300,8 @@ def prox_newton_inner(dense, data, indices, indptr, is_sparse, target, sample_sc
     Newton steps and ``max_passes`` passes over the working set's columns
     (epochs: one per gradient evaluation and one per coordinate-descent pass
     on the model), and returns the passes made; ``report`` receives
-    ``[converged, Newton steps]`` (``converged`` is -1 when a working-set
-    column's curvature or gradient overflows). ``lipschitz`` caches each
+    ``[converged, Newton steps, accepted steps]`` (``converged`` is -1 when a
+    working-set column's curvature or gradient overflows). ``lipschitz`` caches each
     column's curvature bound ``sum_i scale_i x_ij^2 / 4`` (negative: not yet
     computed); a column's model curvature is at least ``_CURVATURE_FLOOR``
     times it, so that a column whose non-zeros sit only on badly
@@ -317,12 +326,15 @@ def _prox_newton_body(dense, data, indices, indptr, is_sparse, target, sample_sc
     hess = np.empty(n_samples)
     gradient = np.empty(size)
     curvature = np.empty(size)
+    hess_sums = np.empty(size)
+    centred = np.empty(size)  # the model's curvatures with the intercept eliminated
     delta = np.empty(size)
     xdelta = np.empty(n_samples)
     delta_box = np.zeros(1)
     passes = 0
     report[0] = 0.0
     report[1] = 0.0
+    report[2] = 0.0
     for newton in range(max_newton):
         if passes + 2 > max_passes:  # a gradient and one model pass at least
             report[1] = newton
@@ -332,7 +344,7 @@ def _prox_newton_body(dense, data, indices, indptr, is_sparse, target, sample_sc
         violation = 0.0
         for k in range(size):
             j = working_set[k]
-            gradient[k], column_curvature = _column_gradient_and_curvature(
+            gradient[k], column_curvature, hess_sums[k] = _column_gradient_and_curvature(
                 dense, data, indices, indptr, is_sparse, j, deriv, hess)
             violation = max(violation, _violation(gradient[k], coef[j], l1[j], l2[j]))
             if lipschitz[j] < 0.0:
@@ -350,10 +362,16 @@ def _prox_newton_body(dense, data, indices, indptr, is_sparse, target, sample_sc
             report[0] = 1.0
             report[1] = newton
             return passes
+        eliminate = fit_intercept and curvature_b > 0.0
+        for k in range(size):
+            centred[k] = curvature[k]
+            if eliminate:  # (the floor keeps a constant column's step bounded)
+                centred[k] = max(curvature[k] - hess_sums[k] ** 2 / curvature_b,
+                                 _CURVATURE_FLOOR * curvature[k])
         delta_b, model_passes = _model_descent(dense, data, indices, indptr, is_sparse,
-                                               working_set, coef, hess, gradient, curvature,
-                                               gradient_b, curvature_b, fit_intercept, l1, l2,
-                                               tol_in, delta, xdelta,
+                                               working_set, coef, hess, gradient, centred,
+                                               hess_sums, gradient_b, curvature_b, eliminate,
+                                               l1, l2, tol_in, delta, xdelta,
                                                min(_MAX_MODEL_EPOCHS, max_passes - passes))
         passes += model_passes
         delta_box[0] = delta_b
@@ -385,5 +403,6 @@ def _prox_newton_body(dense, data, indices, indptr, is_sparse, target, sample_sc
         intercept_box[0] += step * delta_b
         for i in range(n_samples):
             z[i] += step * xdelta[i]
+        report[2] += 1.0
     report[1] = max_newton
     return passes
