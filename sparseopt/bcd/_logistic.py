@@ -344,7 +344,8 @@ class MultinomialLogisticRegression(_LogisticBase):
     Attributes
     ----------
     coef_ : ndarray of shape (n_classes, n_features)
-        Coefficients.
+        Coefficients; those of unpenalised features (``alpha=0`` or a zero
+        penalty factor) centred over the classes, as the intercepts.
     intercept_ : ndarray of shape (n_classes,)
         Intercepts, centred (the softmax is unchanged by a common shift, so
         every shift is optimal; scikit-learn's sum to zero too).""" + _ATTRIBUTES + """
@@ -463,9 +464,15 @@ class MultinomialLogisticRegression(_LogisticBase):
                                     start.ravel()).reshape(n_rows, n_classes)
             finally:
                 self.block_size = original
-        self.coef_ = np.ascontiguousarray(full[:n_features].T)
+        # the softmax is unchanged by a common shift of a row: where the penalty
+        # is too (unpenalised rows, the intercept), the centred row, as sklearn's
+        coef = full[:n_features]
+        unpenalised = np.ones(n_features, dtype=bool) if self.alpha == 0 else (
+            np.zeros(n_features, dtype=bool) if weights is None else weights == 0)
+        coef[unpenalised] -= coef[unpenalised].mean(axis=1, keepdims=True)
+        self.coef_ = np.ascontiguousarray(coef.T)
         self.intercept_ = np.zeros(n_classes)
-        if self.fit_intercept:  # any common shift is optimal: the centred one, as sklearn's
+        if self.fit_intercept:
             self.intercept_ = full[-1] - full[-1].mean()
         return self
 
