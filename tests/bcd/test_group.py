@@ -189,3 +189,28 @@ def test_float32_is_kept():
     y = (X[:, 0] + 1.0).astype(np.float32)
     for model in [GroupLasso(groups=3, alpha=0.01), GroupLassoCV(groups=3, alphas=3, cv=3)]:
         assert model.fit(X, y).coef_.dtype == np.float32
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_logistic_just_below_alpha_max_leaves_zero(seed):
+    """Second review: with no group violating at zero (intercept 0) the inner
+    tolerance was 0, every epoch went to the intercept and the groups were
+    never re-checked: all-zero coefficients (objective 1.2e-5 to 1.7e-5 above
+    cvxpy's) at 0.99 alpha_max, where alpha_max is measured at the optimal
+    intercept; and an intercept-only fit ran all max_iter epochs."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((80, 12)) + 0.3
+    labels = X[:, :3] @ np.array([1.0, -2.0, 1.5]) + 0.5 + rng.standard_normal(80) > 0
+    target = np.where(labels, 1.0, -1.0)
+    groups = [[0, 5, 7], [1], [2, 3, 4, 6, 8, 9], [10, 11]]
+    correlation = X.T @ (labels - labels.mean()) / 80
+    alpha_max = max(np.linalg.norm(correlation[g]) / np.sqrt(len(g)) for g in groups)
+    ones = np.ones(80)
+    _, best = cvxpy_solution(X, target, groups, 0.99 * alpha_max, 0.0, "logistic", ones, True)
+    model = GroupLogisticRegression(groups, 0.99 * alpha_max, tol=1e-10).fit(X, labels)
+    assert primal(X, target, groups, 0.99 * alpha_max, 0.0, "logistic", ones,
+                  model.coef_.ravel(), model.intercept_[0]) == pytest.approx(best, abs=1e-9)
+    assert np.any(model.coef_ != 0)
+    empty = GroupLogisticRegression(groups, 2 * alpha_max, tol=1e-10).fit(X, labels)
+    assert not empty.coef_.any() and empty.n_iter_ < 200
+    assert empty.intercept_[0] == pytest.approx(np.log(labels.mean() / (1 - labels.mean())))

@@ -248,7 +248,11 @@ def solve_group_lasso(X, y, alpha, l1_ratio, groups, group_weights, *, loss="lea
         if working_set.size == 0 and (loss == "least_squares" or not fit_intercept):
             converged = converged or criterion <= tol
             break  # (the least-squares intercept is implicit: nothing left to move)
-        tol_in = _INNER_TOL_RATIO * float(violations.max(initial=0.0))
+        # (the logistic intercept's gradient counts: with no group violating, an
+        # inner tolerance of 0 ran every epoch on the intercept alone, never
+        # re-checking the groups)
+        worst = max(float(violations.max(initial=0.0)), intercept_gradient or 0.0)
+        tol_in = _INNER_TOL_RATIO * worst
         epochs += state.inner(working_set, tol_in, max(1, math.ceil(max_iter - epochs)))
         n_outer += 1
     if warn and not converged:
