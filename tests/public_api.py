@@ -444,6 +444,8 @@ def _recipes():
         # ----------------------------------------------------------------- bcd
         "bcd.lasso_path": f(bcd.lasso_path, {"X": X_REG, "y": Y_REG},
                             {"alphas": 5, "max_iter": 200}, linked=("y",), sparse=("X",)),
+        "bcd.enet_path": f(bcd.enet_path, {"X": X_REG, "y": Y_REG},
+                           {"alphas": 5, "max_iter": 200}, linked=("y",), sparse=("X",)),
         # ----------------------------------------------------------------- dag
         "dag.bootstrap_edges": f(dag.bootstrap_edges, {"X": X_DAG},
                                  {"estimator": dag.ColideEV(**_DAG_FAST), "n_bootstrap": 2,

@@ -786,4 +786,5 @@ TASKS = (lasso, elastic_net, path, least_squares_bcd, sparse_logistic, multinomi
 
 NOT_IN_TOUR = {
     "GroupLassoCV": "GroupLasso's row shows the solver; the folds run on LassoCV's path runner",
+    "enet_path": "lasso_path with l1_ratio=0.5 by default: lasso_path's row shows the solver",
 }
