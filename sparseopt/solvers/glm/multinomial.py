@@ -22,6 +22,7 @@ the default configuration of :class:`~sparseopt.bcd.MultinomialLogisticRegressio
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from numba import njit
 from sklearn.exceptions import ConvergenceWarning
 
@@ -377,15 +378,21 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
         ``kkt_violation``, ``converged``, ``history``.
     """
     n_samples, n_features = X.shape
-    matrix, arrays = kernel_design(X)
     labels = np.asarray(labels, dtype=np.int64)
     sample_scale = np.full(n_samples, 1.0 / n_samples)
     if sample_weight is not None:
         sample_scale = np.asarray(sample_weight, dtype=np.float64) / np.sum(sample_weight)
+    means = _centring_means(X, sample_scale) if fit_intercept else None
+    if means is not None:  # solved on the centred columns (one copy of X)
+        X = np.array(X, dtype=np.float64, order="F")
+        X -= means
+    matrix, arrays = kernel_design(X)
     weights = np.ones(n_features) if weights is None else np.asarray(weights, dtype=float)
     l1_vec, l2_vec = l1 * weights, l2 * weights
     n_rows = n_features + int(fit_intercept)
     W = np.zeros((n_rows, n_classes)) if coef_init is None else np.array(coef_init, dtype=float)
+    if means is not None:  # the intercepts of the centred columns
+        W[-1] += means @ W[:n_features]
     onehot = np.zeros((n_samples, n_classes))
     onehot[np.arange(n_samples), labels] = 1.0
     force = printer is None
@@ -476,7 +483,27 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
             f"{tol:.3e}. {advice}.", ConvergenceWarning, stacklevel=3)
     info = {"n_iter": epochs, "n_outer": n_outer, "dual_gap": float(gap),
             "kkt_violation": kkt, "converged": converged, "history": history}
+    if means is not None:
+        W[-1] -= means @ W[:n_features]
     return W, info
+
+
+def _centring_means(X, sample_scale):
+    """The (weighted) column means of a dense ``X`` when some column's mean
+    exceeds a tenth of its standard deviation, else None (sparse ``X`` is
+    not centred: that would densify it).
+
+    With an intercept, a column of large mean is nearly collinear with the
+    intercepts and coordinate descent crawls (glmnet centres): raw wine took
+    20675 epochs (2.0 s) to a relative criterion 1e-6, standardised wine 86,
+    and iris shifted by 50 did not converge in 100000. Centring moves only
+    the intercepts, ``b = b_c - means @ W``.
+    """
+    if sp.issparse(X):
+        return None
+    means = sample_scale @ X
+    spread = np.einsum("i,ij,ij->j", sample_scale, X, X) - means * means  # (no copy of X)
+    return means if np.any(means * means > 0.01 * spread) else None
 
 
 _OVERFLOW = ("The multinomial objective overflowed: X is too large for float64 arithmetic; "
