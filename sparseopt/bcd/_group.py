@@ -17,9 +17,14 @@ __all__ = ["GroupLasso", "SparseGroupLasso", "GroupLogisticRegression"]
 
 _COMMON = """
     weights : array-like of shape (n_groups,), default=None
-        Positive group weights :math:`\\omega_g`; ``None`` means
+        Non-negative group weights :math:`\\omega_g`; ``None`` means
         :math:`\\sqrt{|g|}` (Yuan & Lin), which makes groups of different
-        sizes comparable (pass ones to reproduce skglm's default).
+        sizes comparable (pass ones to reproduce skglm's default). A zero
+        weight leaves the group out of the group penalty (unpenalised when
+        there is no l1 term, as skglm's zero weights): least squares keeps
+        the duality gap a certificate (the dual point is projected off the
+        unpenalised columns), the logistic loss certifies such groups by
+        their gradient. At least one weight must be positive.
     fit_intercept : bool, default=True
         Fit an unpenalised intercept.
     screening : bool, default=True
@@ -94,8 +99,9 @@ def _group_weights(weights, groups):
     if weights.shape != (len(groups),):
         raise ValueError(f"weights must have shape ({len(groups)},) (one per group), got "
                          f"{weights.shape}.")
-    if not np.all(np.isfinite(weights)) or np.any(weights <= 0):
-        raise ValueError("weights (group weights) must be finite and positive.")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or not np.any(weights > 0):
+        raise ValueError("weights (group weights) must be finite and non-negative, at least "
+                         "one positive (0 leaves a group unpenalised).")
     return weights
 
 

@@ -14,7 +14,7 @@ from sparseopt.bcd._cv import (
     check_alphas,
 )
 from sparseopt.bcd._group import _group_weights
-from sparseopt.bcd._path import geometric_grid
+from sparseopt.bcd._path import UNPENALISED_FIT_MARGIN, geometric_grid, off_unpenalised
 from sparseopt.solvers.glm.designs import LeastSquaresDesign, normalise_sample_weight
 from sparseopt.solvers.glm.group_lasso import check_groups, solve_group_lasso
 
@@ -46,15 +46,26 @@ def _group_solver(X, y, sample_weight, l1_ratio, settings, monitor, seed):
 
 def group_alpha_grid(X, y, groups, group_weights, *, fit_intercept, sample_weight, n_alphas,
                      eps):
-    r"""Grid from :math:`\alpha_{max} = \max_g \|X_{c,g}^\top y_c\|_2 / (n\,\omega_g)`
-    (the smallest alpha whose group-Lasso solution is zero; weighted and
-    centred data) down to ``eps * alpha_max``, log-spaced."""
+    r"""Grid from :math:`\alpha_{max} = \max_{g: \omega_g > 0} \|X_{c,g}^\top r\|_2 /
+    (n\,\omega_g)` (the smallest alpha whose group-Lasso solution has no
+    penalised non-zero; weighted and centred data, :math:`r` the residual of
+    :math:`y_c` after the least-squares fit of the unpenalised groups) down to
+    ``eps * alpha_max``, log-spaced."""
     design = LeastSquaresDesign(X, fit_intercept, normalise_sample_weight(sample_weight,
                                                                           X.shape[0]))
     target, _ = design.target(y)
     correlation = design.centred_rmatvec(target, 0.0)
+    group_weights = np.asarray(group_weights, dtype=np.float64)
+    penalised = group_weights > 0
+    if not penalised.all():  # off the least-squares fit of the unpenalised groups
+        unpenalised = np.zeros(X.shape[1], dtype=bool)
+        unpenalised[np.concatenate([groups[g] for g in np.flatnonzero(~penalised)])] = True
+        correlation = off_unpenalised(design, correlation, unpenalised, False)
     norms = np.array([np.linalg.norm(correlation[group]) for group in groups])
-    return geometric_grid(float(np.max(norms / group_weights)) / X.shape[0], n_alphas, eps)
+    top = float(np.max(norms[penalised] / group_weights[penalised]))
+    if not penalised.all():
+        top *= 1.0 + UNPENALISED_FIT_MARGIN
+    return geometric_grid(top / X.shape[0], n_alphas, eps)
 
 
 class GroupLassoCV(_RegressionCV):
@@ -77,8 +88,8 @@ class GroupLassoCV(_RegressionCV):
         + RUN_PARAMETERS + """    screening : bool, default=True
         Gap Safe group screening in every solve.
     weights : array-like of shape (n_groups,), default=None
-        Positive group weights :math:`\\omega_g`; ``None`` means
-        :math:`\\sqrt{|g|}`.
+        Non-negative group weights :math:`\\omega_g` (0: an unpenalised
+        group; at least one positive); ``None`` means :math:`\\sqrt{|g|}`.
 
     Attributes
     ----------

@@ -24,7 +24,7 @@ __all__ = ["lasso_path", "enet_path", "alpha_grid"]
 
 # Relative margin on alpha_max after fitting the unpenalised features alone
 # (its rounding left penalised coefficients of 1e-15 at the exact boundary).
-_UNPENALISED_FIT_MARGIN = 1e-10
+UNPENALISED_FIT_MARGIN = 1e-10
 
 
 def geometric_grid(alpha_max, n_alphas, eps):
@@ -72,21 +72,21 @@ def alpha_grid(X, y, *, l1_ratio=1.0, fit_intercept=False, positive=False, sampl
     if y.ndim == 2:  # multi-task: row norms of X^T R
         correlation = Xy if Xy is not None else np.column_stack(
             [design.centred_rmatvec(design.target(y[:, t])[0], 0.0) for t in range(y.shape[1])])
-        correlation = np.linalg.norm(_off_unpenalised(design, correlation, ~penalised, False),
+        correlation = np.linalg.norm(off_unpenalised(design, correlation, ~penalised, False),
                                      axis=1)
     else:
         correlation = (Xy if Xy is not None
                        else design.centred_rmatvec(design.target(y)[0], 0.0))
-        correlation = _off_unpenalised(design, correlation, ~penalised, positive)
+        correlation = off_unpenalised(design, correlation, ~penalised, positive)
     if not positive:
         correlation = np.abs(correlation)
     top = float(np.max(correlation[penalised] / factors[penalised], initial=0.0))
     if not penalised.all():
-        top *= 1.0 + _UNPENALISED_FIT_MARGIN
+        top *= 1.0 + UNPENALISED_FIT_MARGIN
     return geometric_grid(top / (X.shape[0] * l1_ratio), n_alphas, eps)
 
 
-def _off_unpenalised(design, correlation, unpenalised, positive):
+def off_unpenalised(design, correlation, unpenalised, positive):
     """``X_c^T r`` with ``r`` the residual of the target (whose ``X_c^T y_c`` is
     ``correlation``) after its least-squares fit (non-negative under
     ``positive``) on the unpenalised columns alone, from their Gram matrix."""

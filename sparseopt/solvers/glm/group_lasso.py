@@ -1,7 +1,7 @@
 r"""Working-set block coordinate descent for the (sparse-)group Lasso.
 
 Solves, for a partition of the features into groups :math:`g` with weights
-:math:`\omega_g > 0`,
+:math:`\omega_g \ge 0` (0 with :math:`\rho = 0`: an unpenalised group),
 
 .. math:: \min_w F(w) + \lambda\rho\|w\|_1 + \lambda(1 - \rho)\sum_g
           \omega_g\|w_g\|_2
@@ -40,6 +40,7 @@ from sparseopt.solvers.glm.designs import (
     kernel_design,
     normalise_sample_weight,
 )
+from sparseopt.solvers.glm.enet_gap import UnpenalisedProjection
 from sparseopt.solvers.glm.enet_kernels import ANDERSON_MEMORY
 from sparseopt.solvers.glm.group_kernels import (
     dual_scale_group,
@@ -157,6 +158,11 @@ class _GroupProblem:
         self.group_l1 = alpha * (1.0 - l1_ratio) * group_weights
         n = self.n_samples
         sample_weight = normalise_sample_weight(sample_weight, n)
+        # groups of zero weight without an l1 term are unpenalised: their dual
+        # constraint X_g^T theta = 0 is met by projection (least squares) or
+        # replaced by a gradient criterion (logistic)
+        self.unpenalised = (self.group_l1 == 0) & (self.l1 == 0) & self.group_l1.any()
+        self.projection = None
         if loss == "least_squares":
             self.design = LeastSquaresDesign(X, fit_intercept, sample_weight)
             self.target, self.y_mean = self.design.target(y)
@@ -164,6 +170,12 @@ class _GroupProblem:
             check_finite_scale(self.y_norm_sq, "y", "the squared norm of y")
             self.arrays = self.design.kernel_arrays()
             self.lipschitz = self._lipschitz(self.design.centred_cross, 1.0)
+            if self.unpenalised.any():
+                features = np.zeros(self.n_features, dtype=bool)
+                features[np.concatenate([groups[g] for g in np.flatnonzero(self.unpenalised)])] \
+                    = True
+                self.projection = UnpenalisedProjection(
+                    self.design, features, self.design.centred_rmatvec(self.target, 0.0))
         else:
             self.matrix, self.arrays = kernel_design(X)
             self.column_norms = column_norms(self.matrix)  # (the intercept's certificate)
@@ -306,6 +318,7 @@ class _GroupState:
         scaled = correlation if problem.loss == "logistic" else correlation / n
         scales, violations = _group_scores(scaled, problem.order, problem.group_ptr, problem.l1,
                                            problem.group_l1, self.coef)
+        scales[problem.unpenalised] = np.inf
         factor = min(1.0, float(scales.min(initial=np.inf)))
         penalty = problem.l1 * np.abs(self.coef).sum() + float(
             problem.group_l1 @ self.group_norms())
@@ -314,6 +327,14 @@ class _GroupState:
             residual_norm_sq = float(residual @ residual) - n * self.shift_box[0] ** 2
             y_dot_residual = float(problem.target @ residual)
             objective = residual_norm_sq / (2 * n) + penalty
+            if problem.projection is not None:  # the dual point off the unpenalised groups
+                projected, residual_norm_sq, y_dot_residual = problem.projection.project(
+                    correlation, residual_norm_sq, y_dot_residual, self.coef, False)
+                scaled = projected / n
+                scales = _group_scores(scaled, problem.order, problem.group_ptr, problem.l1,
+                                       problem.group_l1, self.coef)[0]
+                scales[problem.unpenalised] = np.inf
+                factor = min(1.0, float(scales.min(initial=np.inf)))
             dual = (2 * factor * y_dot_residual - factor**2 * residual_norm_sq) / (2 * n)
             gap = max(objective - dual, 0.0)
             if problem.l1 == 0 and not problem.group_l1.any():
@@ -329,11 +350,16 @@ class _GroupState:
                                                    factors, problem.column_norms)
                 scales = _group_scores(bound, problem.order, problem.group_ptr, problem.l1,
                                        problem.group_l1, self.coef)[0]
+                scales[problem.unpenalised] = np.inf
                 factor = min(1.0, float(scales.min(initial=np.inf)))
                 probability = factor * np.where(problem.target > 0, factors[1],
                                                 factors[0]) * expit(-margins)
         dual = float(problem.sample_scale @ (entr(probability) + entr(1.0 - probability)))
+        # the unpenalised gradients (intercept, unpenalised groups): the gap
+        # does not certify them
         intercept_gradient = abs(float(self.deriv.sum())) if problem.fit_intercept else 0.0
+        intercept_gradient = max(intercept_gradient,
+                                 float(violations[problem.unpenalised].max(initial=0.0)))
         return objective, max(objective - dual, 0.0), intercept_gradient, violations, None
 
     def gradient_scale_at_zero(self):
