@@ -361,6 +361,31 @@ class GramCache:
         return block.copy()
 
 
+def centred_dense_columns(X, sample_scale):
+    """``(X_c, means)``: a dense ``X`` minus its weighted column means (weights
+    ``sample_scale`` summing to 1), on one Fortran float64 copy, when some
+    column's mean exceeds a tenth of its standard deviation; else ``(X, None)``
+    (sparse ``X`` is never centred: that would densify it).
+
+    With an intercept, a column of large mean is nearly collinear with it and
+    coordinate descent crawls (glmnet centres); centring moves only the
+    intercepts (``b = b_c - means @ w``). A constant column becomes exactly
+    zero: its centred values would be rounding noise, which an unpenalised
+    coefficient followed to 1e14 (an independent review).
+    """
+    if sp.issparse(X):
+        return X, None
+    means = sample_scale @ X
+    spread = np.einsum("i,ij,ij->j", sample_scale, X, X) - means * means  # (no copy of X)
+    if not np.any(means * means > 0.01 * spread):
+        return X, None
+    constant = X.min(axis=0) == X.max(axis=0)
+    centred = np.array(X, dtype=np.float64, order="F")
+    centred -= means
+    centred[:, constant] = 0.0
+    return centred, means
+
+
 def kernel_design(X, check_overflow=True):
     """``(matrix, arrays)`` for the classification kernels: a Fortran float64
     array or a canonical CSC matrix, and the same as ``(dense, data, indices,

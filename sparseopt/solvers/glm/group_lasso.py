@@ -35,6 +35,7 @@ from sparseopt.solvers.glm.classification_gap import (
 )
 from sparseopt.solvers.glm.designs import (
     LeastSquaresDesign,
+    centred_dense_columns,
     check_finite_scale,
     column_norms,
     kernel_design,
@@ -163,6 +164,7 @@ class _GroupProblem:
         # replaced by a gradient criterion (logistic)
         self.unpenalised = (self.group_l1 == 0) & (self.l1 == 0) & self.group_l1.any()
         self.projection = None
+        self.means = None  # (logistic: the column means of a centred dense X)
         if loss == "least_squares":
             self.design = LeastSquaresDesign(X, fit_intercept, sample_weight)
             self.target, self.y_mean = self.design.target(y)
@@ -177,12 +179,16 @@ class _GroupProblem:
                 self.projection = UnpenalisedProjection(
                     self.design, features, self.design.centred_rmatvec(self.target, 0.0))
         else:
-            self.matrix, self.arrays = kernel_design(X)
-            self.column_norms = column_norms(self.matrix)  # (the intercept's certificate)
             self.target = np.asarray(y, dtype=np.float64)
             self.sample_scale = (np.full(n, 1.0 / n) if sample_weight is None
                                  else sample_weight / n)
             scale = self.sample_scale
+            # dense columns of large mean solved centred (the group steps' Lipschitz
+            # constants then those of the centred columns; see centred_dense_columns)
+            X, self.means = (centred_dense_columns(X, scale) if fit_intercept
+                             else (X, None))
+            self.matrix, self.arrays = kernel_design(X)
+            self.column_norms = column_norms(self.matrix)  # (the intercept's certificate)
 
             def weighted_cross(rows, columns):
                 left = self.matrix[:, rows]
@@ -285,6 +291,8 @@ class _GroupState:
         p = problem.n_features
         self.coef = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64)
         self.intercept_box = np.array([float(intercept_init) if problem.fit_intercept else 0.0])
+        if problem.means is not None:  # the intercept of the centred columns
+            self.intercept_box[0] += float(problem.means @ self.coef)
         if problem.loss == "least_squares":
             self.objective_at_zero = 0.5 * problem.y_norm_sq / problem.n_samples
             self.residual = np.empty(problem.n_samples, dtype=problem.design.dtype)
@@ -400,6 +408,8 @@ class _GroupState:
             return 0.0
         if problem.loss == "least_squares":
             return problem.y_mean - float(problem.design.offsets @ self.coef)
+        if problem.means is not None:
+            return float(self.intercept_box[0] - problem.means @ self.coef)
         return float(self.intercept_box[0])
 
     def inner(self, working_set, tol_in, budget):

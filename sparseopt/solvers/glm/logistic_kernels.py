@@ -356,7 +356,11 @@ def _prox_newton_body(dense, data, indices, indptr, is_sparse, target, sample_sc
                 report[1] = newton
                 return passes
         gradient_b = np.sum(deriv) if fit_intercept else 0.0
-        curvature_b = np.sum(hess) if fit_intercept else 0.0
+        # (floored as the columns' are: with every logit saturated, e.g. a warm
+        # start on shifted data, sum(hess) was 1e-14 and no step of 1e13 passed
+        # the line search)
+        curvature_b = max(np.sum(hess), _CURVATURE_FLOOR * 0.25 * np.sum(sample_scale)) \
+            if fit_intercept else 0.0
         violation = max(violation, abs(gradient_b))
         if violation <= tol_in:
             report[0] = 1.0

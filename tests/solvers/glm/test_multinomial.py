@@ -99,3 +99,21 @@ def test_columns_with_large_means_converge_as_centred_ones(weighted):
     expected = base.intercept_ - 50.0 * base.coef_.sum(axis=1)
     np.testing.assert_allclose(shifted.intercept_, expected - expected.mean(), atol=1e-3)
     assert shifted.n_iter_ < 2000
+
+
+@pytest.mark.parametrize("alpha, factors", [(0.0, None), (0.01, [0.0, 1.0, 1.0, 1.0, 1.0])])
+def test_an_unpenalised_constant_column_stays_harmless(alpha, factors):
+    """Second review of the centring: a column of ones, centred, became
+    rounding noise that its unpenalised coefficient followed to 7e14 (objective
+    up to 1e-2 above the optimum, no warning). A constant column is redundant
+    with the intercepts: the fit equals the fit without it."""
+    X, labels = load_iris(return_X_y=True)
+    X = X[:, :4]
+    with_ones = np.column_stack([np.ones(len(labels)), X])
+    options = {"alpha": alpha, "tol": 1e-10, "max_iter": 100_000}
+    ours = MultinomialLogisticRegression(weights=factors, **options).fit(with_ones, labels)
+    reference = MultinomialLogisticRegression(
+        weights=None if factors is None else factors[1:], **options).fit(X, labels)
+    assert np.all(np.abs(ours.coef_) < 1e3)
+    np.testing.assert_allclose(ours.predict_proba(with_ones), reference.predict_proba(X),
+                               atol=1e-6)
