@@ -166,6 +166,10 @@ class _GroupProblem:
         self.projection = None
         self.means = None  # (logistic: the column means of a centred dense X)
         if loss == "least_squares":
+            # float32 X solved on a float64 copy: in float32 the implicitly
+            # centred updates diverged on columns of mean 1e3 (objective 1e12,
+            # an independent review) and a zero-weight group gave NaN
+            X = X.astype(np.float64) if X.dtype == np.float32 else X
             self.design = LeastSquaresDesign(X, fit_intercept, sample_weight)
             self.target, self.y_mean = self.design.target(y)
             self.y_norm_sq = float(self.target @ self.target)
