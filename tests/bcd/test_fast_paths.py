@@ -6,6 +6,7 @@ import time
 import tracemalloc
 import warnings
 
+import cvxpy as cp
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -26,6 +27,7 @@ from sparseopt.bcd import (
 )
 from sparseopt.datasets import make_sparse_regression
 from sparseopt.solvers import enet_dual_gap
+from sparseopt.solvers.glm.elastic_net import solve_enet
 
 FAST_ESTIMATORS = [Lasso(), ElasticNet(), SparseLogisticRegression(),
                    MultinomialLogisticRegression(), MultiTaskLasso(), GroupLasso(groups=2),
@@ -301,11 +303,39 @@ def test_auto_precompute_on_tall_c_ordered_data_copies_nothing_large():
     np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-8)
 
 
+@pytest.mark.parametrize("eps", [1e-3, 1e-4])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_greedy_float32_gram_blocks_give_way_on_ill_conditioned_working_sets(eps, seed):
+    """The greedy rules' inner solves run on float32 Gram blocks, which cannot
+    resolve the curvatures of near-duplicate columns (condition 1e6-1e8):
+    there the solver switches to float64 blocks, and the fit reaches the
+    float64 residual-mode optimum (a configuration test: on these problems
+    the greedy fits also converge without the switch)."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((50, 3))
+    X = np.hstack([base, base + eps * rng.standard_normal((50, 3))])
+    y = X @ np.array([1.0, -1.0, 2.0, 1.5, 2.0, -2.0]) + 0.01 * rng.standard_normal(50)
+    alpha = np.max(np.abs(X.T @ y)) / 50 / 1e4
+
+    def objective(coef):
+        return 0.5 * np.mean((y - X @ coef) ** 2) + alpha * np.abs(coef).sum()
+
+    cache = {}
+    coef, _, info = solve_enet(X, y, alpha, 0.0, fit_intercept=False,
+                               selection="gsl", tol=1e-12, max_iter=20000, cache=cache)
+    assert info["converged"] and not cache["gram"].single  # switched to float64
+    w = cp.Variable(6)
+    cp.Problem(cp.Minimize(cp.sum_squares(y - X @ w) / 100 + alpha * cp.norm1(w))).solve(
+        solver=cp.CLARABEL, tol_gap_abs=1e-14, tol_gap_rel=1e-14, tol_feas=1e-14)
+    assert objective(coef) <= objective(w.value) * (1 + 1e-10)
+
+
 def test_greedy_rules_cost_a_few_cyclic_fits():
     """Issue 12 item 10: gs took 9x and gsl 18x cyclic's time on dense data (the
     working set's Gram matrix was rebuilt every outer iteration and scored after
-    every update). The target of 1.5x is not met (2.5-3x at 1000 x 5000, see the
-    user guide); this guards the 3-6x gain."""
+    every update). The target of 1.5x at 1000 x 5000 was met on one machine
+    with float32 Gram blocks (1.39-1.44x, 2.4-3x before on others; see the
+    user guide); this guards the 3-6x gain, loosely (shared machines)."""
     X, y, _ = make_sparse_regression(400, 2000, 100, rho=0.6, random_state=0)
     alpha = np.max(np.abs(X.T @ y)) / 400 / 50
 

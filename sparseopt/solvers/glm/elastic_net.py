@@ -116,6 +116,11 @@ _FIRST_EPOCH_GUESS = 10
 # take 2.5-3x cyclic's time (the Gram blocks dominate); rescoring after every
 # update (fraction |ws|) was 4.5x slower than 1/8 on a fixed working set.
 _GREEDY_BLOCK_FRACTION = 8
+# float32 Gram blocks (designs.GramCache.single) are dropped for float64 when
+# a check finds the KKT violation of an inner solve's working set above this
+# factor times its tolerance (met on the float32 model); see
+# _check_single_precision for the other triggers.
+_SINGLE_SLACK = 2.0
 # The coefficient-change test stops at this many rounding units of the
 # coefficients' dtype, whatever tol (float32: 4.8e-7 of max|w|).
 _CHANGE_RESOLUTION = 4
@@ -375,7 +380,7 @@ class _Problem:
     ``cache`` across the fits of a path)."""
 
     def __init__(self, X, y, l1, l2, *, fit_intercept, positive, precompute, sample_weight,
-                 weights, cache):
+                 weights, cache, greedy=False):
         if "design" not in cache:
             cache["design"] = LeastSquaresDesign(
                 X, fit_intercept, normalise_sample_weight(sample_weight, X.shape[0]))
@@ -402,7 +407,7 @@ class _Problem:
                 full = _user_gram(design, precompute)
             elif precompute is True:
                 full = design.centred_gram()
-            cache["gram"] = GramCache(design, full)
+            cache["gram"] = GramCache(design, full, allow_float32=greedy)
         self.gram = cache["gram"]
         self.cache = cache
         self.full_gram = self.gram.full is not None
@@ -599,7 +604,7 @@ def _inner_gram(problem, state, working_set, tol_in, budget, rule, seed):
     moved = delta != 0
     if moved.any():
         state.move(working_set[moved], delta[moved])
-    return updates / size, updates, last_change
+    return updates / size, updates, last_change, bool(report[0])
 
 
 def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic",
@@ -617,7 +622,7 @@ def solve_enet(X, y, l1, l2, *, fit_intercept, positive=False, selection="cyclic
     rule = SELECTION_RULES.index(selection)
     problem = _Problem(X, y, l1, l2, fit_intercept=fit_intercept, positive=positive,
                        precompute=precompute, sample_weight=sample_weight, weights=weights,
-                       cache={} if cache is None else cache)
+                       cache={} if cache is None else cache, greedy=rule in (GS, GSL))
     state = _State(problem, coef_init)
     run = _run(problem, state, rule, precompute, screening, tol, max_iter,
                np.random.default_rng(check_random_state_seed(random_state)),
@@ -635,9 +640,15 @@ def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, prin
     epochs_guess = _FIRST_EPOCH_GUESS
     n_outer = 0
     active = None  # the features not screened, once some are: checks on the screened problem
+    # (working set, tolerance met on the model or inf, objective before) of
+    # the last float32 inner solve
+    single = None
     while True:
         check = _Check(problem, state, screened, active)
         criterion, threshold = _criterion(problem, check, tol)
+        if single is not None:
+            _check_single_precision(problem, check, *single)
+            single = None
         largest = float(np.max(np.abs(state.coef), initial=0.0))
         # (float32 coefficients move by a rounding unit at best)
         precise = last_change <= max(tol, _CHANGE_RESOLUTION * np.finfo(problem.dtype).eps) \
@@ -675,8 +686,11 @@ def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, prin
         if budget * (working_set.size if gram else 1) < 1:  # not one more update / epoch
             break
         if gram:
-            done, moved, last_change = _inner_gram(problem, state, working_set, tol_in,
-                                                   budget, rule, seed)
+            float32 = problem.gram.single and not problem.full_gram
+            done, moved, last_change, solved = _inner_gram(problem, state, working_set,
+                                                           tol_in, budget, rule, seed)
+            if float32:
+                single = (working_set, tol_in if solved else np.inf, check.primal)
         else:
             done, moved, last_change = _inner_residual(problem, state, working_set, tol_in,
                                                        budget, rule, seed)
@@ -687,6 +701,19 @@ def _run(problem, state, rule, precompute, screening, tol, max_iter, seeds, prin
     return {"check": check, "criterion": criterion, "threshold": threshold,
             "converged": converged, "epochs": epochs, "updates": updates, "n_outer": n_outer,
             "history": history, "screened": screened}
+
+
+def _check_single_precision(problem, check, working_set, reached, primal):
+    """Switch the Gram cache to float64 when the last float32 inner solve's
+    KKT violation on the exact gradient is more than rounding allows above
+    the one it reached on its model (its tolerance), when it ran out of
+    epochs (``reached`` infinite: an ill-conditioned working set, whose
+    smallest curvatures float32 does not resolve), or when it increased the
+    objective (exact coordinate descent never does)."""
+    missed = check.violations[working_set].max(initial=0.0) * problem.n_samples \
+        > _SINGLE_SLACK * reached
+    if missed or reached == np.inf or check.primal > primal:
+        problem.gram.to_double()
 
 
 def _criterion(problem, check, tol):

@@ -285,7 +285,10 @@ def _gram_anderson_step(gram, gradient, coef, target_correlation, l1, l2, positi
     coef_new = weights @ coef_buffer[1:]
     if positive:  # clipped: the gradient is no longer the combination
         coef_new = np.maximum(coef_new, 0.0)
-        gradient_new = gram @ coef_new - target_correlation
+        gradient_new = -target_correlation  # (a new array)
+        for k in range(coef_new.shape[0]):
+            if coef_new[k] != 0.0:
+                _add_row(gradient_new, coef_new[k], gram[k])
     else:
         gradient_new = weights @ gradient_buffer[1:]
     if _gram_objective(coef_new, gradient_new, target_correlation, l1, l2) < \

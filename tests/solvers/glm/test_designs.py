@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sparseopt.solvers.glm.designs import LeastSquaresDesign, csc_kernel_indices
+from sparseopt.solvers.glm.designs import GramCache, LeastSquaresDesign, csc_kernel_indices
 
 
 def test_csc_kernel_indices_are_uint32_copies_when_they_fit():
@@ -57,3 +57,62 @@ def test_subset_products_match_numpy_on_every_layout(layout, weighted, dtype):
             (root[:, None] * exact[:, columns]).T @ residual + 30 * 0.7 * offsets[columns],
             rtol=tol, atol=tol)
         design.kernel_arrays()
+
+
+def centred_weighted(dense, sample_weight):
+    """``X_c = D (X - 1 mu^T)`` in float64, the design's implicit matrix
+    (weights normalised to sum to n)."""
+    n = len(dense)
+    weights = np.ones(n) if sample_weight is None else sample_weight * n / sample_weight.sum()
+    means = weights @ dense / n
+    return np.sqrt(weights)[:, None] * (dense - means)
+
+
+@pytest.mark.parametrize("layout", ["fortran", "c", "sparse"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gram_blocks_are_float32_only_where_rounding_is_harmless(layout, weighted, dtype):
+    """Gram blocks of dense data are float32 (to 1e-4 of the column norms)
+    while no column mean exceeds its standard deviation; sparse data, shifted
+    columns and ``to_double`` give float64 blocks, equal to the exact centred
+    product to 1e-10 (computed in float64 also for float32 X, except the
+    weights stored in float32 sparse X)."""
+    rng = np.random.default_rng(2)
+    dense = rng.standard_normal((40, 15)) * (rng.random((40, 15)) < 0.6)
+    sample_weight = rng.uniform(0.5, 2.0, 40) if weighted else None
+    # (sparse X is stored weighted in its own dtype: float32's rounding, which
+    # the shifted columns' centring amplifies, is in the data)
+    double_tol = 1e-4 if weighted and layout == "sparse" and dtype == np.float32 else 1e-10
+    for shift, expect_single in [(0.0, layout != "sparse"), (50.0, False)]:
+        values = dense + shift
+        X = {"fortran": np.asfortranarray(values), "c": np.ascontiguousarray(values),
+             "sparse": sp.csc_matrix(values)}[layout].astype(dtype)
+        design = LeastSquaresDesign(
+            X, True, None if sample_weight is None else sample_weight * 40 / sample_weight.sum())
+        assert not GramCache(design).single  # float32 only when allowed
+        cache = GramCache(design, allow_float32=True)
+        assert cache.single == expect_single
+        exact = centred_weighted(values.astype(dtype).astype(np.float64), sample_weight)
+        gram = exact.T @ exact
+        scale = np.sqrt(np.outer(np.diag(gram), np.diag(gram)))
+        for working_set in (np.array([3, 0, 9]), np.array([0, 1, 3, 9, 14])):  # then grows
+            block = cache.block(working_set)
+            assert block.dtype == (np.float32 if expect_single else np.float64)
+            error = np.abs(block - gram[np.ix_(working_set, working_set)])
+            tol = 1e-4 if expect_single else double_tol
+            np.testing.assert_array_less(error, tol * scale[np.ix_(working_set, working_set)])
+        cache.to_double()
+        block = cache.block(working_set)
+        assert block.dtype == np.float64 and not cache.single
+        error = np.abs(block - gram[np.ix_(working_set, working_set)])
+        np.testing.assert_array_less(error, double_tol * scale[np.ix_(working_set, working_set)])
+
+
+@pytest.mark.parametrize("scale", [1e-20, 1e20])
+def test_gram_blocks_are_float64_where_float32_would_underflow_or_overflow(scale):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((20, 6)) * scale
+    cache = GramCache(LeastSquaresDesign(X, False), allow_float32=True)
+    assert not cache.single
+    block = cache.block(np.arange(6))
+    np.testing.assert_allclose(block, X.T @ X, rtol=1e-12)

@@ -1,8 +1,11 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from sparseopt.datasets import make_sparse_regression
 from sparseopt.solvers import bcd_lasso, enet_dual_gap
+from sparseopt.solvers.glm.elastic_net import _check_single_precision
 
 
 def test_function_form_reports_history_and_gap():
@@ -56,3 +59,24 @@ def test_function_form_validates_its_input():
         bcd_lasso(X, y[:, None], 0.1)
     with pytest.raises(ValueError, match="Complex data not supported"):
         bcd_lasso(X + 1j, y, 0.1)
+
+
+@pytest.mark.parametrize("exact_violation, reached, primal_after, switches", [
+    (0.5, 1.0, 1.0, False),      # met on the exact gradient too
+    (2.5, 1.0, 1.0, True),       # missed by more than rounding allows
+    (0.5, np.inf, 1.0, True),    # ran out of epochs (ill-conditioned)
+    (0.5, 1.0, 1.0 + 1e-9, True),  # the objective increased
+])
+def test_float32_gram_blocks_switch_to_float64_on_each_trigger(exact_violation, reached,
+                                                               primal_after, switches):
+    """The checks that drop float32 Gram blocks after a float32 inner solve:
+    its working set's exact KKT violation (times n) against twice the
+    tolerance met on its model, an exhausted epoch budget, or a larger
+    objective than before the solve."""
+    calls = []
+    problem = SimpleNamespace(n_samples=10, gram=SimpleNamespace(
+        to_double=lambda: calls.append(True)))
+    violations = np.array([0.0, exact_violation / 10, 0.03, 9.0])  # feature 3 is outside
+    check = SimpleNamespace(violations=violations, primal=primal_after)
+    _check_single_precision(problem, check, np.array([0, 1, 2]), reached, 1.0)
+    assert bool(calls) == switches
