@@ -168,25 +168,27 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
     unpenalised_scale = max(abs(float(deriv_at_zero.sum())) if fit_intercept else 0.0,
                             float(np.max(np.abs(gradient_at_zero), initial=0.0)),
                             np.finfo(float).tiny)
-    converged, epochs, n_newton, n_outer, stalled = False, 0, 0, 0, False
+    converged, epochs, n_newton, n_outer, stalled, exhausted = False, 0, 0, 0, False, False
     lipschitz = np.full(n_features, -1.0)  # filled as columns enter working sets
+    def evaluate(z):
+        return _check(target, z, sample_scale, rmatvec, coef, l1, l2, n_samples, sample_weight,
+                      weights, norms, unregularised, objective_at_zero, unpenalised_scale)
+
+    def predictor():
+        return _linear_predictor(matrix, arrays, coef) + intercept_box[0]
+
+    z = predictor()
     while True:
-        z = _linear_predictor(matrix, arrays, coef) + intercept_box[0]
-        deriv = -target * sample_scale / (1.0 + np.exp(np.clip(target * z, -700, 700)))
-        gradient = rmatvec(deriv)
-        check = _Criterion(target, z, deriv, gradient, coef, l1, l2, n_samples, sample_weight,
-                           weights, norms)
-        if unregularised:  # no dual bound: a first-order criterion
-            check.gap = np.nan
-            criterion = check.kkt / unpenalised_scale
-        else:
-            criterion = max(check.gap / objective_at_zero, check.unpenalised / unpenalised_scale)
-        if not np.isfinite(check.objective):
-            raise ValueError("The logistic objective overflowed: X or the coefficients are "
-                             "too large for float64 arithmetic; rescale X.")
-        history.append(epochs, check.objective, criterion)
+        check, criterion = evaluate(z)
+        # The inner solver updates z in place; recomputed from the coefficients
+        # before the fit stops (not at every check: 0.12 ms at 2000 x 10000, 1%
+        # dense, 1300 non-zeros), the reported criterion is the returned fit's.
+        if n_outer > 0 and (criterion <= tol or epochs >= max_iter or stalled or exhausted):
+            z = predictor()
+            check, criterion = evaluate(z)
         converged = criterion <= tol
-        out_of_epochs = epochs >= max_iter
+        out_of_epochs = epochs >= max_iter or exhausted
+        history.append(epochs, check.objective, criterion)
         printer(n_outer, objective=check.objective, criterion=criterion,
                 force=force and (converged or out_of_epochs), epochs=epochs)
         if converged or out_of_epochs or stalled:
@@ -202,8 +204,9 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
             int(nonzeros[working_set].sum()) + n_samples, lipschitz)
         if overflow:
             check_overflowing_columns([np.inf])
-        if done == 0:  # fewer epochs left than one Newton step needs
-            break
+        exhausted = done == 0  # fewer epochs left than one Newton step needs
+        if exhausted:
+            continue  # (checked once more, from the coefficients, then stopped)
         epochs += done
         n_newton += steps
         n_outer += 1
@@ -223,6 +226,24 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
             "dual_gap": float(check.gap), "kkt_violation": check.kkt, "converged": converged,
             "history": history}
     return coef, float(intercept_box[0]), info
+
+
+def _check(target, z, sample_scale, rmatvec, coef, l1, l2, n_samples, sample_weight, weights,
+           norms, unregularised, objective_at_zero, unpenalised_scale):
+    """The full gradient's :class:`_Criterion` at the predictor ``z`` and the
+    relative stopping criterion."""
+    deriv = -target * sample_scale / (1.0 + np.exp(np.clip(target * z, -700, 700)))
+    check = _Criterion(target, z, deriv, rmatvec(deriv), coef, l1, l2, n_samples,
+                       sample_weight, weights, norms)
+    if unregularised:  # no dual bound: a first-order criterion
+        check.gap = np.nan
+        criterion = check.kkt / unpenalised_scale
+    else:
+        criterion = max(check.gap / objective_at_zero, check.unpenalised / unpenalised_scale)
+    if not np.isfinite(check.objective):
+        raise ValueError("The logistic objective overflowed: X or the coefficients are "
+                         "too large for float64 arithmetic; rescale X.")
+    return check, criterion
 
 
 def _linear_predictor(matrix, arrays, coef):

@@ -181,6 +181,45 @@ def test_logistic_dual_gap_against_cvxpy(l1, l2, weighted):
         assert primal - gap <= optimum + 1e-7
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("l2", [0.0, 0.1])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_reported_gap_and_objective_are_the_returned_coefficients(sparse, l2, weighted):
+    """The solver updates the predictor in place between checks and
+    recomputes it from the coefficients only before it stops: the gap,
+    objective and criterion it reports (converged, out of epochs) are those of
+    the returned coefficients, recomputed here by the public gap function."""
+    from sparseopt.solvers import logistic_dual_gap
+    from sparseopt.solvers.glm.logistic import solve_logistic
+
+    rng = np.random.default_rng(5)
+    n, p = 80, 150
+    X, y, _ = make_sparse_regression(n, p, 10, sparse_density=0.3 if sparse else 1.0,
+                                     random_state=2)
+    y = np.where(y + 0.5 * rng.standard_normal(n) > 0, 1.0, -1.0)
+    sample_weight = rng.uniform(0.2, 2.0, n) if weighted else None
+    scale = np.full(n, 1.0 / n) if sample_weight is None else sample_weight / sample_weight.sum()
+    weights = rng.uniform(0.5, 2.0, p) if weighted else None
+    l1 = 0.02 * np.max(np.abs(X.T @ y)) / n
+    for max_iter, tol in ((4, 1e-10), (9, 1e-10), (20, 1e-10), (5000, 1e-10), (5000, 1e-3)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            coef, _, info = solve_logistic(X, y, l1, l2, fit_intercept=False, tol=tol,
+                                           max_iter=max_iter, sample_weight=sample_weight,
+                                           weights=weights)
+        z = np.asarray(X @ coef).ravel()
+        deriv = -y * scale / (1.0 + np.exp(y * z))
+        primal, gap = logistic_dual_gap(y, z, -np.asarray(X.T @ deriv).ravel(), coef, l1, l2, n,
+                                        sample_weight=(None if sample_weight is None else
+                                                       sample_weight * n / sample_weight.sum()),
+                                        weights=weights)
+        assert info["history"].objectives[-1] == pytest.approx(primal, rel=1e-13)
+        assert info["dual_gap"] == pytest.approx(gap, rel=1e-9, abs=1e-15)
+        assert info["history"].criteria[-1] == pytest.approx(gap / np.log(2.0), rel=1e-9,
+                                                             abs=1e-15)
+        assert info["converged"] == (gap / np.log(2.0) <= tol)
+
+
 def _three_class_data(seed, n=60, p=8):
     """Features, and labels from a sparse softmax model, as integers mod 2."""
     rng = np.random.default_rng(seed)
