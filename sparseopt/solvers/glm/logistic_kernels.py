@@ -17,7 +17,7 @@ from numba import njit
 from sparseopt.core.columns import column_axpy, column_dot, column_weighted_dot
 from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_scalar
 
-__all__ = ["kkt_violations", "prox_newton_inner"]
+__all__ = ["kkt_violations", "loss_derivatives", "prox_newton_inner"]
 
 _MAX_MODEL_EPOCHS = 5
 _MAX_CG = 200
@@ -51,15 +51,16 @@ def _violation(gradient, weight, l1, l2):
 @njit(cache=True, nogil=True)
 def kkt_violations(gradient, coef, l1, l2, weights):
     """Each feature's distance of ``-gradient_j`` to the subdifferential of its
-    penalty (per-feature strengths ``l1``, ``l2``), and the largest
-    ``|gradient_j|`` over the unpenalised features (``weights == 0``)."""
+    penalty (per-feature strengths ``l1``, ``l2``), the largest of them, and the
+    largest ``|gradient_j|`` over the unpenalised features (``weights == 0``)."""
     violations = np.empty(coef.shape[0])
-    unpenalised = 0.0
+    largest, unpenalised = 0.0, 0.0
     for j in range(coef.shape[0]):
         violations[j] = _violation(gradient[j], coef[j], l1[j], l2[j])
+        largest = max(largest, violations[j])
         if weights[j] == 0.0:
             unpenalised = max(unpenalised, abs(gradient[j]))
-    return violations, unpenalised
+    return violations, largest, unpenalised
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -201,7 +202,7 @@ def _column_gradient_and_curvature(dense, data, indices, indptr, is_sparse, j, d
 
 
 @njit(cache=True, nogil=True)
-def _derivatives(target, z, sample_scale, deriv, hess):
+def loss_derivatives(target, z, sample_scale, deriv, hess):
     """Loss derivative and curvature of each sample (``scale_i = s_i / n``);
     ``s = 1 / (1 + e^m)`` and ``1 - s`` each from the exponential of a
     non-positive number, so that the curvature ``s (1 - s)`` stays positive
@@ -339,7 +340,7 @@ def _prox_newton_body(dense, data, indices, indptr, is_sparse, target, sample_sc
         if passes + 2 > max_passes:  # a gradient and one model pass at least
             report[1] = newton
             return passes
-        _derivatives(target, z, sample_scale, deriv, hess)
+        loss_derivatives(target, z, sample_scale, deriv, hess)
         passes += 1
         violation = 0.0
         for k in range(size):
