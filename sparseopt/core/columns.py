@@ -9,6 +9,7 @@ residual is ``r = r_s + shift`` and ``X_c[:, j]^T r = X[:, j]^T r_s + n *
 offsets[j] * shift`` (the columns of ``X_c`` sum to zero).
 """
 
+import numpy as np
 from numba import njit
 
 
@@ -72,3 +73,20 @@ def column_weighted_dot(dense, data, indices, indptr, is_sparse, j, weights, vec
         row = indices[position]
         total += data[position] * weights[row] * vector[row]
     return total
+
+
+@njit(cache=True, nogil=True)
+def gather_columns(dense, data, indices, indptr, is_sparse, features, n_samples, zero):
+    """``X[:, features]`` as a new dense Fortran-ordered array of ``zero``'s
+    dtype (gathered straight into it: no intermediate copy in ``X``'s dtype)."""
+    out = np.empty((features.shape[0], n_samples), dtype=type(zero)).T
+    for position in range(features.shape[0]):
+        feature = features[position]
+        if is_sparse:
+            out[:, position] = zero
+            for entry in range(indptr[feature], indptr[feature + 1]):
+                out[indices[entry], position] = data[entry]
+        else:
+            for i in range(n_samples):
+                out[i, position] = dense[i, feature]
+    return out

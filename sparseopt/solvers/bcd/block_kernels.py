@@ -91,21 +91,6 @@ def csr_gradient_update(csr_data, csr_indices, csr_indptr, rows, deriv_change, g
 
 
 @njit(cache=True, nogil=True)
-def block_columns(dense, data, indices, indptr, is_sparse, features, n_samples):
-    """The columns ``X[:, features]`` as a dense ``(n, len(features))`` array."""
-    out = np.zeros((n_samples, features.shape[0]))
-    for position in range(features.shape[0]):
-        feature = features[position]
-        if is_sparse:
-            for entry in range(indptr[feature], indptr[feature + 1]):
-                out[indices[entry], position] = data[entry]
-        else:
-            for i in range(n_samples):
-                out[i, position] = dense[i, feature]
-    return out
-
-
-@njit(cache=True, nogil=True)
 def weighted_block_gram(columns, column_of, output_of, weights):
     """``H[t, u] = sum_i C[i, col_t] C[i, col_u] W[out_t, out_u, i]``."""
     size = column_of.shape[0]

@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from numba import njit
 
 from sparseopt.core import losses
+from sparseopt.core.columns import gather_columns
 from sparseopt.core.linalg import power_iteration
 from sparseopt.solvers.bcd import block_kernels
 from sparseopt.solvers.bcd.validation import check_glm_datafit, check_quadratic_datafit
@@ -168,7 +169,7 @@ class GLMDatafit:
     def _block_layout(self, block):
         features = block // self.n_outputs
         unique, column_of = np.unique(features, return_inverse=True)
-        columns = block_kernels.block_columns(*self._arrays(), unique, self.n_samples)
+        columns = gather_columns(*self._arrays(), unique, self.n_samples, 0.0)
         return columns, column_of.astype(np.int64), (block % self.n_outputs).astype(np.int64)
 
     def bound_matrix(self, block):
