@@ -68,6 +68,9 @@ default="newton"
         the default solver (one per Newton gradient and one per
         coordinate-descent pass on the Newton model), passes over all blocks
         for the block engine. A ConvergenceWarning is raised when reached.
+        A Newton step needs two epochs: with ``max_iter=1`` the default
+        solver returns its starting point (zeros, or the warm start) with
+        ``n_iter_ = 0``, where scikit-learn's solvers make one iteration.
     warm_start : bool, default=False
         Start from the previous solution when refitting.
     random_state : int, RandomState instance or None, default=None

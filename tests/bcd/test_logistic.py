@@ -327,3 +327,24 @@ def test_multinomial_unpenalised_rows_are_centred_as_sklearn(seed):
     weighted = MultinomialLogisticRegression(alpha=0.02, l1_ratio=1.0, weights=factors,
                                              tol=1e-10).fit(X, labels)
     np.testing.assert_allclose(weighted.coef_[:, factors == 0].sum(axis=0), 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("make", [SparseLogisticRegression, MultinomialLogisticRegression])
+def test_max_iter_below_a_newton_step_returns_the_start_as_documented(make):
+    """A Newton step needs two epochs (its gradient and one model pass): with
+    max_iter=1 the default solver returns its start with n_iter_ = 0 and a
+    ConvergenceWarning (documented under ``max_iter``); max_iter=2 makes one step."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 20))
+    labels = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int) + (X[:, 2] > 1.0)
+    if make is SparseLogisticRegression:
+        labels = np.minimum(labels, 1)
+    with pytest.warns(ConvergenceWarning, match="max_iter=1 epochs"):
+        model = make(alpha=0.01, max_iter=1).fit(X, labels)
+    assert model.n_iter_ == 0
+    assert not np.any(model.coef_) and not np.any(model.intercept_)
+    with pytest.warns(ConvergenceWarning, match="max_iter=2 epochs"):
+        model = make(alpha=0.01, max_iter=2).fit(X, labels)
+    assert model.n_iter_ == 2 and np.count_nonzero(model.coef_) > 0
