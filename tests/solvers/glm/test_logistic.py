@@ -188,7 +188,9 @@ def test_reported_gap_and_objective_are_the_returned_coefficients(sparse, l2, we
     """The solver updates the predictor in place between checks and
     recomputes it from the coefficients only before it stops: the gap,
     objective and criterion it reports (converged, out of epochs) are those of
-    the returned coefficients, recomputed here by the public gap function."""
+    the returned coefficients, recomputed here by the public gap function;
+    the history has one entry per check (a stop on the epoch budget once
+    logged its last check twice)."""
     from sparseopt.solvers import logistic_dual_gap
     from sparseopt.solvers.glm.logistic import solve_logistic
 
@@ -218,6 +220,7 @@ def test_reported_gap_and_objective_are_the_returned_coefficients(sparse, l2, we
         assert info["history"].criteria[-1] == pytest.approx(gap / np.log(2.0), rel=1e-9,
                                                              abs=1e-15)
         assert info["converged"] == (gap / np.log(2.0) <= tol)
+        assert np.all(np.diff(info["history"].iterations) > 0)  # one entry per check
 
 
 def _three_class_data(seed, n=60, p=8):
