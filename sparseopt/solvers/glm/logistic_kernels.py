@@ -7,8 +7,10 @@ coordinate descent in the space of the linear predictor (the Hessian is never
 formed). When that step keeps every sign of the working set, the l1 term is
 linear on the support and the step is replaced by the exact Newton step of
 the reduced smooth problem (preconditioned CG from the CD step: the
-superlinear active-set phase of Nutini, Laradji & Schmidt). A backtracking
-line search on the objective follows.
+superlinear active-set phase of Nutini, Laradji & Schmidt), with weights
+that the CG step would carry across zero fixed at zero and the rest
+re-solved, when that step lowers the model more than the CD step. A
+backtracking line search on the objective follows.
 """
 
 import numpy as np
@@ -21,6 +23,7 @@ __all__ = ["kkt_violations", "loss_derivatives", "prox_newton_inner"]
 
 _MAX_MODEL_EPOCHS = 5
 _MAX_CG = 200
+_MAX_FACE_ROUNDS = 10  # CG solves, each fixing at zero the weights that crossed it
 _CG_TOL_RATIO = 0.1
 _ARMIJO = 1e-4
 # Smallest model curvature of a column, relative to its bound sum_i c_i x_ij^2 / 4:
@@ -84,19 +87,24 @@ def _model_product(dense, data, indices, indptr, is_sparse, columns, hess, l2, v
 @njit(cache=True, nogil=True, inline="always")
 def _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coef, hess,
                        gradient, curvature, delta, gradient_b, curvature_b, delta_box,
-                       intercept, l1, l2, tol):
-    """Exact Newton direction on an identified support, by preconditioned CG.
+                       intercept, l1, l2, tol, candidate):
+    """Newton direction on an identified support, by preconditioned CG.
 
     Once coordinate descent on the Newton model keeps every sign of the
-    working set (zeros stay zero), the l1 term is linear there and the model
-    is the smooth quadratic ``g_S + l1 sign_S + l2 w_S`` with Hessian
-    ``X_S^T D X_S + diag(l2_S)`` (``l1``, ``l2``: per-feature strengths):
-    its minimiser is the Newton step of the reduced
-    problem, which converges superlinearly (the active-set phase of Nutini,
-    Laradji & Schmidt). CG (Jacobi preconditioner) starts from the CD step
-    and stops at residual ``tol`` (max-norm). Returns False, leaving
-    ``delta`` unchanged, when the CD step or the Newton step changes a sign
-    (the reduced model is then not the model) or CG does not reach ``tol``.
+    working set (zeros stay zero), the l1 term is linear on the orthant of
+    those signs and the model there is the smooth quadratic with gradient
+    ``g_S + l1 sign_S + l2 w_S`` and Hessian ``X_S^T D X_S + diag(l2_S)``
+    (``l1``, ``l2``: per-feature strengths): its minimiser is the Newton step
+    of the reduced problem, which converges superlinearly (the active-set
+    phase of Nutini, Laradji & Schmidt). CG (Jacobi preconditioner) starts
+    from the CD step ``delta`` and stops at residual ``tol`` (max-norm). A
+    weight that the CG step carries across zero is fixed at zero and CG
+    re-solved on the others (at most ``_MAX_FACE_ROUNDS`` solves): on columns
+    of large mean without an intercept (nearly collinear) the unconstrained
+    step crosses zero at almost every Newton step, and coordinate descent
+    alone hardly moves. Writes the step into ``candidate`` (intercept step in
+    ``delta_box``) and returns True; False when the CD step changes a sign,
+    CG does not reach ``tol`` or the rounds run out.
     """
     size = working_set.shape[0]
     count = 0
@@ -136,41 +144,61 @@ def _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coe
     n_samples = hess.shape[0]
     scratch = np.empty(n_samples)
     product = np.empty(m)
-    _model_product(dense, data, indices, indptr, is_sparse, support, hess, l2, x, extra == 1,
-                   scratch, product)
-    residual = rhs - product
-    z = preconditioner * residual
-    direction = z.copy()
-    rz = residual @ z
-    converged = False
-    for _ in range(_MAX_CG):
-        if np.max(np.abs(residual)) <= tol:
-            converged = True
-            break
-        _model_product(dense, data, indices, indptr, is_sparse, support, hess, l2, direction,
+    free = np.ones(m)  # 0: a weight fixed at zero (step -w)
+    for _ in range(_MAX_FACE_ROUNDS):
+        _model_product(dense, data, indices, indptr, is_sparse, support, hess, l2, x,
                        extra == 1, scratch, product)
-        curvature_along = direction @ product
-        if curvature_along <= 0.0:
-            break
-        step = rz / curvature_along
-        x += step * direction
-        residual -= step * product
+        residual = (rhs - product) * free
         z = preconditioner * residual
-        rz_new = residual @ z
-        direction = z + (rz_new / rz) * direction
-        rz = rz_new
-    converged = converged or np.max(np.abs(residual)) <= tol
-    if not converged:  # e.g. a tolerance below rounding: keep the CD step
-        return False
-    for t in range(count):  # the step must stay in the orthant (else keep the CD step)
-        weight = coef[support[t]]
-        if (weight > 0) != (weight + x[t] > 0) or (weight < 0) != (weight + x[t] < 0):
+        direction = z.copy()
+        rz = residual @ z
+        for _ in range(_MAX_CG):
+            if np.max(np.abs(residual)) <= tol:
+                break
+            _model_product(dense, data, indices, indptr, is_sparse, support, hess, l2,
+                           direction, extra == 1, scratch, product)
+            product *= free
+            curvature_along = direction @ product
+            if curvature_along <= 0.0:
+                break
+            step = rz / curvature_along
+            x += step * direction
+            residual -= step * product
+            z = preconditioner * residual
+            rz_new = residual @ z
+            direction = z + (rz_new / rz) * direction
+            rz = rz_new
+        if not np.max(np.abs(residual)) <= tol:  # e.g. a tolerance below rounding
             return False
-    for t in range(count):
-        delta[positions[t]] = x[t]
-    if extra:
-        delta_box[0] = x[count]
-    return True
+        crossed = False
+        for t in range(count):
+            weight = coef[support[t]]
+            new = weight + x[t]
+            if free[t] > 0.0 and ((weight > 0) != (new > 0) or (weight < 0) != (new < 0)):
+                x[t] = -weight
+                free[t] = 0.0
+                crossed = True
+        if not crossed:
+            candidate[:] = 0.0
+            for t in range(count):
+                candidate[positions[t]] = x[t]
+            if extra:
+                delta_box[0] = x[count]
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _model_change(gradient, gradient_b, coef, working_set, delta, delta_b, xdelta, hess, l1,
+                  l2):
+    """Change of the Newton model along ``delta`` (intercept step ``delta_b``,
+    ``xdelta = X_S delta + delta_b``): the first-order and penalty terms plus
+    ``xdelta^T diag(hess) xdelta / 2``."""
+    change = gradient_b * delta_b + 0.5 * np.sum(hess * xdelta * xdelta)
+    for k in range(working_set.shape[0]):
+        j = working_set[k]
+        change += elastic_net_change_scalar(gradient[k], coef[j], delta[k], l1[j], l2[j])
+    return change
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -331,6 +359,8 @@ def _prox_newton_body(dense, data, indices, indptr, is_sparse, target, sample_sc
     centred = np.empty(size)  # the model's curvatures with the intercept eliminated
     delta = np.empty(size)
     xdelta = np.empty(n_samples)
+    candidate = np.empty(size)  # the CG step and its X_S product
+    xcandidate = np.empty(n_samples)
     delta_box = np.zeros(1)
     passes = 0
     report[0] = 0.0
@@ -382,13 +412,19 @@ def _prox_newton_body(dense, data, indices, indptr, is_sparse, target, sample_sc
         delta_box[0] = delta_b
         if _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coef, hess,
                               gradient, curvature, delta, gradient_b, curvature_b, delta_box,
-                              fit_intercept, l1, l2, _CG_TOL_RATIO * tol_in):
-            delta_b = delta_box[0]
-            xdelta[:] = delta_b
+                              fit_intercept, l1, l2, _CG_TOL_RATIO * tol_in, candidate):
+            xcandidate[:] = delta_box[0]
             for k in range(size):
-                if delta[k] != 0.0:
+                if candidate[k] != 0.0:
                     column_axpy(dense, data, indices, indptr, is_sparse, working_set[k],
-                                delta[k], xdelta)
+                                candidate[k], xcandidate)
+            if _model_change(gradient, gradient_b, coef, working_set, candidate, delta_box[0],
+                             xcandidate, hess, l1, l2) < _model_change(
+                    gradient, gradient_b, coef, working_set, delta, delta_b, xdelta, hess, l1,
+                    l2):
+                delta, candidate = candidate, delta
+                xdelta, xcandidate = xcandidate, xdelta
+                delta_b = delta_box[0]
         predicted = gradient_b * delta_b
         for k in range(size):
             j = working_set[k]
