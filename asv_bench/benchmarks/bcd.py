@@ -343,6 +343,26 @@ class DenseLogisticL1(SparseLogisticL1):
         return self.prepare()
 
 
+class UncentredLogisticL1(SparseLogisticL1):
+    """Dense 200 x 50 Gaussian features + 100 without intercept (nearly
+    collinear columns), labels from two features, alpha = alpha_max / 100
+    (about 12 non-zeros). skglm is left out: one of its fits took 25-56 s
+    here at tol 1e-4 to 1e-8 (relative gaps 6e-4 to 8e-8), too long for the
+    calibration grid."""
+
+    params = (["sparseopt", "liblinear"],)
+    alpha_fraction = 100
+
+    def make_data(self):
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((200, 50))
+        y = X[:, 0] - X[:, 1] + 0.5 * rng.standard_normal(200)
+        return X + 100.0, y, None
+
+    def setup_cache(self):
+        return self.prepare()
+
+
 def softmax_objective(X, labels, coef, intercept, alpha):
     """Mean softmax loss plus ``alpha ||W||_1`` (``coef`` of shape (K, p))."""
     scores = X @ coef.T + intercept
