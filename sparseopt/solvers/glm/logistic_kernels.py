@@ -22,7 +22,7 @@ from sparseopt.core.thresholds import elastic_net_change_scalar, soft_threshold_
 __all__ = ["kkt_violations", "loss_derivatives", "prox_newton_inner"]
 
 _MAX_MODEL_EPOCHS = 5
-_MAX_CG = 200
+_MAX_CG = 200  # CG iterations per Newton step, over all its solves
 _MAX_FACE_ROUNDS = 10  # CG solves, each fixing at zero the weights that crossed it
 _CG_TOL_RATIO = 0.1
 _ARMIJO = 1e-4
@@ -99,7 +99,8 @@ def _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coe
     phase of Nutini, Laradji & Schmidt). CG (Jacobi preconditioner) starts
     from the CD step ``delta`` and stops at residual ``tol`` (max-norm). A
     weight that the CG step carries across zero is fixed at zero and CG
-    re-solved on the others (at most ``_MAX_FACE_ROUNDS`` solves): on columns
+    re-solved on the others (at most ``_MAX_FACE_ROUNDS`` solves and
+    ``_MAX_CG`` iterations in all, as many as one solve had before): on columns
     of large mean without an intercept (nearly collinear) the unconstrained
     step crosses zero at almost every Newton step, and coordinate descent
     alone hardly moves. Writes the step into ``candidate`` (intercept step in
@@ -145,6 +146,7 @@ def _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coe
     scratch = np.empty(n_samples)
     product = np.empty(m)
     free = np.ones(m)  # 0: a weight fixed at zero (step -w)
+    iterations = 0
     for _ in range(_MAX_FACE_ROUNDS):
         _model_product(dense, data, indices, indptr, is_sparse, support, hess, l2, x,
                        extra == 1, scratch, product)
@@ -152,9 +154,10 @@ def _newton_on_support(dense, data, indices, indptr, is_sparse, working_set, coe
         z = preconditioner * residual
         direction = z.copy()
         rz = residual @ z
-        for _ in range(_MAX_CG):
+        while iterations < _MAX_CG:
             if np.max(np.abs(residual)) <= tol:
                 break
+            iterations += 1
             _model_product(dense, data, indices, indptr, is_sparse, support, hess, l2,
                            direction, extra == 1, scratch, product)
             product *= free
