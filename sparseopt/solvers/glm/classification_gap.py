@@ -20,7 +20,9 @@ scaled by a factor in :math:`[0, 1]` that balances the two classes
 (:func:`intercept_class_factors`), which keeps the gap a certificate at every
 iterate; other unpenalised features (and the multinomial intercepts) satisfy
 it only at their optimum: there the gap certifies the penalised part only,
-and solvers add the unpenalised gradient to their criterion.
+and solvers add the unpenalised gradient to their criterion, except the
+binary solver, which moves the dual point by the unpenalised block's Newton
+step (:mod:`sparseopt.solvers.glm.unpenalised`), feasible at every iterate.
 """
 
 import numpy as np
@@ -36,7 +38,8 @@ from sparseopt.utils.validation import (
 )
 
 __all__ = ["logistic_dual_gap", "logistic_gap", "multinomial_dual_gap",
-           "intercept_class_factors", "balanced_deriv", "balanced_correlation_bound"]
+           "intercept_class_factors", "balanced_deriv", "balanced_correlation_bound",
+           "binary_dual"]
 
 
 def _dual_factor(correlation, l1, l2, weights):
@@ -217,6 +220,17 @@ def _binary_objective_and_dual(target, z, correlation, coef, l1, l2, scale, weig
         probability = factor * class_factors[1 if target[i] > 0 else 0] * _sigmoid(-margin)
         dual += scale[i] * (_entropy(probability) + _entropy(1.0 - probability))
     return objective, dual
+
+
+def binary_dual(probabilities, correlation, l1, l2, scale, weights):
+    """The binary dual objective at the point ``u_i = -y_i c_i q_i`` given by
+    its ``probabilities`` ``q`` in [0, 1] and ``correlation = -X^T u``
+    (scaled by the largest feasible ``kappa`` when ``l2 = 0``); the point must
+    already satisfy the unpenalised features' constraints."""
+    factor = _dual_factor(correlation, l1, l2, weights)
+    mixed = factor * probabilities
+    return float(scale @ (entr(mixed) + entr(1.0 - mixed))) \
+        - _l2_conjugate(correlation, factor, l1, l2, weights)
 
 
 def multinomial_dual_gap(Z, labels, correlation, coef, l1, l2, *, sample_scale, weights):

@@ -30,6 +30,7 @@ from sparseopt.core.history import ConvergenceHistory
 from sparseopt.core.linalg import csc_rmatvec_kernel
 from sparseopt.solvers.glm.classification_gap import (
     balanced_correlation_bound,
+    binary_dual,
     intercept_class_factors,
     logistic_dual_gap,
     logistic_gap,
@@ -45,6 +46,7 @@ from sparseopt.solvers.glm.logistic_kernels import (
     loss_derivatives,
     prox_newton_inner,
 )
+from sparseopt.solvers.glm.unpenalised import UnpenalisedBlock
 from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
 from sparseopt.utils.progress import IterationPrinter
 
@@ -93,9 +95,11 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
     Minimises :math:`\sum_i c_i \log(1 + e^{-y_i(x_i^\top w + b)}) +
     \sum_j\omega_j(\lambda_1|w_j| + \frac{\lambda_2}{2}w_j^2)` with ``y`` in
     {-1, 1}. Stops when the duality gap is at most ``tol * log(2)`` (the
-    objective at zero) and the gradient of the unpenalised coordinates (the
-    intercept, features of zero penalty factor) is at most ``tol`` times the
-    largest gradient entry at the start.
+    objective at zero) and the intercept's gradient is at most ``tol`` times
+    the largest gradient entry at the start; with features of zero penalty
+    factor, when the gap at the dual point of
+    :class:`~sparseopt.solvers.glm.unpenalised.UnpenalisedBlock` (feasible
+    for them and the intercept) is at most ``tol * log(2)``.
 
     Parameters
     ----------
@@ -174,8 +178,12 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
                             np.finfo(float).tiny)
     converged, epochs, n_newton, n_outer, stalled = False, 0, 0, 0, False
     lipschitz = np.full(n_features, -1.0)  # filled as columns enter working sets
+    free = np.flatnonzero(weights == 0)
+    block = (UnpenalisedBlock(matrix, free, fit_intercept)
+             if free.size and not unregularised else None)
     evaluate = _Checker(target, sample_scale, rmatvec, l1, l2, l1_vec, l2_vec, sample_weight,
-                        weights, norms, unregularised, objective_at_zero, unpenalised_scale)
+                        weights, norms, unregularised, objective_at_zero, unpenalised_scale,
+                        block)
 
     def predictor():
         return _linear_predictor(matrix, arrays, coef) + intercept_box[0]
@@ -234,8 +242,10 @@ class _Checker:
     the relative stopping criterion (one per fit: buffers and constants)."""
 
     def __init__(self, target, sample_scale, rmatvec, l1, l2, l1_vec, l2_vec, sample_weight,
-                 weights, norms, unregularised, objective_at_zero, unpenalised_scale):
+                 weights, norms, unregularised, objective_at_zero, unpenalised_scale,
+                 block):
         self.target, self.sample_scale, self.rmatvec = target, sample_scale, rmatvec
+        self.block = block
         self.l1, self.l2, self.strengths = l1, l2, (l1_vec, l2_vec)
         self.sample_weight, self.weights, self.norms = sample_weight, weights, norms
         self.unregularised = unregularised
@@ -251,6 +261,9 @@ class _Checker:
         if self.unregularised:  # no dual bound: a first-order criterion
             check.gap = np.nan
             criterion = check.kkt / self.unpenalised_scale
+        elif self.block is not None:  # features of zero factor (and the intercept)
+            check.gap = self._block_gap(z, check.objective)
+            criterion = check.gap / self.objective_at_zero
         else:
             criterion = max(check.gap / self.objective_at_zero,
                             check.unpenalised / self.unpenalised_scale)
@@ -258,6 +271,18 @@ class _Checker:
             raise ValueError("The logistic objective overflowed: X or the coefficients are "
                              "too large for float64 arithmetic; rescale X.")
         return check, criterion
+
+
+    def _block_gap(self, z, objective):
+        """The gap at the dual point feasible for the unpenalised block
+        (infinite when the block's Newton step leaves the dual domain)."""
+        point = self.block.dual_point(self.target, z, self.deriv, self.hess)
+        if point is None:
+            return np.inf
+        deriv, probabilities = point
+        dual = binary_dual(probabilities, -self.rmatvec(deriv), self.l1, self.l2,
+                           self.sample_scale, self.weights)
+        return max(objective - dual, 0.0)
 
 
 def _linear_predictor(matrix, arrays, coef):

@@ -194,6 +194,55 @@ def test_logistic_dual_gap_against_cvxpy(l1, l2, weighted):
         assert primal - gap <= optimum + 1e-7
 
 
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("l2", [0.0, 0.1])
+def test_unpenalised_block_dual_point_is_feasible_and_bounds_the_optimum(fit_intercept, l2):
+    """The dual point after the unpenalised block's Newton step satisfies
+    their constraints (``X_U^T u' = 0``, and ``sum u' = 0`` with an
+    intercept) and its dual value is below cvxpy's optimum, at points near
+    the optimum and farther off (where the step may leave the dual domain)."""
+    import cvxpy as cp
+
+    from sparseopt.solvers.glm.classification_gap import binary_dual
+    from sparseopt.solvers.glm.unpenalised import UnpenalisedBlock
+
+    rng = np.random.default_rng(5)
+    n, p, l1 = 60, 10, 0.02
+    X = rng.standard_normal((n, p)) + 100.0
+    y = np.where(X[:, 0] - X[:, 1] + rng.standard_normal(n) > 0, 1.0, -1.0)
+    weights = np.ones(p)
+    weights[[2, 5]] = 0.0
+    scale = np.full(n, 1.0 / n)
+    w, b = cp.Variable(p), (cp.Variable() if fit_intercept else cp.Constant(0.0))
+    objective = (scale @ cp.logistic(-cp.multiply(y, X @ w + b))
+                 + l1 * cp.sum(cp.multiply(weights, cp.abs(w)))
+                 + l2 / 2 * cp.sum(cp.multiply(weights, cp.square(w))))
+    optimum = cp.Problem(cp.Minimize(objective)).solve(
+        solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+    block = UnpenalisedBlock(X, np.array([2, 5]), fit_intercept)
+    columns = np.column_stack([X[:, [2, 5]]] + ([np.ones(n)] if fit_intercept else []))
+    bounded = 0
+    for size in [1e-4, 1e-3, 1e-2, 1e-1] * 5:
+        coef = w.value + size * rng.standard_normal(p) / 100.0
+        z = X @ coef + (float(b.value) + size * rng.standard_normal() if fit_intercept else 0.0)
+        wrong = 1.0 / (1.0 + np.exp(y * z))
+        deriv, hess = -y * scale * wrong, scale * wrong * (1.0 - wrong)
+        point = block.dual_point(y, z, deriv, hess)
+        if size <= 1e-3:
+            assert point is not None
+        if point is None:
+            continue
+        corrected, probabilities = point
+        residual = np.abs(columns.T @ corrected).max()
+        assert residual <= 1e-9 * np.abs(columns.T @ deriv).max()
+        assert np.all((probabilities >= 0) & (probabilities <= 1))
+        np.testing.assert_allclose(corrected, -y * scale * probabilities, atol=1e-15)
+        dual = binary_dual(probabilities, -X.T @ corrected, l1, l2, scale, weights)
+        assert dual <= optimum + 1e-9
+        bounded += 1
+    assert bounded >= 10
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("l2", [0.0, 0.1])
 @pytest.mark.parametrize("weighted", [False, True])
