@@ -196,9 +196,10 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
         # dense, 1300 non-zeros), the reported criterion is the returned fit's.
         # (a Newton step needs two epochs: a gradient and a model pass)
         out_of_epochs = max_iter - epochs < 2
-        if n_outer > 0 and (criterion <= tol or out_of_epochs or stalled):
-            z = predictor()
-            check, criterion = evaluate(z, coef)
+        if criterion <= tol or out_of_epochs or stalled:
+            if n_outer > 0:
+                z = predictor()
+            check, criterion = evaluate(z, coef, final=True)
         converged = criterion <= tol
         history.append(epochs, check.objective, criterion)
         printer(n_outer, objective=check.objective, criterion=criterion,
@@ -252,37 +253,39 @@ class _Checker:
         self.objective_at_zero, self.unpenalised_scale = objective_at_zero, unpenalised_scale
         self.deriv, self.hess = np.empty(target.shape[0]), np.empty(target.shape[0])
 
-    def __call__(self, z, coef):
+    def __call__(self, z, coef, final=False):
         target = self.target
         loss_derivatives(target, z, self.sample_scale, self.deriv, self.hess)
         check = _Criterion(target, z, self.deriv, self.rmatvec(self.deriv), coef, self.l1,
                            self.l2, target.shape[0], self.sample_weight, self.weights,
                            self.norms, self.strengths)
-        if self.unregularised:  # no dual bound: a first-order criterion
-            check.gap = np.nan
-            criterion = check.kkt / self.unpenalised_scale
-        elif self.block is not None:  # features of zero factor (and the intercept)
-            check.gap = self._block_gap(z, check.objective)
-            criterion = check.gap / self.objective_at_zero
-        else:
-            criterion = max(check.gap / self.objective_at_zero,
-                            check.unpenalised / self.unpenalised_scale)
         if not np.isfinite(check.objective):
             raise ValueError("The logistic objective overflowed: X or the coefficients are "
                              "too large for float64 arithmetic; rescale X.")
+        if self.unregularised:  # no dual bound: a first-order criterion
+            check.gap = np.nan
+            return check, check.kkt / self.unpenalised_scale
+        criterion = max(check.gap / self.objective_at_zero,
+                        check.unpenalised / self.unpenalised_scale)
+        # features of zero factor: that criterion is no bound; the certificate
+        # (a least-squares solve on their columns) where the fit may stop
+        if self.block is not None and final:
+            check.gap = self._block_gap(z, check.objective)
+            criterion = check.gap / self.objective_at_zero
         return check, criterion
 
 
     def _block_gap(self, z, objective):
-        """The gap at the dual point feasible for the unpenalised block
-        (infinite when the block's Newton step leaves the dual domain)."""
+        """The gap at the dual point feasible for the unpenalised block; the
+        objective itself (the gap at the dual point 0, feasible with dual value
+        0) when the block's Newton step leaves the dual domain."""
         point = self.block.dual_point(self.target, z, self.deriv, self.hess)
         if point is None:
-            return np.inf
+            return objective
         deriv, probabilities = point
         dual = binary_dual(probabilities, -self.rmatvec(deriv), self.l1, self.l2,
                            self.sample_scale, self.weights)
-        return max(objective - dual, 0.0)
+        return min(max(objective - dual, 0.0), objective)
 
 
 def _linear_predictor(matrix, arrays, coef):

@@ -15,7 +15,8 @@ a feasible point whenever each implied probability
 :math:`q_i = s_i(1 - y_i(1 - s_i)(X_U\delta)_i)` (:math:`s_i` the
 probability of the wrong label) stays in [0, 1], which holds once
 :math:`\max_i |(X_U\delta)_i| \le 1`. The gap at :math:`u'` is then a
-certificate at every iterate, tight at the optimum (:math:`\delta = 0`).
+certificate at every iterate, tight at the optimum (:math:`\delta = 0`);
+elsewhere the objective itself is one (the gap at :math:`u = 0`).
 :math:`\delta` is a least-squares fit, :math:`A\delta \approx -v` with
 :math:`A = \operatorname{diag}(\sqrt h) X_U` and :math:`v = u / \sqrt h`,
 without forming :math:`H_{UU}`: time :math:`O(n |U|^2)`, plus one product
@@ -24,6 +25,7 @@ with :math:`X^\top` per evaluation.
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import lstsq
 from scipy.special import expit
 
 __all__ = ["UnpenalisedBlock"]
@@ -55,7 +57,8 @@ class UnpenalisedBlock:
         probabilities ``q``; ``None`` when a ``q`` leaves [0, 1]."""
         root = np.sqrt(np.maximum(hess, np.finfo(float).tiny))
         scaled = self.columns * root[:, None]
-        step = -np.linalg.lstsq(scaled, deriv / root, rcond=None)[0]
+        # QR with column pivoting (rank-revealing, as the SVD, and faster)
+        step = -lstsq(scaled, deriv / root, lapack_driver="gelsy", check_finite=False)[0]
         change = self.columns @ step
         wrong = expit(-target * z)
         probabilities = wrong * (1.0 - target * expit(target * z) * change)
