@@ -62,10 +62,11 @@ default="newton"
         Stop when the duality gap is at most ``tol * P(0)`` (``P(0)`` the
         objective at zero) and the gradient of the unpenalised coordinates
         (intercepts, features of zero penalty factor) is at most ``tol``
-        times the largest gradient entry at the start. The binary default
-        solver replaces that gradient test, when some penalty factor is 0,
-        by the gap at a dual point made feasible by the unpenalised block's
-        Newton step (a certificate; see the user guide).
+        times the largest gradient entry at the start. The default solvers
+        then take the gap at a dual point made feasible for the unpenalised
+        coordinates by their Newton step, or for the binary intercept alone
+        by balancing the classes (a certificate, reported as ``dual_gap_``;
+        see the user guide).
     max_iter : int, default=1000
         Maximum number of epochs: passes over the working set's columns for
         the default solver (one per Newton gradient and one per

@@ -20,9 +20,9 @@ scaled by a factor in :math:`[0, 1]` that balances the two classes
 (:func:`intercept_class_factors`), which keeps the gap a certificate at every
 iterate; other unpenalised features (and the multinomial intercepts) satisfy
 it only at their optimum: there the gap certifies the penalised part only,
-and solvers add the unpenalised gradient to their criterion, except the
-binary solver, which moves the dual point by the unpenalised block's Newton
-step (:mod:`sparseopt.solvers.glm.unpenalised`), feasible at every iterate.
+and the block engine adds the unpenalised gradient to its criterion; the
+default solvers move the dual point by the unpenalised block's Newton step
+(:mod:`sparseopt.solvers.glm.unpenalised`), feasible at every iterate.
 """
 
 import numpy as np
@@ -233,12 +233,15 @@ def binary_dual(probabilities, correlation, l1, l2, scale, weights):
         - _l2_conjugate(correlation, factor, l1, l2, weights)
 
 
-def multinomial_dual_gap(Z, labels, correlation, coef, l1, l2, *, sample_scale, weights):
+def multinomial_dual_gap(Z, labels, correlation, coef, l1, l2, *, sample_scale, weights,
+                         probabilities=None):
     """Objective and Fenchel gap of the penalised softmax regression.
 
     ``Z`` (K, n) predictor, ``correlation`` (p, K) the negative data-fit
     gradient ``-X^T U``, ``coef`` (p, K), ``sample_scale`` ``c_i = s_i / n``,
-    ``weights`` per-feature penalty factors (see the module docstring).
+    ``weights`` per-feature penalty factors (see the module docstring);
+    ``probabilities`` (K, n) of the dual point ``U = c (Q - onehot)`` when it
+    is not the softmax of ``Z`` (with ``correlation`` its ``-X^T U``).
     """
     n_samples = Z.shape[1]
     top = Z.max(axis=0)
@@ -247,7 +250,8 @@ def multinomial_dual_gap(Z, labels, correlation, coef, l1, l2, *, sample_scale, 
     objective = float(sample_scale @ (log_norm - Z[labels, rows]))
     objective += _penalty(coef, l1, l2, weights)
     factor = _dual_factor(correlation, l1, l2, weights)
-    probabilities = np.exp(Z - log_norm)
+    if probabilities is None:
+        probabilities = np.exp(Z - log_norm)
     mixed = factor * probabilities
     mixed[labels, rows] += 1.0 - factor
     dual = float(sample_scale @ entr(np.clip(mixed, 0.0, 1.0)).sum(axis=0))

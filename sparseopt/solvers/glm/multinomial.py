@@ -36,6 +36,7 @@ from sparseopt.solvers.glm.logistic_kernels import (
     _MAX_MODEL_EPOCHS,
     _RESOLUTION,
 )
+from sparseopt.solvers.glm.unpenalised import SoftmaxUnpenalisedBlock
 from sparseopt.solvers.glm.working_sets import select_working_set, working_set_size
 from sparseopt.utils.progress import IterationPrinter
 
@@ -331,9 +332,11 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     :math:`\sum_i c_i (\mathrm{lse}(z_i) - z_{i y_i}) + \sum_j \omega_j
     (\lambda_1\|W_j\|_1 + \frac{\lambda_2}{2}\|W_j\|^2)` with
     :math:`c_i = s_i / n`. Stops when the Fenchel duality gap is at most
-    ``tol * log(K)`` (the objective at zero) and the gradient of the
-    unpenalised rows (intercepts, features of zero penalty factor) is at most
-    ``tol`` times the largest gradient entry at the start.
+    ``tol * log(K)`` (the objective at zero), at a dual point made feasible
+    for the unpenalised rows (intercepts, features of zero penalty factor) by
+    their Newton step (:class:`~sparseopt.solvers.glm.unpenalised.SoftmaxUnpenalisedBlock`),
+    computed once the uncorrected gap and the unpenalised rows' gradient
+    (at most ``tol`` times the largest gradient entry at the start) are met.
 
     Parameters
     ----------
@@ -409,6 +412,9 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     report = np.zeros(3)
     stalled = False
     working_set = None
+    free = np.flatnonzero(weights == 0)
+    block = (SoftmaxUnpenalisedBlock(matrix, free, fit_intercept)
+             if (free.size or fit_intercept) and not unregularised else None)
     while True:
         # the predictor from the coefficients (no drift from the incremental updates)
         Z = np.ascontiguousarray(matrix @ W[:n_features], dtype=np.float64)  # (n, K)
@@ -436,14 +442,20 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
             unpenalised = np.append(unpenalised, np.abs(deriv.sum(axis=0)))
         unpenalised = float(unpenalised.max(initial=0.0))
         kkt = max(float(violations.max(initial=0.0)), unpenalised)
+        out_of_epochs = epochs >= max_iter
         if unregularised:  # no dual bound: a first-order criterion
             gap = np.nan
             criterion = kkt / unpenalised_scale
         else:
             criterion = max(gap / np.log(n_classes), unpenalised / unpenalised_scale)
+        # unpenalised rows: that criterion is no bound; the certificate (a
+        # least-squares solve on their columns) where the fit may stop
+        if block is not None and (criterion <= tol or out_of_epochs or stalled):
+            gap = _block_gap(block, matrix, Z, P, onehot, labels, coef, l1, l2, sample_scale,
+                             weights, objective)
+            criterion = gap / np.log(n_classes)
         history.append(epochs, objective, criterion)
         converged = criterion <= tol
-        out_of_epochs = epochs >= max_iter
         printer(n_outer, objective=objective, criterion=criterion,
                 force=force and (converged or out_of_epochs), epochs=epochs)
         if converged or out_of_epochs or stalled:
@@ -484,6 +496,22 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     if means is not None:
         W[-1] -= means @ W[:n_features]
     return W, info
+
+
+def _block_gap(block, matrix, Z, P, onehot, labels, coef, l1, l2, sample_scale, weights,
+               objective):
+    """The gap at the dual point feasible for the unpenalised rows; the
+    objective itself (the gap at the dual point 0) when the block's Newton
+    step leaves the dual domain."""
+    point = block.dual_point(P, onehot, sample_scale)
+    if point is None:
+        return objective
+    deriv, probabilities = point
+    correlation = np.asarray(matrix.T @ deriv)
+    gap = multinomial_dual_gap(Z.T, labels, -correlation, coef, l1, l2,
+                               sample_scale=sample_scale, weights=weights,
+                               probabilities=probabilities.T)[1]
+    return min(gap, objective)
 
 
 _OVERFLOW = ("The multinomial objective overflowed: X is too large for float64 arithmetic; "

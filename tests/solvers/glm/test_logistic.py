@@ -243,6 +243,52 @@ def test_unpenalised_block_dual_point_is_feasible_and_bounds_the_optimum(fit_int
     assert bounded >= 10
 
 
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_softmax_block_dual_point_is_feasible_and_bounds_the_optimum(fit_intercept):
+    """Softmax: after the unpenalised rows' Newton step (a duplicated
+    unpenalised column makes the block rank-deficient beyond the classes'
+    common shift) ``X_U^T U' = 0`` and ``P(W) - gap <= P*`` (cvxpy) near the
+    optimum."""
+    import cvxpy as cp
+
+    from sparseopt.solvers.glm.classification_gap import multinomial_dual_gap
+    from sparseopt.solvers.glm.unpenalised import SoftmaxUnpenalisedBlock
+
+    rng = np.random.default_rng(2)
+    n, p, k, l1 = 80, 8, 3, 0.02
+    X = rng.standard_normal((n, p)) + 3.0
+    X[:, 5] = X[:, 2]
+    labels = np.argmax(X[:, :3] - X[:, :3].mean(axis=0) + rng.standard_normal((n, k)), axis=1)
+    weights = np.ones(p)
+    weights[[2, 5]] = 0.0
+    scale = rng.uniform(0.5, 1.5, n)
+    scale /= scale.sum()
+    onehot = np.eye(k)[labels]
+    W, b = cp.Variable((p, k)), cp.Variable(k)
+    scores = X @ W + (np.ones((n, 1)) @ cp.reshape(b, (1, k), order="C") if fit_intercept
+                      else 0.0)
+    loss = scale @ (cp.log_sum_exp(scores, axis=1) - cp.sum(cp.multiply(onehot, scores), axis=1))
+    optimum = cp.Problem(cp.Minimize(loss + l1 * cp.sum(cp.multiply(
+        weights[:, None] * np.ones((1, k)), cp.abs(W))))).solve(
+        solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+    block = SoftmaxUnpenalisedBlock(X, np.array([2, 5]), fit_intercept)
+    columns = np.column_stack([X[:, [2, 5]]] + ([np.ones(n)] if fit_intercept else []))
+    for size in [1e-4, 1e-3, 1e-2] * 4:
+        coef = W.value + size * rng.standard_normal((p, k))
+        Z = X @ coef + (b.value + size * rng.standard_normal(k) if fit_intercept else 0.0)
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        deriv, probabilities = block.dual_point(P, onehot, scale)
+        assert np.abs(columns.T @ deriv).max() <= 1e-9 * np.abs(
+            columns.T @ (scale[:, None] * (P - onehot))).max()
+        assert probabilities.min() >= 0.0
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-12)
+        objective, gap = multinomial_dual_gap(Z.T, labels, -(X.T @ deriv), coef, l1, 0.0,
+                                              sample_scale=scale, weights=weights,
+                                              probabilities=probabilities.T)
+        assert objective - gap <= optimum + 1e-9
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("l2", [0.0, 0.1])
 @pytest.mark.parametrize("weighted", [False, True])
