@@ -456,3 +456,21 @@ def test_multinomial_reported_gap_bounds_the_distance_to_the_optimum(seed, free,
                                     + 0.25 * model.coef_.T ** 2).sum(axis=1)
     assert ours - optimum <= model.dual_gap_ + 1e-10 * optimum
     assert model.dual_gap_ <= 1e-4 * np.log(3)
+
+
+def test_multinomial_past_the_certificate_budget_keeps_the_gradient_criterion(monkeypatch):
+    # past _BLOCK_ENTRIES the unpenalised rows' least squares is skipped: the
+    # fit still converges, to the same solution
+    from sparseopt.solvers.glm import multinomial
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 15))
+    labels = np.argmax(X[:, :3] + 0.5 * rng.standard_normal((120, 3)), axis=1)
+    factors = np.r_[0.0, np.ones(14)]
+    default = MultinomialLogisticRegression(alpha=0.01, weights=factors, tol=1e-10).fit(X, labels)
+    monkeypatch.setattr(multinomial, "_BLOCK_ENTRIES", 0)
+    monkeypatch.setattr(multinomial, "SoftmaxUnpenalisedBlock", None)  # never built
+    budgeted = MultinomialLogisticRegression(alpha=0.01, weights=factors, tol=1e-10).fit(
+        X, labels)
+    np.testing.assert_allclose(budgeted.coef_, default.coef_, atol=1e-6)
+    assert budgeted.dual_gap_ <= 1e-10 * np.log(3)

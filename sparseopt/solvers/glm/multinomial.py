@@ -46,6 +46,9 @@ _MODEL_SWEEPS = 20  # coordinate-descent sweeps of a block's K x K model at most
 _INNER_TOL_RATIO = 0.3
 _WORKING_SET_START = 10
 _NEWTON_PER_CALL = 10  # Newton steps per outer iteration at most
+# entries of the unpenalised rows' least squares (n K^2 m) at most: past them
+# (200 MB) those rows keep the gradient criterion, as the block engine does
+_BLOCK_ENTRIES = 25_000_000
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -336,7 +339,9 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     for the unpenalised rows (intercepts, features of zero penalty factor) by
     their Newton step (:class:`~sparseopt.solvers.glm.unpenalised.SoftmaxUnpenalisedBlock`),
     computed once the uncorrected gap and the unpenalised rows' gradient
-    (at most ``tol`` times the largest gradient entry at the start) are met.
+    (at most ``tol`` times the largest gradient entry at the start) are met
+    (those two alone when that least squares would exceed 25 million
+    entries, ``n_samples * K**2 * (unpenalised rows)``).
 
     Parameters
     ----------
@@ -413,8 +418,10 @@ def solve_multinomial(X, labels, n_classes, l1, l2, *, fit_intercept=True, tol=1
     stalled = False
     working_set = None
     free = np.flatnonzero(weights == 0)
+    rows = free.size + int(fit_intercept)
     block = (SoftmaxUnpenalisedBlock(matrix, free, fit_intercept)
-             if (free.size or fit_intercept) and not unregularised else None)
+             if rows and not unregularised
+             and n_samples * n_classes**2 * rows <= _BLOCK_ENTRIES else None)
     while True:
         # the predictor from the coefficients (no drift from the incremental updates)
         Z = np.ascontiguousarray(matrix @ W[:n_features], dtype=np.float64)  # (n, K)

@@ -243,12 +243,13 @@ def test_unpenalised_block_dual_point_is_feasible_and_bounds_the_optimum(fit_int
     assert bounded >= 10
 
 
+@pytest.mark.parametrize("offset", [3.0, 1e4])
 @pytest.mark.parametrize("fit_intercept", [False, True])
-def test_softmax_block_dual_point_is_feasible_and_bounds_the_optimum(fit_intercept):
+def test_softmax_block_dual_point_is_feasible_and_bounds_the_optimum(fit_intercept, offset):
     """Softmax: after the unpenalised rows' Newton step (a duplicated
     unpenalised column makes the block rank-deficient beyond the classes'
-    common shift) ``X_U^T U' = 0`` and ``P(W) - gap <= P*`` (cvxpy) near the
-    optimum."""
+    common shift; a large mean makes it ill-conditioned) ``X_U^T U' = 0`` and
+    ``P(W) - gap <= P*`` (cvxpy) near the optimum."""
     import cvxpy as cp
 
     from sparseopt.solvers.glm.classification_gap import multinomial_dual_gap
@@ -258,6 +259,7 @@ def test_softmax_block_dual_point_is_feasible_and_bounds_the_optimum(fit_interce
     n, p, k, l1 = 80, 8, 3, 0.02
     X = rng.standard_normal((n, p)) + 3.0
     X[:, 5] = X[:, 2]
+    X[:, [2, 5]] += offset  # the formed block Hessian's condition grows as offset^2
     labels = np.argmax(X[:, :3] - X[:, :3].mean(axis=0) + rng.standard_normal((n, k)), axis=1)
     weights = np.ones(p)
     weights[[2, 5]] = 0.0
@@ -274,7 +276,7 @@ def test_softmax_block_dual_point_is_feasible_and_bounds_the_optimum(fit_interce
     block = SoftmaxUnpenalisedBlock(X, np.array([2, 5]), fit_intercept)
     columns = np.column_stack([X[:, [2, 5]]] + ([np.ones(n)] if fit_intercept else []))
     for size in [1e-4, 1e-3, 1e-2] * 4:
-        coef = W.value + size * rng.standard_normal((p, k))
+        coef = W.value + size * rng.standard_normal((p, k)) / np.abs(X).mean(axis=0)[:, None]
         Z = X @ coef + (b.value + size * rng.standard_normal(k) if fit_intercept else 0.0)
         P = np.exp(Z - Z.max(axis=1, keepdims=True))
         P /= P.sum(axis=1, keepdims=True)
