@@ -474,3 +474,17 @@ def test_multinomial_past_the_certificate_budget_keeps_the_gradient_criterion(mo
         X, labels)
     np.testing.assert_allclose(budgeted.coef_, default.coef_, atol=1e-6)
     assert budgeted.dual_gap_ <= 1e-10 * np.log(3)
+
+
+def test_logistic_past_the_certificate_budget_keeps_the_gradient_criterion(monkeypatch):
+    # past _BLOCK_ENTRIES the unpenalised block's least squares is skipped:
+    # the fit still converges, to the same solution
+    from sparseopt.solvers.glm import logistic
+
+    X, signs, factors = _unpenalised_logistic_problem(0, 0.0)
+    default = SparseLogisticRegression(alpha=0.01, weights=factors, tol=1e-10).fit(X, signs)
+    monkeypatch.setattr(logistic, "_BLOCK_ENTRIES", 0)
+    monkeypatch.setattr(logistic, "UnpenalisedBlock", None)  # never built
+    budgeted = SparseLogisticRegression(alpha=0.01, weights=factors, tol=1e-10).fit(X, signs)
+    np.testing.assert_allclose(budgeted.coef_, default.coef_, atol=1e-6)
+    assert budgeted.dual_gap_ <= 1e-10 * np.log(2)

@@ -63,6 +63,9 @@ _PASSES_PER_NEWTON = 7  # a gradient, up to five model passes, a line search
 # Newton steps between two outer checks at most: the outer stopping rule, not a
 # working set's inner tolerance (which rounding may make unreachable), ends a fit
 _NEWTON_PER_CHECK = 10
+# entries of the unpenalised block's least squares (n (m + 1)) at most: past
+# them those features keep the gradient criterion (as the block engine does)
+_BLOCK_ENTRIES = 12_000_000
 
 
 class _Criterion:
@@ -99,7 +102,8 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
     the largest gradient entry at the start; with features of zero penalty
     factor, when the gap at the dual point of
     :class:`~sparseopt.solvers.glm.unpenalised.UnpenalisedBlock` (feasible
-    for them and the intercept) is at most ``tol * log(2)``.
+    for them and the intercept) is at most ``tol * log(2)`` (the gradient
+    test again past 12 million entries in that block, ``n * (m + 1)``).
 
     Parameters
     ----------
@@ -180,7 +184,8 @@ def solve_logistic(X, y, l1, l2, *, fit_intercept=True, tol=1e-4, max_iter=1000,
     lipschitz = np.full(n_features, -1.0)  # filled as columns enter working sets
     free = np.flatnonzero(weights == 0)
     block = (UnpenalisedBlock(matrix, free, fit_intercept)
-             if free.size and not unregularised else None)
+             if free.size and not unregularised
+             and n_samples * (free.size + int(fit_intercept)) <= _BLOCK_ENTRIES else None)
     evaluate = _Checker(target, sample_scale, rmatvec, l1, l2, l1_vec, l2_vec, sample_weight,
                         weights, norms, unregularised, objective_at_zero, unpenalised_scale,
                         block)
